@@ -1,0 +1,56 @@
+# Casefold: the two commands of the README, and a few more for daily work.
+# Everything installs what it needs, idempotently: uv (pinned) into ~/.cache/casefold/tools, the Python
+# workspace into .venv, the Kafka jars into ~/.cache/casefold on first start.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.8
+TOOLS_DIR ?= $(HOME)/.cache/casefold/tools-uv-$(UV_VERSION)
+UV := $(shell command -v uv >/dev/null 2>&1 && uv --version 2>/dev/null | grep -q "uv $(UV_VERSION)" && command -v uv || echo $(TOOLS_DIR)/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := python3.11
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: help install run up stop status test lint typecheck unit bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(TOOLS_DIR)/bin/uv:
+	@python3 -m venv $(TOOLS_DIR)
+	@$(TOOLS_DIR)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(if $(findstring $(TOOLS_DIR),$(UV)),$(TOOLS_DIR)/bin/uv) ## install the workspace (idempotent)
+	@$(UV) sync --all-packages --locked --quiet
+
+run: install ## bring up the whole system in the foreground; Ctrl-C stops it
+	@$(RUN) casefold-local run
+
+up: install ## start PostgreSQL and Kafka in the background
+	@$(RUN) casefold-local up
+
+stop: install ## stop everything `make run` / `make up` started
+	@$(RUN) casefold-local down
+
+status: install ## what runs where
+	@$(RUN) casefold-local status
+
+lint: install ## ruff lint and format check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: install ## mypy over every package
+	$(RUN) mypy
+
+unit: install ## the fast tests only (no servers)
+	$(RUN) pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+test: install lint typecheck ## install everything, run lint, format check, type checks and every test
+	$(RUN) pytest $(PYTEST_ARGS)
+
+bench: install ## benchmarks with their same-run baselines; results in bench/results/
+	$(RUN) python -m bench $(BENCH_ARGS)
+
+clean: stop ## stop everything and remove local state (.casefold)
+	rm -rf .casefold

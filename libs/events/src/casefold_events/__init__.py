@@ -1,0 +1,1 @@
+"""casefold_events."""

@@ -1,0 +1,1 @@
+"""Small platform helpers every service uses: app skeleton, logging, tracing, problem responses, auth."""

@@ -1,0 +1,12 @@
+"""The cases service's app factory (served with `uvicorn --factory cases.main:create_app`)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from casefold_events.platform.app import service_app
+
+
+def create_app() -> FastAPI:
+    """Build the cases app; pools and clients are created in the lifespan, never at import time."""
+    return service_app("cases")
