@@ -1,0 +1,85 @@
+"""Events of the Case aggregate, published on `cases.events.v1` keyed by case id."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from casefold_events.contracts.base import Event, event
+
+Role = Literal["customer", "agent", "admin"]
+
+
+class AttachmentRef(BaseModel):
+    """What a case records about an attachment whose bytes the attachments service holds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    attachment_id: UUID
+    filename: str = Field(min_length=1, max_length=255)
+    size: int = Field(ge=0)
+    content_type: str = Field(max_length=255)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+@event
+class CaseOpened(Event):
+    """A customer opened a case; `number` is the human case number (shown zero-padded to 8 digits)."""
+
+    event_type = "CaseOpened"
+    schema_version = 1
+
+    case_id: UUID
+    number: int = Field(ge=1)
+    product_id: str = Field(min_length=1, max_length=64)
+    product_name: str = Field(min_length=1, max_length=200)
+    subject: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=20_000)
+    severity: int = Field(ge=1, le=3, description="1 critical, 2 major, 3 minor")
+    prioritised: bool
+    priority_rule: str | None = Field(default=None, description="the rule that prioritised the case, if any")
+    opened_by: UUID
+    opened_by_role: Role
+    attachments: tuple[AttachmentRef, ...] = ()
+
+
+@event
+class CommentAdded(Event):
+    """A comment on an open case; internal comments are for agents only and never shown to the customer."""
+
+    event_type = "CommentAdded"
+    schema_version = 1
+
+    case_id: UUID
+    comment_id: UUID
+    author_id: UUID
+    author_role: Role
+    body: str = Field(min_length=1, max_length=20_000)
+    internal: bool = False
+
+
+@event
+class AttachmentAdded(Event):
+    """An uploaded attachment was linked to an open case."""
+
+    event_type = "AttachmentAdded"
+    schema_version = 1
+
+    case_id: UUID
+    attachment: AttachmentRef
+    added_by: UUID
+    added_by_role: Role
+
+
+@event
+class CaseClosed(Event):
+    """The case is closed, for good: a recurring problem needs a new case."""
+
+    event_type = "CaseClosed"
+    schema_version = 1
+
+    case_id: UUID
+    closed_by: UUID
+    closed_by_role: Role

@@ -1,0 +1,29 @@
+"""Private mail commands: identity asks notifications to send account emails that carry secrets (links).
+
+These travel only on the private topic `identity.mail.v1`, never on a public topic.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from casefold_events.contracts.base import Event, event
+
+
+@event
+class SendAccountEmail(Event):
+    """Send one account email (confirm an address, confirm an email change, a security notice)."""
+
+    event_type = "SendAccountEmail"
+    schema_version = 1
+
+    user_id: UUID
+    template: Literal["confirm-email", "confirm-email-change", "password-changed"]
+    to: str = Field(max_length=320)
+    display_name: str = Field(max_length=64)
+    action_url: str | None = Field(default=None, max_length=2048, description="secret: the single-use link")
+    expires_at: datetime | None = None

@@ -1,0 +1,134 @@
+"""The envelope every event travels in (store rows, outbox rows, Kafka values) and its codec.
+
+Kafka: value = the envelope as JSON; key = stream id; headers event_type, event_id, schema_version, traceparent.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import uuid_utils
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from casefold_events.contracts.base import Event, registry
+
+ActorRole = Literal["customer", "agent", "admin", "system"]
+CONTENT_TYPE = "application/vnd.casefold.event+json"
+
+
+def new_event_id() -> UUID:
+    """UUIDv7: time-ordered, so ids sort roughly by creation."""
+    return UUID(str(uuid_utils.uuid7()))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Actor(BaseModel):
+    """Who caused the event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    user_id: UUID | None = None
+    role: ActorRole = "system"
+
+
+SYSTEM = Actor()
+
+
+class Metadata(BaseModel):
+    """What a command carries into the events it produces (who, why, which trace)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    actor: Actor = SYSTEM
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+    traceparent: str | None = Field(default=None, max_length=128)
+
+
+class Envelope(BaseModel):
+    """One recorded event: identity, position in its stream, provenance and the payload."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID
+    event_type: str
+    schema_version: int = Field(ge=1)
+    stream_id: str
+    stream_type: str
+    stream_version: int = Field(ge=1)
+    occurred_at: AwareDatetime
+    actor: Actor = SYSTEM
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+    traceparent: str | None = None
+    payload: dict[str, Any]
+
+    def event(self) -> Event:
+        """The payload as its current contract model (upcast from an older version when needed)."""
+        return registry.load(self.event_type, self.schema_version, self.payload)
+
+    @classmethod
+    def wrap(
+        cls,
+        event: Event,
+        *,
+        stream_id: str,
+        stream_type: str,
+        stream_version: int,
+        metadata: Metadata,
+        occurred_at: datetime | None = None,
+        event_id: UUID | None = None,
+    ) -> Envelope:
+        return cls(
+            event_id=event_id or new_event_id(),
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            stream_id=stream_id,
+            stream_type=stream_type,
+            stream_version=stream_version,
+            occurred_at=occurred_at or utcnow(),
+            actor=metadata.actor,
+            correlation_id=metadata.correlation_id,
+            causation_id=metadata.causation_id,
+            traceparent=metadata.traceparent,
+            payload=event.model_dump(mode="json"),
+        )
+
+
+class DecodeError(ValueError):
+    """Bytes that are not a valid envelope of a known event: a poison message."""
+
+
+def encode(envelope: Envelope) -> bytes:
+    return envelope.model_dump_json().encode()
+
+
+def decode(value: bytes | str) -> Envelope:
+    try:
+        return Envelope.model_validate_json(value)
+    except ValueError as exc:
+        raise DecodeError(str(exc)) from exc
+
+
+def kafka_headers(envelope: Envelope) -> list[tuple[str, bytes]]:
+    headers = [
+        ("event_type", envelope.event_type.encode()),
+        ("event_id", str(envelope.event_id).encode()),
+        ("schema_version", str(envelope.schema_version).encode()),
+        ("content-type", CONTENT_TYPE.encode()),
+    ]
+    if envelope.traceparent:
+        headers.append(("traceparent", envelope.traceparent.encode()))
+    return headers
+
+
+def to_json(envelope: Envelope) -> dict[str, Any]:
+    """The envelope as plain JSON data (what the outbox stores and tooling prints)."""
+    data: dict[str, Any] = json.loads(encode(envelope))
+    return data

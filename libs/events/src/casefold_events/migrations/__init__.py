@@ -1,0 +1,1 @@
+"""SQL migrations of the shared tables (event store, outbox, inbox, idempotency keys)."""

@@ -1,0 +1,113 @@
+"""Aggregates rebuilt from their streams, saved with optimistic concurrency, and a bounded-retry transaction helper.
+
+An aggregate's command methods check the rules and return new events; `apply` folds one event into its state
+(also used while replaying). Aggregates do no I/O; the Repository loads and saves them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+import asyncpg
+
+from casefold_events.contracts.base import Event
+from casefold_events.envelope import Envelope, Metadata
+from casefold_events.store.errors import ConcurrencyError
+from casefold_events.store.eventstore import EventStore, Snapshot
+
+T = TypeVar("T")
+
+
+class Aggregate:
+    """Base of event-sourced aggregates. Subclasses set stream_type and implement apply()."""
+
+    stream_type: ClassVar[str]
+    # Bump when the snapshot's shape changes: older snapshots are then ignored (replayed from events instead).
+    snapshot_version: ClassVar[int] = 1
+
+    def __init__(self, stream_id: str) -> None:
+        self.id = stream_id
+        self.version = 0
+
+    def apply(self, event: Event) -> None:
+        raise NotImplementedError
+
+    def to_snapshot(self) -> dict[str, Any] | None:
+        """The state as JSON data, or None when this aggregate does not snapshot."""
+        return None
+
+    @classmethod
+    def from_snapshot(cls, stream_id: str, state: dict[str, Any]) -> Self:
+        raise NotImplementedError
+
+    def replay(self, envelopes: Sequence[Envelope]) -> Self:
+        for envelope in envelopes:
+            self.apply(envelope.event())
+            self.version = envelope.stream_version
+        return self
+
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Repository(Generic[A]):
+    """Loads aggregates of one type (from a snapshot when one exists) and saves their new events."""
+
+    def __init__(self, store: EventStore, cls: type[A], *, snapshot_every: int | None = None) -> None:
+        self.store = store
+        self.cls = cls
+        self.snapshot_every = snapshot_every
+
+    async def load(
+        self,
+        conn: asyncpg.Connection | asyncpg.Pool,
+        stream_id: str,
+        *,
+        to_version: int | None = None,
+        until: datetime | None = None,
+    ) -> A:
+        """The aggregate at its latest version, or as of to_version / until (time travel). Version 0: no stream."""
+        aggregate = self.cls(stream_id)
+        if self.snapshot_every and until is None:
+            snap = await self.store.load_snapshot(conn, stream_id, self.cls.snapshot_version, max_version=to_version)
+            if snap is not None:
+                aggregate = self.cls.from_snapshot(stream_id, snap.state)
+                aggregate.version = snap.stream_version
+        envelopes = await self.store.read_stream(
+            conn, stream_id, after_version=aggregate.version, to_version=to_version, until=until
+        )
+        return aggregate.replay(envelopes)
+
+    async def save(
+        self, conn: asyncpg.Connection, aggregate: A, events: Sequence[Event], metadata: Metadata
+    ) -> list[Envelope]:
+        """Append events at the version the aggregate was loaded at, apply them, snapshot when due."""
+        before = aggregate.version
+        envelopes = await self.store.append(
+            conn, aggregate.id, self.cls.stream_type, events, expected_version=before, metadata=metadata
+        )
+        aggregate.replay(envelopes)
+        every = self.snapshot_every
+        if every and aggregate.version // every > before // every:
+            state = aggregate.to_snapshot()
+            if state is not None:
+                snap = Snapshot(aggregate.version, self.cls.snapshot_version, state)
+                await self.store.save_snapshot(conn, aggregate.id, self.cls.stream_type, snap)
+        return envelopes
+
+
+async def in_transaction(
+    pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]], *, retries: int = 3
+) -> T:
+    """Run work in a fresh transaction; on ConcurrencyError start over (fresh load) up to `retries` more times."""
+    attempt = 0
+    while True:
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                return await work(conn)
+        except ConcurrencyError:
+            attempt += 1
+            if attempt > retries:
+                raise

@@ -1,0 +1,183 @@
+"""Append and read streams; snapshots.
+
+append() is one SQL statement: it checks the stream's current version, inserts the events, writes their outbox
+rows (when the stream type has a topic) and notifies the relay, all inside the caller's transaction, so the
+caller's read-model update commits or rolls back with it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+import asyncpg
+
+from casefold_events.contracts.base import Event
+from casefold_events.envelope import Envelope, Metadata, encode
+from casefold_events.store.errors import ConcurrencyError
+from casefold_events.store.rows import COLUMNS, envelope_arrays, envelope_from_row
+
+ANY: Final = "any"
+NO_STREAM: Final = "no_stream"
+ExpectedVersion = int | Literal["any", "no_stream"]
+OUTBOX_CHANNEL = "casefold_outbox"
+
+_UNNEST = """
+    SELECT * FROM unnest($3::uuid[], $4::text[], $5::int[], $6::int[], $7::timestamptz[], $8::uuid[],
+                         $9::text[], $10::uuid[], $11::uuid[], $12::text[], $13::text[])
+        AS n(event_id, event_type, schema_version, stream_version, occurred_at, actor_id, actor_role,
+             correlation_id, causation_id, traceparent, payload)
+"""
+
+_INSERT_EVENTS = f"""
+    INSERT INTO events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, occurred_at,
+                        actor_id, actor_role, correlation_id, causation_id, traceparent, payload)
+    SELECT n.event_id, $1, $2, n.stream_version, n.event_type, n.schema_version, n.occurred_at, n.actor_id,
+           n.actor_role, n.correlation_id, n.causation_id, n.traceparent, n.payload::jsonb
+    FROM ({_UNNEST}) AS n
+    WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $14
+    RETURNING event_id
+"""
+
+APPEND = f"WITH inserted AS ({_INSERT_EVENTS}) SELECT count(*) FROM inserted"
+
+APPEND_WITH_OUTBOX = f"""
+    WITH inserted AS ({_INSERT_EVENTS}),
+    queued AS (
+        INSERT INTO outbox (topic, message_key, event_id, event_type, schema_version, traceparent, value)
+        SELECT $15, $1, o.event_id, o.event_type, o.schema_version, o.traceparent, o.value
+        FROM unnest($3::uuid[], $4::text[], $5::int[], $12::text[], $16::text[])
+            AS o(event_id, event_type, schema_version, traceparent, value)
+        WHERE EXISTS (SELECT 1 FROM inserted)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM queued), pg_notify('{OUTBOX_CHANNEL}', '')
+"""
+
+CURRENT_VERSION = "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1"
+
+READ_STREAM = f"""
+    SELECT {COLUMNS} FROM events
+    WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3 AND occurred_at <= $4
+    ORDER BY stream_version
+"""
+
+LOAD_SNAPSHOT = """
+    SELECT stream_version, snapshot_version, state::text AS state FROM snapshots
+    WHERE stream_id = $1 AND snapshot_version = $2 AND stream_version <= $3
+"""
+
+SAVE_SNAPSHOT = """
+    INSERT INTO snapshots (stream_id, stream_type, stream_version, snapshot_version, state)
+    VALUES ($1, $2, $3, $4, $5::jsonb)
+    ON CONFLICT (stream_id) DO UPDATE
+        SET stream_version = EXCLUDED.stream_version, snapshot_version = EXCLUDED.snapshot_version,
+            state = EXCLUDED.state, taken_at = now()
+        WHERE snapshots.stream_version < EXCLUDED.stream_version
+           OR snapshots.snapshot_version <> EXCLUDED.snapshot_version
+"""
+
+_MAX_VERSION = 2**31 - 1
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    stream_version: int
+    snapshot_version: int
+    state: dict[str, Any]
+
+
+class EventStore:
+    """The event store of one service's database. `topics` maps a stream type to the topic its events go to."""
+
+    def __init__(self, *, topics: Mapping[str, str] | None = None) -> None:
+        self.topics = dict(topics or {})
+
+    async def current_version(self, conn: asyncpg.Connection, stream_id: str) -> int:
+        return int(await conn.fetchval(CURRENT_VERSION, stream_id))
+
+    async def append(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        stream_type: str,
+        events: Sequence[Event],
+        *,
+        expected_version: ExpectedVersion,
+        metadata: Metadata,
+        occurred_at: datetime | None = None,
+    ) -> list[Envelope]:
+        """Append events after expected_version (an int, NO_STREAM or ANY); ConcurrencyError if it moved.
+
+        Must run inside the caller's transaction: nothing is visible (or published) unless it commits.
+        """
+        if not conn.is_in_transaction():
+            raise RuntimeError("append() must run inside a transaction")
+        if not events:
+            return []
+        if expected_version == ANY:
+            base = await self.current_version(conn, stream_id)
+        elif expected_version == NO_STREAM:
+            base = 0
+        else:
+            base = int(expected_version)
+        envelopes = [
+            Envelope.wrap(e, stream_id=stream_id, stream_type=stream_type, stream_version=base + i,
+                          metadata=metadata, occurred_at=occurred_at)
+            for i, e in enumerate(events, start=1)
+        ]  # fmt: skip
+        arrays = envelope_arrays(envelopes)
+        topic = self.topics.get(stream_type)
+        try:
+            if topic is None:
+                inserted = await conn.fetchval(APPEND, stream_id, stream_type, *arrays, base)
+            else:
+                values = [encode(e).decode() for e in envelopes]
+                row = await conn.fetchrow(APPEND_WITH_OUTBOX, stream_id, stream_type, *arrays, base, topic, values)
+                inserted = row[0] if row else 0
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == "events_stream_version_unique":
+                raise ConcurrencyError(stream_id, expected_version) from exc
+            raise
+        if inserted != len(envelopes):
+            raise ConcurrencyError(stream_id, expected_version)
+        return envelopes
+
+    async def read_stream(
+        self,
+        conn: asyncpg.Connection | asyncpg.Pool,
+        stream_id: str,
+        *,
+        after_version: int = 0,
+        to_version: int | None = None,
+        until: datetime | None = None,
+    ) -> list[Envelope]:
+        """The stream's events after after_version, up to to_version and/or occurred_at <= until, in order."""
+        rows = await conn.fetch(
+            READ_STREAM, stream_id, after_version, to_version or _MAX_VERSION, until or _END_OF_TIME
+        )
+        return [envelope_from_row(r) for r in rows]
+
+    async def load_snapshot(
+        self, conn: asyncpg.Connection | asyncpg.Pool, stream_id: str, snapshot_version: int, *, max_version: int | None
+    ) -> Snapshot | None:
+        row = await conn.fetchrow(LOAD_SNAPSHOT, stream_id, snapshot_version, max_version or _MAX_VERSION)
+        if row is None:
+            return None
+        return Snapshot(row["stream_version"], row["snapshot_version"], json.loads(row["state"]))
+
+    async def save_snapshot(
+        self, conn: asyncpg.Connection, stream_id: str, stream_type: str, snapshot: Snapshot
+    ) -> None:
+        await conn.execute(
+            SAVE_SNAPSHOT,
+            stream_id,
+            stream_type,
+            snapshot.stream_version,
+            snapshot.snapshot_version,
+            json.dumps(snapshot.state, separators=(",", ":")),
+        )
