@@ -1,0 +1,56 @@
+"""Idempotency keys: a repeat gets the first response; concurrent repeats do the work once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+
+from casefold_events.idempotency import IdempotencyKeyReused, StoredResponse, claim, complete, fingerprint
+
+pytestmark = pytest.mark.integration
+
+
+async def _create(pool: asyncpg.Pool, key: str, body: dict[str, str], work: list[str]) -> StoredResponse:
+    async with pool.acquire() as conn, conn.transaction():
+        stored = await claim(conn, "user-1", key, fingerprint(body))
+        if stored is not None:
+            return stored
+        await asyncio.sleep(0.05)  # the work: long enough for concurrent repeats to pile up behind the claim
+        work.append(key)
+        response = StoredResponse(201, {"id": str(uuid.uuid4()), **body})
+        await complete(conn, "user-1", key, response.status, response.body)
+        return response
+
+
+async def test_repeats_return_the_first_response_and_do_the_work_once(pool: asyncpg.Pool) -> None:
+    work: list[str] = []
+    key = str(uuid.uuid4())
+
+    results = await asyncio.gather(*(_create(pool, key, {"subject": "s"}, work) for _ in range(5)))
+
+    assert work == [key]
+    assert len({r.body["id"] for r in results}) == 1
+    assert {r.status for r in results} == {201}
+
+
+async def test_the_same_key_with_another_request_is_refused(pool: asyncpg.Pool) -> None:
+    key = str(uuid.uuid4())
+    await _create(pool, key, {"subject": "first"}, [])
+
+    with pytest.raises(IdempotencyKeyReused):
+        await _create(pool, key, {"subject": "second"}, [])
+
+
+async def test_a_rolled_back_claim_frees_the_key(pool: asyncpg.Pool) -> None:
+    key = str(uuid.uuid4())
+    with pytest.raises(RuntimeError):
+        async with pool.acquire() as conn, conn.transaction():
+            await claim(conn, "user-1", key, fingerprint({}))
+            raise RuntimeError("the command failed")
+
+    work: list[str] = []
+    await _create(pool, key, {}, work)
+    assert work == [key]
