@@ -116,16 +116,23 @@ def decode(value: bytes | str) -> Envelope:
         raise DecodeError(str(exc)) from exc
 
 
-def kafka_headers(envelope: Envelope) -> list[tuple[str, bytes]]:
+def message_headers(
+    event_type: str, event_id: UUID, schema_version: int, traceparent: str | None
+) -> list[tuple[str, bytes]]:
+    """Kafka headers of an event message (tooling can route and trace without parsing the value)."""
     headers = [
-        ("event_type", envelope.event_type.encode()),
-        ("event_id", str(envelope.event_id).encode()),
-        ("schema_version", str(envelope.schema_version).encode()),
+        ("event_type", event_type.encode()),
+        ("event_id", str(event_id).encode()),
+        ("schema_version", str(schema_version).encode()),
         ("content-type", CONTENT_TYPE.encode()),
     ]
-    if envelope.traceparent:
-        headers.append(("traceparent", envelope.traceparent.encode()))
+    if traceparent:
+        headers.append(("traceparent", traceparent.encode()))
     return headers
+
+
+def kafka_headers(envelope: Envelope) -> list[tuple[str, bytes]]:
+    return message_headers(envelope.event_type, envelope.event_id, envelope.schema_version, envelope.traceparent)
 
 
 def to_json(envelope: Envelope) -> dict[str, Any]:

@@ -1,0 +1,225 @@
+"""The consumer runner every service uses: inbox-deduplicated handling, retries, dead letters, lag.
+
+For each message: decode the envelope; in ONE database transaction record (consumer, event_id) in the inbox and,
+if it was new, call the handler; commit the Kafka offset only after that transaction. A redelivery finds the
+inbox row and does nothing. Transient failures (database or network down, TransientError) are retried with
+capped exponential backoff for as long as they last: they delay work and lose none. Any other failure is retried
+`max_attempts` times, then the message goes to the dead-letter topic `<name>.dlq` with the error in its headers,
+so one poison message never blocks the partition for ever and is never dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from casefold_events.envelope import DecodeError, Envelope, decode
+from casefold_events.platform.metrics import CONSUMER_LAG, DEAD_LETTERS
+from casefold_events.platform.tracing import extract_context, get_tracer
+
+log = structlog.get_logger("casefold.consumer")
+
+Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+
+RECORD = "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1"
+
+
+class TransientError(Exception):
+    """Raise from a handler when retrying later may succeed (a dependency is down); retried without limit."""
+
+
+TRANSIENT: tuple[type[BaseException], ...] = (
+    TransientError,
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+    asyncpg.AdminShutdownError,
+)
+
+
+class _Stopping(Exception):
+    """Shutdown was asked for while a message was still being retried: leave it uncommitted."""
+
+
+class ConsumerRunner:
+    """Consumes topics in the consumer group `name` and hands each new event to handler."""
+
+    def __init__(
+        self,
+        name: str,
+        bootstrap_servers: str,
+        topics: Sequence[str],
+        pool: asyncpg.Pool,
+        handler: Handler,
+        *,
+        dead_letter_topic: str | None = None,
+        max_attempts: int = 5,
+        backoff_initial: float = 0.1,
+        backoff_max: float = 30.0,
+        consumer_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.bootstrap_servers = bootstrap_servers
+        self.topics = list(topics)
+        self.pool = pool
+        self.handler = handler
+        self.dead_letter_topic = dead_letter_topic or f"{name}.dlq"
+        self.max_attempts = max_attempts
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.consumer_options = consumer_options or {}
+        self.handled = 0
+        self.dead_lettered = 0
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self.assigned = asyncio.Event()
+        self._positions: dict[TopicPartition, int] = {}
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=self.name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            **self.consumer_options,
+        )
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, acks="all", enable_idempotence=True)
+        await self._consumer.start()
+        await self._producer.start()
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.name}")
+
+    async def stop(self) -> None:
+        """Finish (or abandon, uncommitted) the message in hand, commit what was handled, leave the group."""
+        self._stopping.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def _run(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        while not self._stopping.is_set():
+            try:
+                batches = await consumer.getmany(timeout_ms=500, max_records=200)
+            except KafkaError as exc:
+                log.warning("consumer_fetch_failed", consumer=self.name, error=type(exc).__name__)
+                await asyncio.sleep(1)
+                continue
+            if consumer.assignment():
+                self.assigned.set()
+            for tp, records in batches.items():
+                done: int | None = None
+                try:
+                    for record in records:
+                        await self._handle(record)
+                        done = record.offset
+                except _Stopping:
+                    pass
+                finally:
+                    if done is not None:
+                        self._positions[tp] = done + 1
+                        await self._commit(consumer, tp, done + 1)
+                if self._stopping.is_set():
+                    break
+            self._observe_lag(consumer)
+
+    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        try:
+            await consumer.commit({tp: offset})
+        except KafkaError as exc:
+            # A rebalance took the partition away: the new owner redelivers, the inbox makes that a no-op.
+            log.warning("consumer_commit_failed", consumer=self.name, error=type(exc).__name__)
+
+    def _observe_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            end, position = consumer.highwater(tp), self._positions.get(tp)
+            if end is not None and position is not None:
+                CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(0, end - position))
+
+    async def _handle(self, record: ConsumerRecord[Any, Any]) -> None:
+        try:
+            envelope = decode(record.value or b"")
+        except DecodeError as exc:
+            await self._dead_letter(record, exc)
+            return
+        attempts = 0
+        delay = self.backoff_initial
+        with get_tracer().start_as_current_span(
+            f"consume {record.topic}", context=extract_context(record.headers), attributes=self._span_attrs(record)
+        ):
+            while True:
+                try:
+                    async with self.pool.acquire() as conn, conn.transaction():
+                        if await conn.fetchval(RECORD, self.name, envelope.event_id):
+                            await self.handler(conn, envelope)
+                    self.handled += 1
+                    return
+                except TRANSIENT as exc:
+                    log.warning("consumer_transient_failure", consumer=self.name, event_id=str(envelope.event_id),
+                                error=type(exc).__name__)  # fmt: skip
+                except Exception as exc:
+                    attempts += 1
+                    log.warning("consumer_handler_failed", consumer=self.name, event_id=str(envelope.event_id),
+                                attempt=attempts, error=type(exc).__name__, detail=str(exc)[:300])  # fmt: skip
+                    if attempts >= self.max_attempts:
+                        await self._dead_letter(record, exc)
+                        return
+                if self._stopping.is_set():
+                    raise _Stopping
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.backoff_max)
+
+    @staticmethod
+    def _span_attrs(record: ConsumerRecord[Any, Any]) -> dict[str, str | int]:
+        return {
+            "messaging.system": "kafka",
+            "messaging.destination.name": record.topic,
+            "messaging.kafka.partition": record.partition,
+            "messaging.kafka.offset": record.offset,
+        }
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: BaseException) -> None:
+        """Park the message, as received, on the dead-letter topic with why; retried until the broker takes it."""
+        producer = self._producer
+        assert producer is not None
+        headers = [
+            *(record.headers or ()),
+            ("dlq.error", f"{type(error).__name__}: {error}"[:1000].encode()),
+            ("dlq.source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+            ("dlq.consumer", self.name.encode()),
+        ]
+        delay = self.backoff_initial
+        while True:
+            try:
+                await producer.send_and_wait(self.dead_letter_topic, record.value, key=record.key, headers=headers)
+                break
+            except KafkaError:
+                if self._stopping.is_set():
+                    raise _Stopping from None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.backoff_max)
+        self.dead_lettered += 1
+        DEAD_LETTERS.labels(self.name).inc()
+        log.error("consumer_dead_lettered", consumer=self.name, source=f"{record.topic}/{record.offset}",
+                  error=type(error).__name__)  # fmt: skip

@@ -1,0 +1,179 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, then marks them.
+
+- One active relay per database: the leader holds a session-level advisory lock on its connection; a standby
+  polls for the lock and takes over within `standby_poll` seconds when the leader's connection goes away.
+- Woken by LISTEN/NOTIFY (append notifies in its transaction, so the wake-up comes at commit) and by polling as a
+  safety net (a notification can be lost while the connection is down).
+- Rows are marked published only after the broker acknowledged them (acks=all, idempotent producer). A crash in
+  between republishes them: at-least-once delivery; consumers deduplicate by event id.
+- Published rows are purged after `keep_published` (they may carry private links).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from casefold_events.envelope import message_headers
+from casefold_events.platform.metrics import OUTBOX_BACKLOG, RELAY_LAG_SECONDS
+from casefold_events.platform.tracing import context_from_traceparent, get_tracer
+from casefold_events.store.eventstore import OUTBOX_CHANNEL
+
+log = structlog.get_logger("casefold.relay")
+
+LEADER_LOCK = 7_302_118_862
+FETCH = """
+    SELECT id, topic, message_key, event_id, event_type, schema_version, traceparent, value
+    FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1
+"""
+MARK = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+BACKLOG = """
+    SELECT count(*) AS backlog, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS lag
+    FROM outbox WHERE published_at IS NULL
+"""
+PURGE = "DELETE FROM outbox WHERE published_at < now() - $1::interval"
+
+RETRYABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError, TimeoutError)
+
+
+class OutboxRelay:
+    """Publishes one database's outbox to Kafka. start() returns at once; stop() finishes the current batch."""
+
+    def __init__(
+        self,
+        dsn: str,
+        bootstrap_servers: str,
+        name: str,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        standby_poll: float = 2.0,
+        keep_published: timedelta = timedelta(hours=1),
+        producer_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.dsn = dsn
+        self.bootstrap_servers = bootstrap_servers
+        self.name = name
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.standby_poll = standby_poll
+        self.keep_published = keep_published
+        self.producer_options = producer_options or {}
+        self.published = 0
+        self.is_leader = False
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.name}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while not self._stopping.is_set():
+            try:
+                await self._lead_once()
+                backoff = 0.2
+            except RETRYABLE as exc:
+                log.warning("relay_retrying", relay=self.name, error=type(exc).__name__, detail=str(exc)[:200])
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def _lead_once(self) -> None:
+        conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=10)
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):
+                if await self._sleep(self.standby_poll):
+                    return
+            self.is_leader = True
+            log.info("relay_leading", relay=self.name)
+            await conn.add_listener(OUTBOX_CHANNEL, self._notified)
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap_servers,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=5,
+                **self.producer_options,
+            )
+            await producer.start()
+            try:
+                await self._pump(conn, producer)
+            finally:
+                await producer.stop()
+        finally:
+            self.is_leader = False
+            # Closing the session releases the advisory lock: a standby takes over.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 5)
+
+    async def _pump(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> None:
+        last_housekeeping = 0.0
+        while not self._stopping.is_set():
+            self._wake.clear()
+            sent = await self.publish_batch(conn, producer)
+            if time.monotonic() - last_housekeeping > 5:
+                await self._housekeeping(conn)
+                last_housekeeping = time.monotonic()
+            if sent < self.batch_size:
+                await self._sleep(self.poll_interval, wake=self._wake)
+
+    async def publish_batch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> int:
+        """Publish up to batch_size rows in order and mark them; returns how many."""
+        rows = await conn.fetch(FETCH, self.batch_size)
+        if not rows:
+            return 0
+        tracer = get_tracer()
+        acks = []
+        for row in rows:
+            with tracer.start_as_current_span(
+                f"publish {row['topic']}", context=context_from_traceparent(row["traceparent"])
+            ):
+                headers = message_headers(row["event_type"], row["event_id"], row["schema_version"], row["traceparent"])
+                acks.append(
+                    await producer.send(row["topic"], row["value"].encode(), key=row["message_key"].encode(),
+                                        headers=headers)
+                )  # fmt: skip
+        await asyncio.gather(*acks)  # every send acknowledged (acks=all) before anything is marked
+        await self._mark(conn, [r["id"] for r in rows])
+        self.published += len(rows)
+        return len(rows)
+
+    async def _mark(self, conn: asyncpg.Connection, ids: list[int]) -> None:
+        await conn.execute(MARK, ids)
+
+    async def _housekeeping(self, conn: asyncpg.Connection) -> None:
+        row = await conn.fetchrow(BACKLOG)
+        if row is not None:
+            OUTBOX_BACKLOG.set(row["backlog"])
+            RELAY_LAG_SECONDS.set(float(row["lag"]))
+        await conn.execute(PURGE, self.keep_published)
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _sleep(self, seconds: float, wake: asyncio.Event | None = None) -> bool:
+        """Sleep until seconds pass, stop() is called or wake is set; True when stopping."""
+        waiters = [asyncio.ensure_future(self._stopping.wait())]
+        if wake is not None:
+            waiters.append(asyncio.ensure_future(wake.wait()))
+        _, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in pending:
+            waiter.cancel()
+        return self._stopping.is_set()

@@ -1,0 +1,176 @@
+"""The consumer runner on real Kafka and PostgreSQL: dedupe, transient retries, dead letters, one trace."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from events_builders import META, comment
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from casefold_events.consumer import ConsumerRunner, TransientError
+from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers
+from casefold_events.platform.tracing import configure_tracing, current_traceparent, get_tracer
+from casefold_events.relay import OutboxRelay
+from casefold_events.store import NO_STREAM, EventStore
+
+pytestmark = pytest.mark.integration
+
+
+def _envelope(meta: Metadata = META) -> Envelope:
+    return Envelope.wrap(comment(), stream_id=str(uuid.uuid4()), stream_type="thread", stream_version=1, metadata=meta)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def _send(producer: AIOKafkaProducer, topic: str, envelope: Envelope) -> None:
+    await producer.send_and_wait(
+        topic, encode(envelope), key=envelope.stream_id.encode(), headers=kafka_headers(envelope)
+    )
+
+
+async def _until(predicate: Callable[[], bool], seconds: float = 30) -> None:
+    async with asyncio.timeout(seconds):
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+
+async def _dead_letters(bootstrap: str, topic: str, count: int) -> list[dict[str, bytes]]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        found: list[dict[str, bytes]] = []
+        async with asyncio.timeout(30):
+            while len(found) < count:
+                batch = await consumer.getmany(timeout_ms=300)
+                found += [dict(r.headers) for rs in batch.values() for r in rs]
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def test_a_redelivered_event_is_handled_once(
+    pool: asyncpg.Pool, kafka_bootstrap: str, kafka_topic: str, producer: AIOKafkaProducer
+) -> None:
+    seen: list[uuid.UUID] = []
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope) -> None:
+        seen.append(envelope.event_id)
+
+    runner = ConsumerRunner(f"dedupe-{uuid.uuid4().hex[:6]}", kafka_bootstrap, [kafka_topic], pool, handle)
+    await runner.start()
+    try:
+        first, second = _envelope(), _envelope()
+        for envelope in (first, first, second, first):
+            await _send(producer, kafka_topic, envelope)
+        await _until(lambda: runner.handled == 4)
+    finally:
+        await runner.stop()
+
+    assert seen == [first.event_id, second.event_id]
+
+
+async def test_transient_failures_are_retried_until_they_pass(
+    pool: asyncpg.Pool, kafka_bootstrap: str, kafka_topic: str, producer: AIOKafkaProducer
+) -> None:
+    calls = 0
+
+    async def flaky(conn: asyncpg.Connection, envelope: Envelope) -> None:
+        nonlocal calls
+        calls += 1
+        if calls <= 7:  # more than max_attempts: transient failures are not counted against it
+            raise TransientError("smtp is down")
+        await conn.execute("SELECT 1")
+
+    runner = ConsumerRunner(f"flaky-{uuid.uuid4().hex[:6]}", kafka_bootstrap, [kafka_topic], pool, flaky,
+                            max_attempts=3, backoff_initial=0.01, backoff_max=0.05)  # fmt: skip
+    await runner.start()
+    try:
+        await _send(producer, kafka_topic, _envelope())
+        await _until(lambda: runner.handled == 1)
+    finally:
+        await runner.stop()
+
+    assert calls == 8
+    assert runner.dead_lettered == 0
+
+
+async def test_poison_and_failing_events_go_to_the_dead_letter_topic_and_the_partition_moves_on(
+    pool: asyncpg.Pool, kafka_bootstrap: str, topic_factory: Callable[..., object], producer: AIOKafkaProducer
+) -> None:
+    topic = await topic_factory("source")  # type: ignore[misc]
+    name = f"dlq-{uuid.uuid4().hex[:6]}"
+    bad, good = _envelope(), _envelope()
+    handled: list[uuid.UUID] = []
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope) -> None:
+        if envelope.event_id == bad.event_id:
+            raise ValueError("cannot project this")
+        handled.append(envelope.event_id)
+
+    runner = ConsumerRunner(name, kafka_bootstrap, [topic], pool, handle, max_attempts=2, backoff_initial=0.01)
+    await runner.start()
+    try:
+        await producer.send_and_wait(topic, b"{not json", key=b"k")
+        await _send(producer, topic, bad)
+        await _send(producer, topic, good)
+        await _until(lambda: handled == [good.event_id])
+    finally:
+        await runner.stop()
+
+    letters = await _dead_letters(kafka_bootstrap, f"{name}.dlq", 2)
+    errors = [h["dlq.error"].decode() for h in letters]
+    assert errors[0].startswith("DecodeError")
+    assert errors[1] == "ValueError: cannot project this"
+    assert letters[1]["event_id"] == str(bad.event_id).encode()
+    assert runner.dead_lettered == 2
+    # The failed event's inbox row rolled back with its transaction: a replay from the DLQ can handle it later.
+    assert await pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", bad.event_id) == 0
+
+
+async def test_one_trace_runs_from_the_append_through_the_relay_to_the_consumer(
+    pool: asyncpg.Pool, database: str, kafka_bootstrap: str, kafka_topic: str
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = configure_tracing("test", exporter=exporter)
+    if exporter not in [getattr(p, "span_exporter", None) for p in provider._active_span_processor._span_processors]:
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    store = EventStore(topics={"thread": kafka_topic})
+    handled_in: list[int] = []
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope) -> None:
+        handled_in.append(trace.get_current_span().get_span_context().trace_id)
+
+    relay = OutboxRelay(database, kafka_bootstrap, "trace-test")
+    runner = ConsumerRunner(f"trace-{uuid.uuid4().hex[:6]}", kafka_bootstrap, [kafka_topic], pool, handle)
+    await relay.start()
+    await runner.start()
+    try:
+        with get_tracer().start_as_current_span("POST /api/cases") as request_span:
+            meta = Metadata(actor=META.actor, traceparent=current_traceparent())
+            async with pool.acquire() as conn, conn.transaction():
+                await store.append(conn, str(uuid.uuid4()), "thread", [comment()], expected_version=NO_STREAM,
+                                   metadata=meta)  # fmt: skip
+        await _until(lambda: bool(handled_in))
+    finally:
+        await runner.stop()
+        await relay.stop()
+
+    trace_id = request_span.get_span_context().trace_id
+    assert handled_in == [trace_id]
+    names = {s.name for s in exporter.get_finished_spans() if s.context.trace_id == trace_id}
+    assert {"POST /api/cases", f"publish {kafka_topic}", f"consume {kafka_topic}"} <= names
