@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
+import asyncpg
 from fastapi import FastAPI
 
 from casefold_events.platform.app import service_app
+from casefold_events.platform.logging import configure_logging
+from identity.api.routes import internal, router
+from identity.bootstrap import apply_migrations, build_identity, ensure_signing_key
+from identity.config import Settings
+from identity.workers import Workers
+
+MAX_BODY_BYTES = 16 * 1024
 
 
-def create_app() -> FastAPI:
+async def _database_ready(app: FastAPI) -> None:
+    pool: asyncpg.Pool = app.state.identity.pool
+    await pool.fetchval("SELECT 1")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the identity app; pools and clients are created in the lifespan, never at import time."""
-    return service_app("identity")
+    settings = settings or Settings()
+    configure_logging("identity", settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrations_enabled:
+            await apply_migrations(settings)
+        pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
+        workers = Workers(settings, pool)
+        try:
+            await ensure_signing_key(settings, pool)
+            app.state.identity = build_identity(settings, pool)
+            if settings.workers_enabled:
+                await workers.start()
+            yield
+        finally:
+            await workers.stop()
+            await pool.close()
+
+    app = service_app(
+        "identity", readiness=[("database", _database_ready)], max_body_bytes=MAX_BODY_BYTES, lifespan=lifespan
+    )
+    app.include_router(router)
+    app.include_router(internal)
+    return app

@@ -1,0 +1,137 @@
+"""`python -m identity api|worker|migrate|create-admin|rotate-signing-key|retire-signing-keys`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import uvicorn
+
+from casefold_events.platform.logging import configure_logging
+from casefold_events.platform.problems import DomainError
+from identity.adapters import signing_keys
+from identity.app import accounts
+from identity.bootstrap import apply_migrations, build_identity, ensure_signing_key
+from identity.config import Settings
+from identity.main import create_app
+from identity.workers import Workers
+
+
+def _api(settings: Settings, _: argparse.Namespace) -> int:
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    return 0
+
+
+async def _with_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[int]]) -> int:
+    if settings.migrations_enabled:
+        await apply_migrations(settings)
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        return await work(pool)
+    finally:
+        await pool.close()
+
+
+async def _worker(settings: Settings, _: argparse.Namespace) -> int:
+    async def run(pool: asyncpg.Pool) -> int:
+        workers = Workers(settings, pool)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await workers.start()
+        try:
+            await stop.wait()
+        finally:
+            await workers.stop()
+        return 0
+
+    return await _with_pool(settings, run)
+
+
+async def _migrate(settings: Settings, _: argparse.Namespace) -> int:
+    for name in await apply_migrations(settings):
+        print(f"applied {name}")
+    return 0
+
+
+async def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    password = os.environ.get("IDENTITY_ADMIN_PASSWORD") or getpass.getpass("Password for the admin: ")
+
+    async def run(pool: asyncpg.Pool) -> int:
+        await ensure_signing_key(settings, pool)
+        ctx = build_identity(settings, pool)
+        try:
+            row = await accounts.register(
+                ctx, email=args.email, password=password, display_name=args.display_name, accept_terms=True,
+                client_address="create-admin", role="admin",
+            )  # fmt: skip
+            print(f"created admin {row.id} <{row.email}>; a confirmation link was sent to the address")
+        except DomainError as exc:
+            if exc.status != 409 or exc.extensions.get("field") != "email":
+                print(f"refused: {exc.detail} {exc.extensions.get('errors', '')}", file=sys.stderr)
+                return 2
+            user_id = await accounts.promote_to_admin(ctx, args.email)
+            print(f"the account {user_id} already existed; it is now an admin")
+        return 0
+
+    return await _with_pool(settings, run)
+
+
+async def _rotate(settings: Settings, _: argparse.Namespace) -> int:
+    async def run(pool: asyncpg.Pool) -> int:
+        key = await signing_keys.add_key(pool)
+        print(f"new signing key {key.kid}; earlier keys stay published until retired")
+        return 0
+
+    return await _with_pool(settings, run)
+
+
+async def _retire(settings: Settings, args: argparse.Namespace) -> int:
+    older_than = signing_keys.utc_interval(args.older_than)
+    if older_than.total_seconds() < settings.access_token_seconds:
+        print("refused: keys younger than the access-token lifetime may still have live tokens", file=sys.stderr)
+        return 2
+
+    async def run(pool: asyncpg.Pool) -> int:
+        for kid in await signing_keys.retire_keys(pool, older_than):
+            print(f"retired {kid}")
+        return 0
+
+    return await _with_pool(settings, run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m identity")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("api", help="serve the HTTP API")
+    commands.add_parser("worker", help="run the outbox relay until SIGTERM")
+    commands.add_parser("migrate", help="apply database migrations and exit")
+    admin = commands.add_parser("create-admin", help="create the first admin (password from IDENTITY_ADMIN_PASSWORD)")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--display-name", required=True)
+    commands.add_parser("rotate-signing-key", help="add a new signing key; the old one stays published")
+    retire = commands.add_parser("retire-signing-keys", help="stop publishing keys older than an age, e.g. 1d")
+    retire.add_argument("--older-than", required=True)
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging("identity", settings.log_level)
+    if args.command == "api":
+        return _api(settings, args)
+    if args.command == "migrate":
+        settings = settings.model_copy(update={"apply_migrations": True})
+    handlers = {
+        "worker": _worker, "migrate": _migrate, "create-admin": _create_admin, "rotate-signing-key": _rotate,
+        "retire-signing-keys": _retire,
+    }  # fmt: skip
+    return asyncio.run(handlers[args.command](settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The users read model (lookups by id, email and display name) and the credentials table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from identity.domain.display_names import display_name_key
+from identity.domain.emails import email_key
+from identity.domain.model import User
+
+_COLUMNS = "id, email, display_name, role, email_verified, pending_email, version"
+BY_ID = f"SELECT {_COLUMNS} FROM users WHERE id = $1"
+BY_EMAIL = f"SELECT {_COLUMNS} FROM users WHERE email_key = $1"
+ID_BY_DISPLAY_KEY = "SELECT id FROM users WHERE display_key = $1"
+ID_BY_EMAIL_KEY = "SELECT id FROM users WHERE email_key = $1"
+UPSERT = """
+    INSERT INTO users (id, email, email_key, display_name, display_key, role, email_verified, pending_email, version)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    ON CONFLICT (id) DO UPDATE SET
+        email = EXCLUDED.email, email_key = EXCLUDED.email_key, display_name = EXCLUDED.display_name,
+        display_key = EXCLUDED.display_key, role = EXCLUDED.role, email_verified = EXCLUDED.email_verified,
+        pending_email = EXCLUDED.pending_email, version = EXCLUDED.version, updated_at = now()
+"""
+HASH_OF_USER = "SELECT password_hash FROM credentials WHERE user_id = $1"
+UPSERT_CREDENTIAL = """
+    INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)
+    ON CONFLICT (user_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, changed_at = now()
+"""
+ADMIN_EXISTS = "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')"
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: UUID
+    email: str
+    display_name: str
+    role: str
+    email_verified: bool
+    pending_email: str | None
+    version: int
+
+
+def _row(record: asyncpg.Record | None) -> UserRow | None:
+    return None if record is None else UserRow(**dict(record))
+
+
+async def by_id(conn: asyncpg.Connection | asyncpg.Pool, user_id: UUID) -> UserRow | None:
+    return _row(await conn.fetchrow(BY_ID, user_id))
+
+
+async def by_email(conn: asyncpg.Connection | asyncpg.Pool, email: str) -> UserRow | None:
+    return _row(await conn.fetchrow(BY_EMAIL, email_key(email)))
+
+
+async def email_taken(conn: asyncpg.Connection, email: str, *, by_other_than: UUID | None = None) -> bool:
+    owner = await conn.fetchval(ID_BY_EMAIL_KEY, email_key(email))
+    return owner is not None and owner != by_other_than
+
+
+async def display_name_taken(conn: asyncpg.Connection, name: str, *, by_other_than: UUID | None = None) -> bool:
+    owner = await conn.fetchval(ID_BY_DISPLAY_KEY, display_name_key(name))
+    return owner is not None and owner != by_other_than
+
+
+async def project(conn: asyncpg.Connection, user: User) -> None:
+    """Write the aggregate's current state (called in the append transaction)."""
+    await conn.execute(
+        UPSERT, user.user_id, user.email, email_key(user.email), user.display_name,
+        display_name_key(user.display_name), user.role, user.email_verified, user.pending_email, user.version,
+    )  # fmt: skip
+
+
+async def password_hash(conn: asyncpg.Connection | asyncpg.Pool, user_id: UUID) -> str | None:
+    value = await conn.fetchval(HASH_OF_USER, user_id)
+    return None if value is None else str(value)
+
+
+async def set_password_hash(conn: asyncpg.Connection, user_id: UUID, password_hash: str) -> None:
+    await conn.execute(UPSERT_CREDENTIAL, user_id, password_hash)
+
+
+async def admin_exists(conn: asyncpg.Connection | asyncpg.Pool) -> bool:
+    return bool(await conn.fetchval(ADMIN_EXISTS))

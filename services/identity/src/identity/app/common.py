@@ -1,0 +1,41 @@
+"""Small pieces the handlers share: metadata from a caller, mapping read-model clashes to clear 409s."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+from uuid import UUID
+
+import asyncpg
+
+from casefold_events.envelope import Actor, Metadata
+from casefold_events.platform.auth import Principal
+from casefold_events.platform.tracing import current_traceparent
+from casefold_events.store import in_transaction
+from identity.domain.errors import Conflict
+
+T = TypeVar("T")
+
+EMAIL_TAKEN = "An account with this email address already exists."
+NAME_TAKEN = "This display name (or one that looks the same) is already taken; choose another."
+
+
+def metadata_for(user_id: UUID | None = None, role: str = "system") -> Metadata:
+    actor = Actor(user_id=user_id, role=role) if user_id is not None else Actor()
+    return Metadata(actor=actor, traceparent=current_traceparent())
+
+
+def metadata_of(principal: Principal) -> Metadata:
+    return metadata_for(principal.user_id, principal.role)
+
+
+async def transact(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """in_transaction, with a race lost on a unique email or display name reported like the pre-check would."""
+    try:
+        return await in_transaction(pool, work)
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "users_email_key_unique":
+            raise Conflict(EMAIL_TAKEN) from None
+        if exc.constraint_name == "users_display_key_unique":
+            raise Conflict(NAME_TAKEN, field="display_name") from None
+        raise

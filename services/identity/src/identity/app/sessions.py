@@ -1,0 +1,130 @@
+"""Session commands: log in, refresh (rotating, with reuse detection), log out."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from casefold_events.platform.problems import RateLimited, Unauthorized
+from identity.adapters import rate_limits, sessions, users
+from identity.adapters.secrets import new_token
+from identity.app.common import transact
+from identity.app.context import Identity
+from identity.domain.emails import email_key, normalise_email
+
+log = structlog.get_logger("identity.sessions")
+
+LOGIN_FAILED = "The email address or the password is not correct."
+REFRESH_FAILED = "The refresh token is invalid, expired or revoked; log in again."
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def _login_key(email: str) -> str:
+    try:
+        return email_key(normalise_email(email))
+    except Exception:
+        return email.strip().casefold()
+
+
+async def _issue(
+    ctx: Identity, conn: asyncpg.Connection, user_id: UUID, family_id: UUID, parent: bytes | None
+) -> TokenPair:
+    row = await users.by_id(conn, user_id)
+    if row is None:
+        raise Unauthorized(REFRESH_FAILED, invalid_token=False)
+    access = await ctx.access_tokens.issue(
+        user_id=row.id, role=row.role, display_name=row.display_name, email_verified=row.email_verified,
+        session_id=family_id,
+    )  # fmt: skip
+    refresh, refresh_hash = new_token()
+    await sessions.record_issue(
+        conn, refresh_hash=refresh_hash, family_id=family_id, parent_hash=parent,
+        expires_at=datetime.now(UTC) + timedelta(days=ctx.settings.refresh_token_days), access_jti=access.jti,
+        access_expires_at=access.expires_at,
+    )  # fmt: skip
+    return TokenPair(access.token, refresh, access.expires_in)
+
+
+async def login(ctx: Identity, email: str, password: str, client_address: str) -> TokenPair:
+    """Open a session. Unknown email and wrong password answer alike, in about the same time."""
+    settings = ctx.settings
+    window = settings.login_window_seconds
+    account_bucket = f"login:acct:{_login_key(email)}"
+    address_bucket = f"login:addr:{client_address}"
+
+    async def check_limits(conn: asyncpg.Connection) -> int | None:
+        for bucket, limit in ((account_bucket, settings.login_failures_per_account),
+                              (address_bucket, settings.login_failures_per_address)):  # fmt: skip
+            wait = await rate_limits.retry_after(conn, bucket, limit=limit, window_seconds=window)
+            if wait is not None:
+                return wait
+        return None
+
+    wait = await transact(ctx.pool, check_limits)
+    if wait is not None:
+        raise RateLimited("Too many failed logins; try again later.", retry_after=wait)
+    row = await users.by_email(ctx.pool, email) if len(email) <= 254 else None
+    stored = await users.password_hash(ctx.pool, row.id) if row is not None else None
+    ok = await asyncio.to_thread(ctx.passwords.verify, stored, password)
+    if row is None or not ok:
+
+        async def count_failure(conn: asyncpg.Connection) -> None:
+            await rate_limits.hit(conn, account_bucket)
+            await rate_limits.hit(conn, address_bucket)
+
+        await transact(ctx.pool, count_failure)
+        log.info("login_failed", known_account=row is not None)
+        raise Unauthorized(LOGIN_FAILED, invalid_token=False)
+    user_id = row.id
+
+    async def open_session(conn: asyncpg.Connection) -> TokenPair:
+        await rate_limits.clear(conn, account_bucket)
+        family_id = uuid.uuid4()
+        await sessions.create_session(conn, family_id, user_id)
+        return await _issue(ctx, conn, user_id, family_id, None)
+
+    return await transact(ctx.pool, open_session)
+
+
+async def refresh(ctx: Identity, refresh_token: str) -> TokenPair:
+    """Rotate: the presented token is spent and a new pair issued. Presenting a spent token ends its session."""
+
+    async def work(conn: asyncpg.Connection) -> TokenPair | None:
+        row = await sessions.lock_refresh_token(conn, refresh_token)
+        if row is None or row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
+            return None
+        if row.rotated_at is not None:
+            # Someone holds a copy of a spent token: the thief or the owner, we cannot tell. End the session.
+            await sessions.revoke_family(conn, row.family_id, "refresh token reused")
+            log.warning("refresh_token_reused", session_id=str(row.family_id), user_id=str(row.user_id))
+            return None
+        await sessions.mark_rotated(conn, row.token_hash)
+        return await _issue(ctx, conn, row.user_id, row.family_id, row.token_hash)
+
+    pair = await transact(ctx.pool, work)
+    if pair is None:
+        raise Unauthorized(REFRESH_FAILED, invalid_token=False)
+    return pair
+
+
+async def logout(ctx: Identity, refresh_token: str) -> None:
+    """End the session the refresh token belongs to (every token of the family, access tokens included)."""
+
+    async def work(conn: asyncpg.Connection) -> None:
+        row = await sessions.lock_refresh_token(conn, refresh_token)
+        if row is not None:
+            await sessions.revoke_family(conn, row.family_id, "logout")
+
+    await transact(ctx.pool, work)

@@ -1,0 +1,75 @@
+"""Settings of the identity service, from IDENTITY_* environment variables, read once in the app factory."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from casefold_events.contracts import IDENTITY_MAIL_TOPIC, IDENTITY_TOPIC
+
+Environment = Literal["development", "test", "production"]
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:55432/casefold_identity"
+
+
+class Settings(BaseSettings):
+    """Everything the identity service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="IDENTITY_", extra="ignore")
+
+    environment: Environment = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    jwks_url: str = "http://127.0.0.1:8001/api/identity/.well-known/jwks.json"
+    host: str = "127.0.0.1"
+    port: int = 8001
+    apply_migrations: bool | None = None
+    run_workers: bool | None = None
+    log_level: str = "INFO"
+
+    events_topic: str = IDENTITY_TOPIC
+    mail_topic: str = IDENTITY_MAIL_TOPIC
+    public_url: str = "http://127.0.0.1:8080"
+    terms_version: str = Field(default="2026-11", max_length=32)
+
+    access_token_seconds: int = Field(default=900, ge=30, le=3600)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    confirmation_hours: int = Field(default=24, ge=1, le=24 * 14)
+    # A PEM bundle of EC P-256 private keys (the last one signs); when set, the database keys are not used.
+    signing_keys: str | None = None
+    generate_signing_key: bool | None = None
+    key_cache_seconds: float = 5.0
+
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 30
+    login_window_seconds: int = 900
+    resend_per_email_per_hour: int = 3
+    signups_per_address_per_hour: int = 20
+    # Trust X-Forwarded-For only behind the gateway; otherwise anyone could choose their own rate-limit bucket.
+    trust_forwarded_for: bool = False
+
+    @property
+    def is_local(self) -> bool:
+        return self.environment in ("development", "test")
+
+    @property
+    def migrations_enabled(self) -> bool:
+        return self.apply_migrations if self.apply_migrations is not None else self.is_local
+
+    @property
+    def workers_enabled(self) -> bool:
+        return self.run_workers if self.run_workers is not None else self.environment == "development"
+
+    @property
+    def may_generate_signing_key(self) -> bool:
+        return self.generate_signing_key if self.generate_signing_key is not None else self.is_local
+
+    @model_validator(mode="after")
+    def _refuse_local_defaults_in_production(self) -> Settings:
+        if self.environment == "production":
+            if self.database_url == DEFAULT_DATABASE_URL:
+                raise ValueError("IDENTITY_DATABASE_URL must be set in production")
+            if self.public_url.startswith("http://127.0.0.1"):
+                raise ValueError("IDENTITY_PUBLIC_URL must be set in production")
+        return self
