@@ -220,7 +220,9 @@ async def current_principal(
     """Dependency: the verified caller, from `Authorization: Bearer` and `app.state.jwt_verifier`."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized("An access token is required.", invalid_token=False)
-    verifier: JwksVerifier = request.app.state.jwt_verifier
+    verifier = getattr(request.app.state, "jwt_verifier", None)
+    if not isinstance(verifier, JwksVerifier):
+        raise RuntimeError("app.state.jwt_verifier must be a JwksVerifier (set it in the service's lifespan)")
     principal = await verifier.verify(credentials.credentials)
     structlog.contextvars.bind_contextvars(user_id=str(principal.user_id))
     return principal

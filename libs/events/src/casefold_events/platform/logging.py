@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 import structlog
 from opentelemetry import trace
+from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from casefold_events.platform.requests import current_request_id
@@ -18,6 +19,8 @@ REDACTED = "[redacted]"
 _SECRET_PARTS = ("password", "passwd", "secret", "authorization", "cookie", "api_key", "apikey", "private_key")
 # A JWT (header.payload.signature, base64url) anywhere in a string value, e.g. inside an error message.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+# The password of a URL (postgresql://user:password@host), as exception messages tend to quote DSNs.
+_URL_PASSWORD = re.compile(r"(?<=://)([^/\s:@]+):[^/\s@]+@")
 _HANDLER_NAME = "casefold-json"
 
 
@@ -29,7 +32,7 @@ def is_secret_key(key: str) -> bool:
 
 def _redact(value: Any) -> Any:
     if isinstance(value, str):
-        return _JWT.sub(REDACTED, value)
+        return _URL_PASSWORD.sub(rf"\1:{REDACTED}@", _JWT.sub(REDACTED, value))
     if isinstance(value, MutableMapping):
         return {k: REDACTED if isinstance(k, str) and is_secret_key(k) else _redact(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -65,8 +68,12 @@ def _service_adder(service: str) -> Processor:
     return add_service
 
 
-def shared_processors(service: str) -> list[Processor]:
+def shared_processors(service: str, json: bool = True) -> list[Processor]:
     """The processors every line goes through, from structlog or from the stdlib."""
+    # JSON lines render exceptions as data here, before redaction, and without frame locals (they hold secrets).
+    exceptions: list[Processor] = (
+        [structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False))] if json else []
+    )
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -75,6 +82,7 @@ def shared_processors(service: str) -> list[Processor]:
         _service_adder(service),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         add_request_context,
+        *exceptions,
         redact_secrets,
     ]
 

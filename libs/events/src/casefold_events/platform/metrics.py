@@ -20,11 +20,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # repeated create_app() calls in tests from registering duplicates.
 
 HTTP_REQUESTS = Counter("casefold_http_requests_total", "HTTP requests served.", ["method", "route", "status"])
-# No status label: rate by status comes from the counter, and latency series stay few.
 HTTP_REQUEST_DURATION = Histogram(
     "casefold_http_request_duration_seconds",
     "Time to serve an HTTP request, until the handler returned.",
-    ["method", "route"],
+    ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 EVENTS_APPENDED = Counter("casefold_events_appended_total", "Events appended to the event store.", ["event_type"])
@@ -72,7 +71,7 @@ class MetricsMiddleware:
         finally:
             route = route_template(scope)
             HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
-            HTTP_REQUEST_DURATION.labels(scope["method"], route).observe(time.perf_counter() - began)
+            HTTP_REQUEST_DURATION.labels(scope["method"], route, str(status)).observe(time.perf_counter() - began)
 
 
 def metrics_response(registry: CollectorRegistry = REGISTRY) -> Response:

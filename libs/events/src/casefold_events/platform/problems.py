@@ -165,26 +165,30 @@ def request_id_of(request: Request) -> str:
 
 def problem_response(error: DomainError, request_id: str) -> JSONResponse:
     """The problem+json response for an error, carrying error_id and the X-Request-ID header."""
-    body: dict[str, Any] = {
-        "type": error.type,
-        "title": error.title,
-        "status": error.status,
-        "detail": error.detail,
-        **error.extensions,
-        "error_id": request_id,
-    }
+    body: dict[str, Any] = {"type": error.type, "title": error.title, "status": error.status, "detail": error.detail}
+    body.update((k, v) for k, v in error.extensions.items() if k not in body)
+    body["error_id"] = request_id
     headers = {**error.headers, REQUEST_ID_HEADER: request_id}
     return JSONResponse(body, status_code=error.status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
 
 
-def validation_problem(exc: RequestValidationError) -> DomainError:
-    """A 400 for an unparseable body, else a 422 naming every invalid field by dotted path."""
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def validation_problem(exc: RequestValidationError, content_type: str | None = None) -> DomainError:
+    """400 for unparseable JSON, 415 for a JSON body sent as something else, else 422 naming each invalid field."""
     errors = list(exc.errors())
     malformed = [e for e in errors if e.get("type") == "json_invalid"]
     if malformed:
         ctx = malformed[0].get("ctx") or {}
         reason = ctx.get("error", "invalid JSON")
         return MalformedBody(f"The request body is not valid JSON: {reason}.")
+    # FastAPI does not parse a body whose Content-Type is not JSON, and then reports the whole body as the wrong type.
+    whole_body_wrong = any(tuple(e.get("loc", ())) == ("body",) and e.get("type") != "missing" for e in errors)
+    if whole_body_wrong and content_type and not _is_json(content_type):
+        return UnsupportedMediaType(f"Send the body as application/json, not {content_type.split(';')[0]}.")
     # Never echo the rejected input back: it may be a password.
     fields = [FieldError(".".join(str(part) for part in e.get("loc", ())), str(e.get("msg", ""))) for e in errors]
     return InvalidInput("The request has invalid fields.", errors=fields)
@@ -211,7 +215,8 @@ async def _domain_error_handler(request: Request, exc: Exception) -> JSONRespons
 
 async def _validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return problem_response(validation_problem(exc), request_id_of(request))
+    problem = validation_problem(exc, request.headers.get("content-type"))
+    return problem_response(problem, request_id_of(request))
 
 
 async def _http_exception_handler(request: Request, exc: Exception) -> JSONResponse:

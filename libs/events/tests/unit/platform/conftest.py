@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from casefold_events.platform.app import service_app
 from casefold_events.platform.auth import AgentPrincipal, CurrentPrincipal, JwksVerifier
 from casefold_events.platform.logging import configure_logging
-from casefold_events.platform.problems import Conflict, NotFound, RateLimited
+from casefold_events.platform.problems import Conflict, FieldError, InvalidInput, NotFound, RateLimited
 from casefold_events.platform.tracing import build_tracer_provider
 from casefold_testing.tokens import TestTokenIssuer
 
@@ -99,6 +99,10 @@ def _build_app(
     @app.post("/cases/{case_id}/comments")
     async def comment(case_id: str) -> None:
         raise CaseClosed("The case is closed; open a new case.")
+
+    @app.post("/products")
+    async def add_product() -> None:
+        raise InvalidInput("The product is not in the catalogue.", errors=[FieldError("body.product", "unknown")])
 
     @app.get("/slow-down")
     async def slow_down() -> None:

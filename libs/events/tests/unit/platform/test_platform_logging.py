@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -10,7 +11,7 @@ from typing import Any
 import structlog
 from opentelemetry.sdk.trace import TracerProvider
 
-from casefold_events.platform.logging import REDACTED, is_secret_key, redact_secrets
+from casefold_events.platform.logging import REDACTED, configure_logging, is_secret_key, redact_secrets
 
 LogLines = Callable[[], list[dict[str, Any]]]
 
@@ -89,12 +90,36 @@ def test_stdlib_loggers_share_the_json_renderer(log_lines: LogLines) -> None:
     assert line["trace_id"] is None
 
 
-def test_exceptions_are_rendered_as_structured_tracebacks(log_lines: LogLines) -> None:
-    try:
-        raise ValueError("boom")
-    except ValueError:
-        structlog.get_logger().exception("failed")
+def test_a_password_inside_a_url_is_redacted() -> None:
+    redacted = redact_secrets(None, "info", {"event": "cannot reach postgresql://cases:s3cr3t@db:5432/cases"})
 
-    [line] = log_lines()
-    assert line["level"] == "error"
-    assert line["exception"][0]["exc_type"] == "ValueError"
+    assert redacted["event"] == f"cannot reach postgresql://cases:{REDACTED}@db:5432/cases"
+
+
+def test_exceptions_are_structured_without_locals_or_secrets(log_lines: LogLines) -> None:
+    password = "hunter2"
+    try:
+        raise ConnectionError(f"no route to postgresql://app:{password}@db/app")
+    except ConnectionError:
+        structlog.get_logger().exception("failed")
+        logging.getLogger("aiokafka").exception("also failed")
+
+    lines = log_lines()
+    assert [line["level"] for line in lines] == ["error", "error"]
+    for line in lines:
+        assert line["exception"][0]["exc_type"] == "ConnectionError"
+        assert "hunter2" not in str(line)
+
+
+def test_console_mode_renders_readable_lines() -> None:
+    buffer = io.StringIO()
+    configure_logging("dev", json=False, stream=buffer)
+    try:
+        structlog.get_logger().info("started", port=8002, password="p")
+    finally:
+        logging.getLogger().handlers[:] = [h for h in logging.getLogger().handlers if h.get_name() != "casefold-json"]
+        structlog.reset_defaults()
+
+    assert "started" in buffer.getvalue()
+    assert "port=8002" in buffer.getvalue()
+    assert "password=[redacted]" in buffer.getvalue()

@@ -22,7 +22,10 @@ def test_requests_are_counted_by_method_route_template_and_status(app_factory: C
     assert 'casefold_http_requests_total{method="GET",route="/things/{thing_id}",status="200"}' in text
     assert 'casefold_http_requests_total{method="GET",route="/things/{thing_id}",status="404"}' in text
     assert 'casefold_http_requests_total{method="GET",route="unmatched",status="404"}' in text
-    assert 'casefold_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/things/{thing_id}"}' in text
+    assert (
+        'casefold_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/things/{thing_id}",status="200"}'
+        in text
+    )
     assert "/things/1" not in text
 
 

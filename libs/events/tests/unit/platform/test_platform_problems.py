@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from casefold_events.platform.problems import PROBLEM_BASE
+from casefold_events.platform.problems import PROBLEM_BASE, NotFound, install_problem_handlers
 
 LogLines = Callable[[], list[dict[str, Any]]]
 
@@ -54,11 +54,50 @@ def test_malformed_json_is_a_400_naming_the_problem(client: TestClient) -> None:
     assert "JSON" in body["detail"]
 
 
+def test_a_json_body_sent_as_another_media_type_is_415(client: TestClient) -> None:
+    response = client.post("/cases", content=b'{"subject": "x", "severity": 1}', headers={"content-type": "text/plain"})
+
+    body = assert_problem(response, 415, "unsupported-media-type")
+    assert "application/json" in body["detail"]
+
+
+def test_a_missing_json_body_is_422_naming_the_body(client: TestClient) -> None:
+    body = assert_problem(client.post("/cases"), 422, "invalid-input")
+
+    assert body["errors"][0]["field"] == "body"
+
+
 def test_domain_errors_map_to_their_status_and_type(client: TestClient) -> None:
     assert_problem(client.get("/things/404"), 404, "not-found")
     body = assert_problem(client.post("/cases/1/comments"), 409, "case-closed")
     assert body["title"] == "Case is closed"
     assert body["detail"] == "The case is closed; open a new case."
+
+
+def test_a_rule_broken_in_the_domain_names_its_field(client: TestClient) -> None:
+    body = assert_problem(client.post("/products"), 422, "invalid-input")
+
+    assert body["errors"] == [{"field": "body.product", "message": "unknown"}]
+    assert body["detail"] == "The product is not in the catalogue."
+
+
+def test_problem_handlers_work_without_the_platform_middleware() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/gone")
+    async def gone() -> None:
+        raise NotFound("Gone.")
+
+    @app.get("/crash")
+    async def crash() -> None:
+        raise RuntimeError("secret internals")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert_problem(client.get("/gone"), 404, "not-found")
+    response = client.get("/crash")
+    assert_problem(response, 500, "internal-error")
+    assert "secret" not in response.text
 
 
 def test_rate_limited_says_when_to_retry(client: TestClient) -> None:
@@ -86,6 +125,7 @@ def test_unexpected_error_is_a_500_that_hides_internals(client: TestClient, log_
     [logged] = [line for line in log_lines() if line["event"] == "unhandled_error"]
     assert logged["error_id"] == body["error_id"]
     assert logged["exception"][0]["exc_type"] == "RuntimeError"
+    assert "hunter2" not in str(logged)
 
 
 def test_the_access_line_of_a_failed_request_carries_its_error_id(client: TestClient, log_lines: LogLines) -> None:
