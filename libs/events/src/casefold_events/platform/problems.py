@@ -205,7 +205,9 @@ class HttpProblem(DomainError):
         self.status = exc.status_code
         self.slug = re.sub(r"[^a-z0-9]+", "-", phrase.lower()).strip("-")
         self.title = phrase
-        super().__init__(exc.detail if isinstance(exc.detail, str) else phrase, headers=exc.headers)
+        # A library's 5xx detail may describe internals; clients get the phrase only.
+        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code < 500 else phrase
+        super().__init__(detail, headers=exc.headers)
 
 
 async def _domain_error_handler(request: Request, exc: Exception) -> JSONResponse:

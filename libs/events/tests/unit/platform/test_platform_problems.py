@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
 
 from casefold_events.platform.problems import PROBLEM_BASE, NotFound, install_problem_handlers
@@ -170,3 +170,17 @@ def test_a_body_within_the_limit_passes(client: TestClient) -> None:
 
     assert response.status_code == 200
     assert response.json() == {"size": 1024}
+
+
+def test_a_5xx_http_exception_keeps_its_detail_to_itself() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/upstream")
+    async def upstream() -> None:
+        raise HTTPException(status_code=502, detail="smtp.internal:25 refused")
+
+    response = TestClient(app).get("/upstream")
+
+    assert response.status_code == 502
+    assert response.json()["detail"] == "Bad Gateway"
