@@ -2,11 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
 from fastapi import FastAPI
 
 from casefold_events.platform.app import service_app
+from casefold_events.platform.auth import JwksVerifier
+from cases import wiring
+from cases.adapters.database import apply_migrations, create_pool
+from cases.api.routes import router
+from cases.config import Settings
+
+log = structlog.get_logger("cases")
 
 
-def create_app() -> FastAPI:
+async def _database_ready(app: FastAPI) -> None:
+    async with app.state.pool.acquire() as conn:
+        await conn.fetchval("SELECT 1")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the cases app; pools and clients are created in the lifespan, never at import time."""
-    return service_app("cases")
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            applied = await apply_migrations(settings)
+            if applied:
+                log.info("migrations_applied", applied=applied)
+        pool = await create_pool(settings)
+        app.state.pool = pool
+        app.state.commands = wiring.command_deps(settings, pool)
+        app.state.queries = wiring.query_deps(settings, pool)
+        relay = wiring.outbox_relay(settings) if settings.workers_in_process else None
+        if relay is not None:
+            await relay.start()
+        try:
+            yield
+        finally:
+            if relay is not None:
+                await relay.stop()
+            await pool.close()
+
+    app = service_app(
+        "cases",
+        readiness=[("database", _database_ready)],
+        max_body_bytes=settings.max_body_bytes,
+        lifespan=lifespan,
+        description="Support cases: open, comment, attach, close; my cases with search; time travel.",
+    )
+    app.state.settings = settings
+    # Building the verifier fetches nothing; tests replace it with one over their own key set.
+    app.state.jwt_verifier = JwksVerifier(settings.jwks_url)
+    app.include_router(router)
+    return app

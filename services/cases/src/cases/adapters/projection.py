@@ -1,0 +1,175 @@
+"""The read-model projection: folds case events into case_summaries / case_comments / case_attachments.
+
+Used inline (in the append transaction, so a customer reads what was just written) and by the rebuild (into the
+shadow tables). Every statement is idempotent (inserts ignore duplicates, updates only move a row forward), so a
+rebuild's catch-up may see an event twice without harm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+import asyncpg
+
+from casefold_events.contracts import AttachmentAdded, AttachmentRef, CaseClosed, CaseOpened, CommentAdded
+from casefold_events.envelope import Envelope
+from cases.domain.model import STREAM_TYPE
+
+# Command transactions hold this lock shared from their first statement; the rebuild takes it exclusively for its
+# final catch-up and swap, so that no event can commit unseen between the two.
+WRITERS_LOCK = 0x0CA5E5_0001
+HOLD_WRITER_LOCK = f"SELECT pg_advisory_xact_lock_shared({WRITERS_LOCK})"
+TAKE_EXCLUSIVE_WRITER_LOCK = f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})"
+
+# Attachments listed on CaseOpened come first, in their order; later ones by stream version.
+_ATTACHMENT_SEQ_STRIDE = 1000
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The names of one set of read-model tables ('' = live, '_shadow' = being rebuilt)."""
+
+    suffix: str = ""
+
+    @property
+    def summaries(self) -> str:
+        return f"case_summaries{self.suffix}"
+
+    @property
+    def comments(self) -> str:
+        return f"case_comments{self.suffix}"
+
+    @property
+    def attachments(self) -> str:
+        return f"case_attachments{self.suffix}"
+
+    @cached_property
+    def insert_summary(self) -> str:
+        return f"""
+            INSERT INTO {self.summaries} (id, number, product_id, product_name, subject, description, severity,
+                prioritised, priority_rule, status, opened_by, opened_at, last_activity_at, version)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $11, $12)
+            ON CONFLICT (id) DO NOTHING
+        """
+
+    @cached_property
+    def touch_summary(self) -> str:
+        return f"""
+            UPDATE {self.summaries} SET last_activity_at = $2, version = $3
+            WHERE id = $1 AND version < $3
+        """
+
+    @cached_property
+    def close_summary(self) -> str:
+        return f"""
+            UPDATE {self.summaries} SET status = 'closed', closed_at = $2, last_activity_at = $2, version = $3
+            WHERE id = $1 AND version < $3
+        """
+
+    @cached_property
+    def insert_comment(self) -> str:
+        return f"""
+            INSERT INTO {self.comments} (case_id, comment_id, seq, author_id, author_role, body, internal, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            ON CONFLICT (case_id, seq) DO NOTHING
+        """
+
+    @cached_property
+    def insert_attachments(self) -> str:
+        return f"""
+            INSERT INTO {self.attachments} (case_id, attachment_id, seq, filename, size, content_type, sha256,
+                added_by, added_by_role, added_at)
+            SELECT $1, a.id, a.seq, a.filename, a.size, a.content_type, a.sha256, $2, $3, $4
+            FROM unnest($5::uuid[], $6::int[], $7::text[], $8::bigint[], $9::text[], $10::text[])
+                AS a(id, seq, filename, size, content_type, sha256)
+            ON CONFLICT (case_id, attachment_id) DO NOTHING
+        """
+
+
+LIVE = Tables()
+SHADOW = Tables("_shadow")
+
+
+async def hold_writer_lock(conn: asyncpg.Connection) -> None:
+    """First statement of every command transaction (see WRITERS_LOCK)."""
+    await conn.execute(HOLD_WRITER_LOCK)
+
+
+async def project(conn: asyncpg.Connection, envelopes: Sequence[Envelope], tables: Tables = LIVE) -> None:
+    """Apply case events to the read model, in stream order."""
+    for envelope in envelopes:
+        if envelope.stream_type != STREAM_TYPE:
+            continue
+        await _project_one(conn, envelope, tables)
+
+
+async def _project_one(conn: asyncpg.Connection, envelope: Envelope, t: Tables) -> None:
+    event = envelope.event()
+    at, version = envelope.occurred_at, envelope.stream_version
+    if isinstance(event, CaseOpened):
+        await conn.execute(
+            t.insert_summary,
+            event.case_id,
+            event.number,
+            event.product_id,
+            event.product_name,
+            event.subject,
+            event.description,
+            event.severity,
+            event.prioritised,
+            event.priority_rule,
+            event.opened_by,
+            at,
+            version,
+        )
+        await _insert_attachments(conn, t, event.case_id, event.attachments, event.opened_by, event.opened_by_role,
+                                  at, version)  # fmt: skip
+    elif isinstance(event, CommentAdded):
+        await conn.execute(
+            t.insert_comment,
+            event.case_id,
+            event.comment_id,
+            version,
+            event.author_id,
+            event.author_role,
+            event.body,
+            event.internal,
+            at,
+        )
+        await conn.execute(t.touch_summary, event.case_id, at, version)
+    elif isinstance(event, AttachmentAdded):
+        await _insert_attachments(conn, t, event.case_id, (event.attachment,), event.added_by, event.added_by_role,
+                                  at, version)  # fmt: skip
+        await conn.execute(t.touch_summary, event.case_id, at, version)
+    elif isinstance(event, CaseClosed):
+        await conn.execute(t.close_summary, event.case_id, at, version)
+
+
+async def _insert_attachments(
+    conn: asyncpg.Connection,
+    t: Tables,
+    case_id: object,
+    refs: Sequence[AttachmentRef],
+    added_by: object,
+    role: str,
+    at: datetime,
+    version: int,
+) -> None:
+    if not refs:
+        return
+    await conn.execute(
+        t.insert_attachments,
+        case_id,
+        added_by,
+        role,
+        at,
+        [r.attachment_id for r in refs],
+        [version * _ATTACHMENT_SEQ_STRIDE + i for i in range(len(refs))],
+        [r.filename for r in refs],
+        [r.size for r in refs],
+        [r.content_type for r in refs],
+        [r.sha256 for r in refs],
+    )

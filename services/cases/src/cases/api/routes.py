@@ -1,0 +1,126 @@
+"""HTTP routes of the cases service, under /api/cases (the gateway forwards the same paths)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+
+from casefold_events.envelope import new_event_id
+from cases.adapters.read_model import StatusFilter
+from cases.api.deps import AppSettings, Commands, CurrentCaller, CurrentViewer, EventMetadata, IdempotencyKey, Queries
+from cases.api.schemas import (
+    AttachmentCreate,
+    AttachmentRead,
+    CaseCreate,
+    CaseList,
+    CaseRead,
+    CommentCreate,
+    CommentRead,
+    ProductRead,
+)
+from cases.app import handlers, queries
+from cases.app.handlers import Reply
+from cases.domain.commands import AddAttachment, AddComment, CloseCase, OpenCase
+from cases.domain.errors import invalid
+
+router = APIRouter(prefix="/api/cases", tags=["cases"])
+
+CaseId = Annotated[UUID, Path(description="the case id (a UUID)")]
+
+
+def _reply(reply: Reply) -> JSONResponse:
+    return JSONResponse(reply.body, status_code=reply.status)
+
+
+@router.get("/products", response_model=list[ProductRead])
+async def list_products(settings: AppSettings, _: CurrentViewer) -> Any:
+    """The product catalogue a case is opened against: [{id, name}]."""
+    return [p.model_dump() for p in settings.products]
+
+
+@router.post("", status_code=201, response_model=CaseRead)
+async def open_case(
+    body: CaseCreate, caller: CurrentCaller, metadata: EventMetadata, deps: Commands, key: IdempotencyKey = None
+) -> JSONResponse:
+    """Open a case (customers with a verified email); product is returned as {id, name}."""
+    command = OpenCase(
+        case_id=new_event_id(),
+        product_id=body.product,
+        subject=body.subject,
+        description=body.description,
+        severity=body.severity,
+        attachments=tuple(body.attachments),
+    )
+    return _reply(await handlers.handle_open_case(deps, command, caller, metadata, key))
+
+
+@router.get("", response_model=CaseList)
+async def list_cases(
+    viewer: CurrentViewer,
+    deps: Queries,
+    status: Annotated[StatusFilter, Query(description="all, open or closed")] = "all",
+    q: Annotated[str | None, Query(max_length=200, description="keywords or part of a word in the subject")] = None,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> CaseList:
+    """My cases (agents: all cases), newest activity first, keyset-paginated."""
+    return await queries.list_cases(deps, viewer, status=status, q=q, cursor=cursor, limit=limit)
+
+
+@router.get("/by-number/{number}", response_model=CaseRead)
+async def get_case_by_number(
+    viewer: CurrentViewer,
+    deps: Queries,
+    number: Annotated[str, Path(pattern=r"^[0-9]{1,12}$", description='"00001042" or "1042"')],
+) -> CaseRead:
+    """The case page by its human number."""
+    return await queries.get_case_by_number(deps, int(number), viewer)
+
+
+@router.get("/{case_id}", response_model=CaseRead)
+async def get_case(
+    case_id: CaseId,
+    viewer: CurrentViewer,
+    deps: Queries,
+    as_of_version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="the case at this version")] = None,
+    as_of: Annotated[datetime | None, Query(description="the case at this RFC 3339 time")] = None,
+) -> CaseRead:
+    """The case page: details, status, priority, comments in order, attachments; optionally as of a version or time."""
+    if as_of_version is not None and as_of is not None:
+        raise invalid("query.as_of", "Give as_of_version or as_of, not both.")
+    if as_of is not None and as_of.tzinfo is None:
+        raise invalid("query.as_of", "as_of needs a time zone (RFC 3339, e.g. 2026-01-31T12:00:00Z).")
+    return await queries.get_case(deps, case_id, viewer, as_of_version=as_of_version, as_of=as_of)
+
+
+@router.post("/{case_id}/comments", status_code=201, response_model=CommentRead)
+async def add_comment(
+    case_id: CaseId,
+    body: CommentCreate,
+    caller: CurrentCaller,
+    metadata: EventMetadata,
+    deps: Commands,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Comment on an open case (owner or agent; internal comments are for agents only)."""
+    command = AddComment(case_id=case_id, comment_id=new_event_id(), body=body.body, internal=body.internal)
+    return _reply(await handlers.handle_add_comment(deps, command, caller, metadata, key))
+
+
+@router.post("/{case_id}/attachments", status_code=201, response_model=AttachmentRead)
+async def add_attachment(
+    case_id: CaseId, body: AttachmentCreate, caller: CurrentCaller, metadata: EventMetadata, deps: Commands
+) -> JSONResponse:
+    """Link an uploaded attachment to an open case (409 if it is already on the case)."""
+    command = AddAttachment(case_id=case_id, reference=body.reference)
+    return _reply(await handlers.handle_add_attachment(deps, command, caller, metadata))
+
+
+@router.post("/{case_id}/close", response_model=CaseRead)
+async def close_case(case_id: CaseId, caller: CurrentCaller, metadata: EventMetadata, deps: Commands) -> JSONResponse:
+    """Close a case (owner or agent): closed at once and for good."""
+    return _reply(await handlers.handle_close_case(deps, CloseCase(case_id=case_id), caller, metadata))

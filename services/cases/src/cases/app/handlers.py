@@ -1,0 +1,162 @@
+"""One function per command. Each runs in one transaction: idempotency claim, load, rule check, append, read-model
+update and outbox rows commit together; a concurrent append to the same case restarts the unit on a fresh load a
+bounded number of times, then answers 409."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import asyncpg
+
+from casefold_events import idempotency
+from casefold_events.envelope import Metadata
+from casefold_events.platform.problems import Conflict
+from casefold_events.store import ConcurrencyError, in_transaction
+from cases.adapters.numbers import next_case_number
+from cases.adapters.projection import hold_writer_lock, project
+from cases.adapters.receipts import verify_reference
+from cases.adapters.repository import CaseRepository
+from cases.app.render import attachment_view, case_view, comment_view
+from cases.app.views import Viewer
+from cases.domain.commands import AddAttachment, AddComment, Caller, CloseCase, OpenCase
+from cases.domain.model import Case, check_may_open, open_case
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CommandDeps:
+    """What command handlers need; built once in the app factory."""
+
+    pool: asyncpg.Pool
+    repository: CaseRepository
+    catalogue: Mapping[str, str]
+    receipt_key: bytes
+    retries: int = 3
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A command's HTTP answer; what an idempotent repeat gets again."""
+
+    status: int
+    body: Any
+
+
+class ConcurrentChange(Conflict):
+    slug = "concurrent-change"
+    title = "Concurrent change"
+
+
+def _viewer(caller: Caller) -> Viewer:
+    return Viewer(user_id=caller.user_id, is_agent=caller.is_agent)
+
+
+async def _run(deps: CommandDeps, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    async def unit(conn: asyncpg.Connection) -> T:
+        await hold_writer_lock(conn)
+        return await work(conn)
+
+    try:
+        return await in_transaction(deps.pool, unit, retries=deps.retries)
+    except ConcurrencyError as exc:
+        raise ConcurrentChange("The case was changed by someone else at the same time; please retry.") from exc
+
+
+async def _idempotent(
+    conn: asyncpg.Connection,
+    key: str | None,
+    scope: str,
+    request: Any,
+    produce: Callable[[], Awaitable[Reply]],
+) -> Reply:
+    """Run produce() once per key: a repeat gets the first reply and writes nothing."""
+    if key is None:
+        return await produce()
+    try:
+        stored = await idempotency.claim(conn, scope, key, idempotency.fingerprint(request))
+    except idempotency.IdempotencyKeyReused as exc:
+        raise Conflict("This Idempotency-Key was already used with a different request.") from exc
+    if stored is not None:
+        return Reply(stored.status, stored.body)
+    reply = await produce()
+    await idempotency.complete(conn, scope, key, reply.status, reply.body)
+    return reply
+
+
+async def handle_open_case(
+    deps: CommandDeps, command: OpenCase, caller: Caller, metadata: Metadata, idempotency_key: str | None = None
+) -> Reply:
+    """OpenCase -> CaseOpened (201 case)."""
+    # Rules that need no I/O first: a refused open must not consume a case number.
+    check_may_open(command, caller, deps.catalogue)
+    request = {**command.__dict__, "case_id": None}
+
+    async def work(conn: asyncpg.Connection) -> Reply:
+        async def produce() -> Reply:
+            attachments = [
+                verify_reference(deps.receipt_key, ref, f"body.attachments.{i}")
+                for i, ref in enumerate(command.attachments)
+            ]
+            check_may_open(command, caller, deps.catalogue, attachments)
+            number = await next_case_number(conn)
+            event = open_case(command, caller, number=number, catalogue=deps.catalogue, attachments=attachments)
+            case = Case(str(command.case_id))
+            envelopes = await deps.repository.save(conn, case, [event], metadata)
+            await project(conn, envelopes)
+            return Reply(201, case_view(case, _viewer(caller)).model_dump(mode="json"))
+
+        return await _idempotent(conn, idempotency_key, f"{caller.user_id}:open-case", request, produce)
+
+    return await _run(deps, work)
+
+
+async def handle_add_comment(
+    deps: CommandDeps, command: AddComment, caller: Caller, metadata: Metadata, idempotency_key: str | None = None
+) -> Reply:
+    """AddComment -> CommentAdded (201 comment)."""
+    request = {"case_id": command.case_id, "body": command.body, "internal": command.internal}
+
+    async def work(conn: asyncpg.Connection) -> Reply:
+        async def produce() -> Reply:
+            case = await deps.repository.load(conn, str(command.case_id))
+            events = case.add_comment(command, caller)
+            envelopes = await deps.repository.save(conn, case, events, metadata)
+            await project(conn, envelopes)
+            return Reply(201, comment_view(case.state.comments[-1]).model_dump(mode="json"))
+
+        scope = f"{caller.user_id}:comment:{command.case_id}"
+        return await _idempotent(conn, idempotency_key, scope, request, produce)
+
+    return await _run(deps, work)
+
+
+async def handle_add_attachment(deps: CommandDeps, command: AddAttachment, caller: Caller, metadata: Metadata) -> Reply:
+    """AddAttachment -> AttachmentAdded (201 attachment); the same attachment twice on a case is 409."""
+
+    async def work(conn: asyncpg.Connection) -> Reply:
+        case = await deps.repository.load(conn, str(command.case_id))
+        # Visibility before the receipt: a stranger's case is 404 whatever the reference.
+        case.ensure_visible_to(caller)
+        attachment = verify_reference(deps.receipt_key, command.reference, "body.reference")
+        events = case.add_attachment(attachment, caller)
+        envelopes = await deps.repository.save(conn, case, events, metadata)
+        await project(conn, envelopes)
+        return Reply(201, attachment_view(case.state.attachments[-1]).model_dump(mode="json"))
+
+    return await _run(deps, work)
+
+
+async def handle_close_case(deps: CommandDeps, command: CloseCase, caller: Caller, metadata: Metadata) -> Reply:
+    """CloseCase -> CaseClosed (200 case, status closed); final."""
+
+    async def work(conn: asyncpg.Connection) -> Reply:
+        case = await deps.repository.load(conn, str(command.case_id))
+        events = case.close(caller)
+        envelopes = await deps.repository.save(conn, case, events, metadata)
+        await project(conn, envelopes)
+        return Reply(200, case_view(case, _viewer(caller)).model_dump(mode="json"))
+
+    return await _run(deps, work)

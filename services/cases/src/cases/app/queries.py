@@ -1,0 +1,72 @@
+"""The read side: the case page (current, or as of a version or a time), pages of my cases, the catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from cases.adapters import read_model
+from cases.adapters.read_model import StatusFilter
+from cases.adapters.repository import CaseRepository
+from cases.app.render import case_view
+from cases.app.views import CasePage, CaseView, Viewer
+from cases.domain.commands import Caller
+from cases.domain.errors import CaseNotFound
+
+
+@dataclass(frozen=True)
+class QueryDeps:
+    pool: asyncpg.Pool
+    repository: CaseRepository
+
+
+async def get_case(
+    deps: QueryDeps,
+    case_id: UUID,
+    viewer: Viewer,
+    *,
+    as_of_version: int | None = None,
+    as_of: datetime | None = None,
+) -> CaseView:
+    """The case page from the read model; as of a version or a time, a fold of the case's own events."""
+    if as_of_version is not None or as_of is not None:
+        return await _time_travel(deps, case_id, viewer, as_of_version, as_of)
+    async with deps.pool.acquire() as conn:
+        found = await read_model.get_case(conn, case_id, viewer)
+    if found is None:
+        raise CaseNotFound
+    return found
+
+
+async def _time_travel(
+    deps: QueryDeps, case_id: UUID, viewer: Viewer, to_version: int | None, until: datetime | None
+) -> CaseView:
+    case = await deps.repository.load(deps.pool, str(case_id), to_version=to_version, until=until)
+    # Ownership never changes, so the folded state answers who may see it at any point of its history.
+    case.ensure_visible_to(Caller(user_id=viewer.user_id, role="agent" if viewer.is_agent else "customer"))
+    return case_view(case, viewer)
+
+
+async def get_case_by_number(deps: QueryDeps, number: int, viewer: Viewer) -> CaseView:
+    async with deps.pool.acquire() as conn:
+        case_id = await read_model.case_id_by_number(conn, number)
+        found = await read_model.get_case(conn, case_id, viewer) if case_id is not None else None
+    if found is None:
+        raise CaseNotFound
+    return found
+
+
+async def list_cases(
+    deps: QueryDeps,
+    viewer: Viewer,
+    *,
+    status: StatusFilter = "all",
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> CasePage:
+    async with deps.pool.acquire() as conn:
+        return await read_model.list_cases(conn, viewer, status=status, q=q, cursor=cursor, limit=limit)

@@ -1,0 +1,93 @@
+"""What the read side returns: a case with its comments and attachments, case summaries, a page of them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from casefold_events.contracts.cases import Role
+
+NUMBER_WIDTH = 8
+
+
+def format_number(number: int) -> str:
+    """The human case number: zero-padded to 8 digits (e.g. 00001042)."""
+    return f"{number:0{NUMBER_WIDTH}d}"
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ProductView(View):
+    id: str
+    name: str
+
+
+class CommentView(View):
+    id: UUID
+    author_id: UUID
+    author_role: Role
+    body: str
+    internal: bool = Field(description="only agents see internal comments")
+    created_at: datetime
+
+
+class AttachmentView(View):
+    id: UUID
+    filename: str
+    size: int
+    content_type: str
+    sha256: str
+    added_by: UUID
+    added_at: datetime
+
+
+class CaseSummaryView(View):
+    id: UUID
+    number: str = Field(description="zero-padded to 8 digits")
+    product: ProductView
+    subject: str
+    severity: int = Field(description="1 critical, 2 major, 3 minor")
+    prioritised: bool
+    status: Literal["open", "closed"]
+    opened_by: UUID
+    opened_at: datetime
+    closed_at: datetime | None
+    last_activity_at: datetime
+    version: int
+
+
+class CaseView(View):
+    id: UUID
+    number: str = Field(description="zero-padded to 8 digits")
+    product: ProductView
+    subject: str
+    description: str
+    severity: int = Field(description="1 critical, 2 major, 3 minor")
+    prioritised: bool
+    status: Literal["open", "closed"]
+    opened_by: UUID
+    opened_at: datetime
+    closed_at: datetime | None
+    last_activity_at: datetime
+    version: int
+    comments: list[CommentView]
+    attachments: list[AttachmentView]
+
+
+class CasePage(View):
+    items: list[CaseSummaryView]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
+
+
+class Viewer(BaseModel):
+    """Who reads: customers see their own cases and no internal comments; agents and admins see everything."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: UUID
+    is_agent: bool

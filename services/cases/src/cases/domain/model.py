@@ -1,0 +1,309 @@
+"""The Case aggregate: its state is a fold of its events; its command methods check the rules and return events.
+
+No I/O here. Timestamps come from the envelopes being replayed (the store stamps occurred_at), so the aggregate
+can render a case as of any version or time without a read model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Literal, Self
+from uuid import UUID
+
+from casefold_events.contracts import AttachmentAdded, AttachmentRef, CaseClosed, CaseOpened, CommentAdded, Event
+from casefold_events.contracts.cases import Role
+from casefold_events.envelope import Envelope
+from casefold_events.store import Aggregate
+from cases.domain.commands import AddComment, Caller, OpenCase, VerifiedAttachment
+from cases.domain.errors import AttachmentAlreadyOnCase, CaseIsClosed, CaseNotFound, NotAllowed, invalid
+
+STREAM_TYPE = "case"
+PRIORITY_RULE = "subject-contains-production-down"
+_PRODUCTION_DOWN = re.compile(r"production\s+down", re.IGNORECASE)
+MAX_ATTACHMENTS_PER_CASE = 100
+
+Status = Literal["open", "closed"]
+
+
+def priority_rule_for(subject: str) -> str | None:
+    """The rule that prioritises a case with this subject, or None ("Production Down", any case and spacing)."""
+    return PRIORITY_RULE if _PRODUCTION_DOWN.search(subject) else None
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: UUID
+    author_id: UUID
+    author_role: Role
+    body: str
+    internal: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Attachment:
+    ref: AttachmentRef
+    added_by: UUID
+    added_by_role: Role
+    added_at: datetime
+
+
+@dataclass
+class CaseState:
+    number: int = 0
+    product_id: str = ""
+    product_name: str = ""
+    subject: str = ""
+    description: str = ""
+    severity: int = 0
+    prioritised: bool = False
+    priority_rule: str | None = None
+    status: Status = "open"
+    opened_by: UUID | None = None
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    comments: list[Comment] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+def check_may_open(
+    command: OpenCase, caller: Caller, catalogue: Mapping[str, str], attachments: Sequence[VerifiedAttachment] = ()
+) -> str:
+    """The product's name if this caller may open this case; the reason why not otherwise."""
+    if caller.is_agent:
+        raise NotAllowed("Cases are opened by customers; agents cannot open a case on someone's behalf.")
+    if not caller.email_verified:
+        raise NotAllowed("Confirm your email address before opening a case (see the confirmation email we sent).")
+    product_name = catalogue.get(command.product_id)
+    if product_name is None:
+        valid = ", ".join(sorted(catalogue))
+        raise invalid("body.product", f"Unknown product {command.product_id!r}; valid products: {valid}.")
+    seen: set[UUID] = set()
+    for i, attachment in enumerate(attachments):
+        _check_uploader(attachment, caller, f"body.attachments.{i}")
+        if attachment.ref.attachment_id in seen:
+            raise invalid(f"body.attachments.{i}", "The same attachment is listed twice.")
+        seen.add(attachment.ref.attachment_id)
+    return product_name
+
+
+def open_case(
+    command: OpenCase,
+    caller: Caller,
+    *,
+    number: int,
+    catalogue: Mapping[str, str],
+    attachments: Sequence[VerifiedAttachment] = (),
+) -> CaseOpened:
+    """The CaseOpened event for a new case, or why it may not be opened."""
+    product_name = check_may_open(command, caller, catalogue, attachments)
+    rule = priority_rule_for(command.subject)
+    return CaseOpened(
+        case_id=command.case_id,
+        number=number,
+        product_id=command.product_id,
+        product_name=product_name,
+        subject=command.subject,
+        description=command.description,
+        severity=command.severity,
+        prioritised=rule is not None,
+        priority_rule=rule,
+        opened_by=caller.user_id,
+        opened_by_role=caller.role,
+        attachments=tuple(a.ref for a in attachments),
+    )
+
+
+def _check_uploader(attachment: VerifiedAttachment, caller: Caller, field_name: str) -> None:
+    # Agents too may only link their own uploads: a receipt is proof of who uploaded, not a bearer token.
+    if attachment.uploaded_by != caller.user_id:
+        raise invalid(field_name, "This attachment was uploaded by someone else.")
+
+
+class Case(Aggregate):
+    """A support case."""
+
+    stream_type: ClassVar[str] = STREAM_TYPE
+    snapshot_version: ClassVar[int] = 1
+
+    def __init__(self, stream_id: str) -> None:
+        super().__init__(stream_id)
+        self.state = CaseState()
+        self._at: datetime | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.version > 0
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state.status == "closed"
+
+    # ----- rules -------------------------------------------------------------------------------------------------
+
+    def ensure_visible_to(self, caller: Caller) -> None:
+        """Customers see their own cases only; anything else is 'not found', never 'forbidden'."""
+        if not self.exists or (not caller.is_agent and self.state.opened_by != caller.user_id):
+            raise CaseNotFound
+
+    def _ensure_open(self) -> None:
+        if self.is_closed:
+            raise CaseIsClosed(self.state.number)
+
+    def add_comment(self, command: AddComment, caller: Caller) -> list[Event]:
+        self.ensure_visible_to(caller)
+        self._ensure_open()
+        if command.internal and not caller.is_agent:
+            raise NotAllowed("Only support agents may add internal comments.")
+        return [
+            CommentAdded(
+                case_id=UUID(self.id),
+                comment_id=command.comment_id,
+                author_id=caller.user_id,
+                author_role=caller.role,
+                body=command.body,
+                internal=command.internal,
+            )
+        ]
+
+    def add_attachment(self, attachment: VerifiedAttachment, caller: Caller) -> list[Event]:
+        self.ensure_visible_to(caller)
+        self._ensure_open()
+        _check_uploader(attachment, caller, "body.reference")
+        if any(a.ref.attachment_id == attachment.ref.attachment_id for a in self.state.attachments):
+            raise AttachmentAlreadyOnCase
+        if len(self.state.attachments) >= MAX_ATTACHMENTS_PER_CASE:
+            raise invalid("body.reference", f"A case holds at most {MAX_ATTACHMENTS_PER_CASE} attachments.")
+        return [
+            AttachmentAdded(
+                case_id=UUID(self.id), attachment=attachment.ref, added_by=caller.user_id, added_by_role=caller.role
+            )
+        ]
+
+    def close(self, caller: Caller) -> list[Event]:
+        self.ensure_visible_to(caller)
+        self._ensure_open()
+        return [CaseClosed(case_id=UUID(self.id), closed_by=caller.user_id, closed_by_role=caller.role)]
+
+    # ----- folding -----------------------------------------------------------------------------------------------
+
+    def replay(self, envelopes: Sequence[Envelope]) -> Self:
+        for envelope in envelopes:
+            self._at = envelope.occurred_at
+            self.apply(envelope.event())
+            self.version = envelope.stream_version
+        return self
+
+    def apply(self, event: Event) -> None:
+        at = self._at
+        assert at is not None, "events are applied through replay(), which knows when they occurred"
+        s = self.state
+        if isinstance(event, CaseOpened):
+            s.number, s.product_id, s.product_name = event.number, event.product_id, event.product_name
+            s.subject, s.description, s.severity = event.subject, event.description, event.severity
+            s.prioritised, s.priority_rule = event.prioritised, event.priority_rule
+            s.opened_by, s.opened_at, s.status = event.opened_by, at, "open"
+            s.attachments = [Attachment(ref, event.opened_by, event.opened_by_role, at) for ref in event.attachments]
+        elif isinstance(event, CommentAdded):
+            s.comments.append(
+                Comment(event.comment_id, event.author_id, event.author_role, event.body, event.internal, at)
+            )
+        elif isinstance(event, AttachmentAdded):
+            s.attachments.append(Attachment(event.attachment, event.added_by, event.added_by_role, at))
+        elif isinstance(event, CaseClosed):
+            s.status, s.closed_at = "closed", at
+        else:  # pragma: no cover - an event type this code does not know must not be folded silently
+            raise TypeError(f"Case cannot apply {event.event_type}")
+        s.last_activity_at = at
+
+    # ----- snapshots ---------------------------------------------------------------------------------------------
+
+    def to_snapshot(self) -> dict[str, Any]:
+        s = self.state
+        return {
+            "number": s.number,
+            "product_id": s.product_id,
+            "product_name": s.product_name,
+            "subject": s.subject,
+            "description": s.description,
+            "severity": s.severity,
+            "prioritised": s.prioritised,
+            "priority_rule": s.priority_rule,
+            "status": s.status,
+            "opened_by": str(s.opened_by),
+            "opened_at": _iso(s.opened_at),
+            "closed_at": _iso(s.closed_at),
+            "last_activity_at": _iso(s.last_activity_at),
+            "comments": [
+                {
+                    "id": str(c.id),
+                    "author_id": str(c.author_id),
+                    "author_role": c.author_role,
+                    "body": c.body,
+                    "internal": c.internal,
+                    "created_at": c.created_at.isoformat(),
+                }
+                for c in s.comments
+            ],
+            "attachments": [
+                {
+                    "ref": a.ref.model_dump(mode="json"),
+                    "added_by": str(a.added_by),
+                    "added_by_role": a.added_by_role,
+                    "added_at": a.added_at.isoformat(),
+                }
+                for a in s.attachments
+            ],
+        }
+
+    @classmethod
+    def from_snapshot(cls, stream_id: str, state: dict[str, Any]) -> Self:
+        case = cls(stream_id)
+        case.state = CaseState(
+            number=state["number"],
+            product_id=state["product_id"],
+            product_name=state["product_name"],
+            subject=state["subject"],
+            description=state["description"],
+            severity=state["severity"],
+            prioritised=state["prioritised"],
+            priority_rule=state["priority_rule"],
+            status=state["status"],
+            opened_by=UUID(state["opened_by"]),
+            opened_at=_dt(state["opened_at"]),
+            closed_at=_dt(state["closed_at"]),
+            last_activity_at=_dt(state["last_activity_at"]),
+            comments=[
+                Comment(
+                    UUID(c["id"]),
+                    UUID(c["author_id"]),
+                    c["author_role"],
+                    c["body"],
+                    c["internal"],
+                    datetime.fromisoformat(c["created_at"]),
+                )
+                for c in state["comments"]
+            ],
+            attachments=[
+                Attachment(
+                    AttachmentRef.model_validate(a["ref"]),
+                    UUID(a["added_by"]),
+                    a["added_by_role"],
+                    datetime.fromisoformat(a["added_at"]),
+                )
+                for a in state["attachments"]
+            ],
+        )
+        return case
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

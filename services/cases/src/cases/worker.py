@@ -1,0 +1,31 @@
+"""The worker process: the outbox relay (cases.events.v1), until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+from prometheus_client import start_http_server
+
+from cases import wiring
+from cases.config import Settings
+
+log = structlog.get_logger("cases.worker")
+
+
+async def run_worker(settings: Settings) -> None:
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port)
+    relay = wiring.outbox_relay(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await relay.start()
+    log.info("worker_started", topic=settings.topic)
+    try:
+        await stop.wait()
+    finally:
+        await relay.stop()
+        log.info("worker_stopped")

@@ -1,0 +1,123 @@
+"""Test data for the cases service: commands, events folded into aggregates, attachment receipts, API callers."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from casefold_events.contracts import AttachmentRef, Event
+from casefold_events.envelope import Actor, Envelope, Metadata
+from casefold_events.receipts import issue
+from casefold_testing.tokens import TestTokenIssuer
+from cases.config import DEV_ATTACHMENT_RECEIPT_KEY
+from cases.domain.commands import Caller, OpenCase, VerifiedAttachment
+from cases.domain.model import Case, open_case
+
+RECEIPT_KEY = DEV_ATTACHMENT_RECEIPT_KEY.encode()
+CATALOGUE = {"casefold-cloud": "Casefold Cloud", "casefold-server": "Casefold Server"}
+T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def customer(**kwargs: Any) -> Caller:
+    return Caller(user_id=kwargs.pop("user_id", uuid.uuid4()), role="customer", **kwargs)
+
+
+def agent() -> Caller:
+    return Caller(user_id=uuid.uuid4(), role="agent")
+
+
+def open_command(**overrides: Any) -> OpenCase:
+    values: dict[str, Any] = {
+        "case_id": uuid.uuid4(),
+        "product_id": "casefold-cloud",
+        "subject": "Exports fail",
+        "description": "Every CSV export ends with an error.",
+        "severity": 2,
+    }
+    values.update(overrides)
+    return OpenCase(**values)
+
+
+def attachment_ref(name: str = "log.txt") -> AttachmentRef:
+    return AttachmentRef(
+        attachment_id=uuid.uuid4(),
+        filename=name,
+        size=12,
+        content_type="text/plain",
+        sha256=hashlib.sha256(name.encode()).hexdigest(),
+    )
+
+
+def verified(uploaded_by: uuid.UUID, ref: AttachmentRef | None = None) -> VerifiedAttachment:
+    return VerifiedAttachment(ref=ref or attachment_ref(), uploaded_by=uploaded_by)
+
+
+def receipt(uploaded_by: uuid.UUID, ref: AttachmentRef | None = None, **kwargs: Any) -> str:
+    """A signed attachment reference, as the attachments service hands them out."""
+    return issue(kwargs.pop("key", RECEIPT_KEY), ref or attachment_ref(), uploaded_by, **kwargs)
+
+
+def fold(case: Case, events: Sequence[Event], *, at: datetime | None = None, actor: Caller | None = None) -> Case:
+    """Apply new events to an aggregate as the repository would after an append."""
+    when = at or T0 + timedelta(minutes=case.version)
+    metadata = Metadata(actor=Actor(user_id=actor.user_id, role=actor.role) if actor else Actor())
+    envelopes = [
+        Envelope.wrap(e, stream_id=case.id, stream_type="case", stream_version=case.version + i,
+                      metadata=metadata, occurred_at=when)
+        for i, e in enumerate(events, start=1)
+    ]  # fmt: skip
+    return case.replay(envelopes)
+
+
+def opened_case(owner: Caller | None = None, **overrides: Any) -> Case:
+    owner = owner or customer()
+    command = open_command(**overrides)
+    event = open_case(command, owner, number=42, catalogue=CATALOGUE)
+    return fold(Case(str(command.case_id)), [event], actor=owner)
+
+
+@dataclass
+class User:
+    """An API caller with a freshly minted token."""
+
+    client: httpx.AsyncClient
+    issuer: TestTokenIssuer
+    role: str = "customer"
+    email_verified: bool = True
+    user_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return self.issuer.auth_header(user_id=self.user_id, role=self.role, email_verified=self.email_verified)
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.get(path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.post(path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+    async def open(self, **overrides: Any) -> dict[str, Any]:
+        body = {"product": "casefold-cloud", "subject": "Exports fail", "description": "CSV export errors.",
+                "severity": 2, **overrides}  # fmt: skip
+        response = await self.post("/api/cases", json=body)
+        assert response.status_code == 201, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    async def comment(self, case_id: str, body: str = "More detail", **extra: Any) -> httpx.Response:
+        return await self.post(f"/api/cases/{case_id}/comments", json={"body": body, **extra})
+
+    async def close(self, case_id: str) -> httpx.Response:
+        return await self.post(f"/api/cases/{case_id}/close")
+
+    async def list(self, **params: Any) -> dict[str, Any]:
+        response = await self.get("/api/cases", params=params)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
