@@ -85,7 +85,8 @@ class Envelope(BaseModel):
         occurred_at: datetime | None = None,
         event_id: UUID | None = None,
     ) -> Envelope:
-        return cls(
+        # The event is a validated model and the metadata too: construct without validating them again.
+        return cls.model_construct(
             event_id=event_id or new_event_id(),
             event_type=event.event_type,
             schema_version=event.schema_version,

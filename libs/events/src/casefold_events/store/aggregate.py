@@ -43,9 +43,13 @@ class Aggregate:
         raise NotImplementedError
 
     def replay(self, envelopes: Sequence[Envelope]) -> Self:
-        for envelope in envelopes:
-            self.apply(envelope.event())
-            self.version = envelope.stream_version
+        return self.replay_events([(e.stream_version, e.event()) for e in envelopes])
+
+    def replay_events(self, events: Sequence[tuple[int, Event]]) -> Self:
+        """Fold (stream_version, event) pairs into this aggregate, in order."""
+        for version, event in events:
+            self.apply(event)
+            self.version = version
         return self
 
 
@@ -75,10 +79,10 @@ class Repository(Generic[A]):
             if snap is not None:
                 aggregate = self.cls.from_snapshot(stream_id, snap.state)
                 aggregate.version = snap.stream_version
-        envelopes = await self.store.read_stream(
+        events = await self.store.read_events(
             conn, stream_id, after_version=aggregate.version, to_version=to_version, until=until
         )
-        return aggregate.replay(envelopes)
+        return aggregate.replay_events(events)
 
     async def save(
         self, conn: asyncpg.Connection, aggregate: A, events: Sequence[Event], metadata: Metadata

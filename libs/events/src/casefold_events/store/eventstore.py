@@ -15,7 +15,7 @@ from typing import Any, Final, Literal
 
 import asyncpg
 
-from casefold_events.contracts.base import Event
+from casefold_events.contracts.base import Event, registry
 from casefold_events.envelope import Envelope, Metadata, encode
 from casefold_events.store.errors import ConcurrencyError
 from casefold_events.store.rows import COLUMNS, envelope_arrays, envelope_from_row
@@ -61,6 +61,12 @@ CURRENT_VERSION = "SELECT coalesce(max(stream_version), 0) FROM events WHERE str
 
 READ_STREAM = f"""
     SELECT {COLUMNS} FROM events
+    WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3 AND occurred_at <= $4
+    ORDER BY stream_version
+"""
+
+READ_EVENTS = """
+    SELECT stream_version, event_type, schema_version, payload::text AS payload FROM events
     WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3 AND occurred_at <= $4
     ORDER BY stream_version
 """
@@ -161,6 +167,22 @@ class EventStore:
             READ_STREAM, stream_id, after_version, to_version or _MAX_VERSION, until or _END_OF_TIME
         )
         return [envelope_from_row(r) for r in rows]
+
+    async def read_events(
+        self,
+        conn: asyncpg.Connection | asyncpg.Pool,
+        stream_id: str,
+        *,
+        after_version: int = 0,
+        to_version: int | None = None,
+        until: datetime | None = None,
+    ) -> list[tuple[int, Event]]:
+        """Like read_stream, but only (stream_version, event): the fast path for rebuilding an aggregate."""
+        rows = await conn.fetch(
+            READ_EVENTS, stream_id, after_version, to_version or _MAX_VERSION, until or _END_OF_TIME
+        )
+        load = registry.load_json
+        return [(r["stream_version"], load(r["event_type"], r["schema_version"], r["payload"])) for r in rows]
 
     async def load_snapshot(
         self, conn: asyncpg.Connection | asyncpg.Pool, stream_id: str, snapshot_version: int, *, max_version: int | None

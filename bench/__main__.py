@@ -1,0 +1,56 @@
+"""`make bench`: every benchmark, each beside its same-run baseline; results in bench/results/*.json.
+
+    uv run python -m bench              # all
+    uv run python -m bench events       # one
+    uv run python -m bench --quick      # smaller volumes, for a smoke run
+
+Service benchmarks live with their services (services/<name>/bench/bench_<name>.py) and run as subprocesses
+against the same servers (CASEFOLD_BENCH_DATABASE_URL / CASEFOLD_BENCH_KAFKA_BOOTSTRAP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import events_bench
+from bench.harness import servers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def service_benches() -> dict[str, Path]:
+    return {p.stem.removeprefix("bench_"): p for p in sorted(ROOT.glob("services/*/bench/bench_*.py"))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument(
+        "only", nargs="*", help="benchmarks to run (default: all): events, " + ", ".join(service_benches())
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller volumes (a smoke run; figures are rougher)")
+    args = parser.parse_args(argv)
+    chosen = set(args.only) or {"events", *service_benches()}
+    failed = []
+    with servers() as infra:
+        if "events" in chosen:
+            asyncio.run(events_bench.run(infra, quick=args.quick))
+        env = {**os.environ, "CASEFOLD_BENCH_DATABASE_URL": infra.postgres_dsn,
+               "CASEFOLD_BENCH_KAFKA_BOOTSTRAP": infra.kafka_bootstrap}  # fmt: skip
+        for name, script in service_benches().items():
+            if name in chosen:
+                extra = ["--quick"] if args.quick else []
+                if subprocess.run([sys.executable, str(script), *extra], env=env, cwd=ROOT).returncode != 0:
+                    failed.append(name)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
