@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8080"
     terms_version: str = Field(default="2026-11", max_length=32)
 
-    access_token_seconds: int = Field(default=900, ge=30, le=3600)
+    access_token_seconds: int = Field(default=900, ge=1, le=3600)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     confirmation_hours: int = Field(default=24, ge=1, le=24 * 14)
     # A PEM bundle of EC P-256 private keys (the last one signs); when set, the database keys are not used.

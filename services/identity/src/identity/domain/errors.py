@@ -16,5 +16,5 @@ class InvalidConfirmationToken(DomainError):
 
 
 def invalid(field: str, message: str) -> InvalidInput:
-    """A 422 naming one field."""
-    return InvalidInput(message, errors=[FieldError(field, message)])
+    """A 422 naming one request-body field, by the same dotted path as the platform's validation errors."""
+    return InvalidInput(message, errors=[FieldError(f"body.{field}", message)])
