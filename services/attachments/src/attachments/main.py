@@ -2,11 +2,69 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import asyncpg
 from fastapi import FastAPI
 
+from attachments.adapters.storage import Storage
+from attachments.adapters.storage_factory import open_storage
+from attachments.api.routes import router
+from attachments.config import Settings
+from attachments.worker import Worker
+from casefold_events.migrate import migrate, package_migrations, shared_migrations
 from casefold_events.platform.app import service_app
+from casefold_events.platform.auth import JwksVerifier
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
-def create_app() -> FastAPI:
+async def apply_migrations(settings: Settings) -> list[str]:
+    return await migrate(settings.database_url, [shared_migrations(), package_migrations("attachments")])
+
+
+async def _database_ready(app: FastAPI) -> None:
+    pool: asyncpg.Pool = app.state.pool
+    async with pool.acquire() as conn:
+        await conn.fetchval("SELECT 1")
+
+
+async def _storage_ready(app: FastAPI) -> None:
+    storage: Storage = app.state.storage
+    await storage.exists(storage.key_for(EMPTY_SHA256))
+
+
+def create_app(settings: Settings | None = None, *, verifier: JwksVerifier | None = None) -> FastAPI:
     """Build the attachments app; pools and clients are created in the lifespan, never at import time."""
-    return service_app("attachments")
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if settings.migrate_on_start:
+                await apply_migrations(settings)
+            pool = await asyncpg.create_pool(
+                settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+            )
+            stack.push_async_callback(pool.close)
+            app.state.pool = pool
+            app.state.storage = await stack.enter_async_context(open_storage(settings))
+            if settings.workers_in_process:
+                worker = Worker(settings, pool, app.state.storage)
+                await worker.start()
+                stack.push_async_callback(worker.stop)
+                app.state.worker = worker
+            yield
+
+    app = service_app(
+        "attachments",
+        readiness=[("database", _database_ready), ("storage", _storage_ready)],
+        max_body_bytes=settings.max_request_bytes,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.jwt_verifier = verifier or JwksVerifier(settings.jwks_url)
+    app.include_router(router)
+    return app

@@ -1,0 +1,136 @@
+"""Blobs in an S3-compatible bucket (aioboto3), content-addressed under blobs/<sha256>.
+
+A small file is buffered (at most one part) and put straight under its final key once its digest is known. A
+larger one goes up as a multipart upload to a temporary key, then is copied to its final key and the temporary
+object deleted: S3 has no rename, and the final key depends on every byte.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from attachments.adapters.storage import READ_CHUNK_BYTES, check_sha256
+
+_KEY = re.compile(r"blobs/[0-9a-f]{64}")
+
+
+def _missing(exc: ClientError) -> bool:
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    return code in ("404", "NoSuchKey", "NotFound")
+
+
+class S3Writer:
+    """Buffers up to one part; beyond that streams parts of a multipart upload."""
+
+    def __init__(self, storage: S3Storage) -> None:
+        self._storage = storage
+        self._client = storage.client
+        self._bucket = storage.bucket
+        self._buffer = bytearray()
+        self._temp_key = f"tmp/{uuid.uuid4().hex}"
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+        self._done = False
+
+    async def write(self, chunk: bytes) -> None:
+        self._buffer += chunk
+        while len(self._buffer) >= self._storage.part_bytes:
+            part = bytes(self._buffer[: self._storage.part_bytes])
+            del self._buffer[: self._storage.part_bytes]
+            await self._upload_part(part)
+
+    async def _upload_part(self, data: bytes) -> None:
+        if self._upload_id is None:
+            created = await self._client.create_multipart_upload(Bucket=self._bucket, Key=self._temp_key)
+            self._upload_id = str(created["UploadId"])
+        number = len(self._parts) + 1
+        answer = await self._client.upload_part(
+            Bucket=self._bucket, Key=self._temp_key, UploadId=self._upload_id, PartNumber=number, Body=data
+        )
+        self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+    async def commit(self, sha256: str) -> str:
+        key = self._storage.key_for(check_sha256(sha256))
+        if self._upload_id is None:
+            await self._client.put_object(Bucket=self._bucket, Key=key, Body=bytes(self._buffer))
+        else:
+            if self._buffer:
+                await self._upload_part(bytes(self._buffer))
+            await self._client.complete_multipart_upload(
+                Bucket=self._bucket,
+                Key=self._temp_key,
+                UploadId=self._upload_id,
+                MultipartUpload={"Parts": self._parts},
+            )
+            self._upload_id = None
+            await self._client.copy_object(
+                Bucket=self._bucket, Key=key, CopySource={"Bucket": self._bucket, "Key": self._temp_key}
+            )
+            await self._client.delete_object(Bucket=self._bucket, Key=self._temp_key)
+        self._buffer = bytearray()
+        self._done = True
+        return key
+
+    async def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._buffer = bytearray()
+        if self._upload_id is not None:
+            await self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._temp_key, UploadId=self._upload_id)
+            self._upload_id = None
+
+
+class S3Storage:
+    """The production backend; `client` is an aioboto3 S3 client whose lifetime the app's lifespan owns."""
+
+    def __init__(self, client: Any, bucket: str, *, part_bytes: int = 8 * 1024 * 1024) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.part_bytes = part_bytes
+
+    @staticmethod
+    def key_for(sha256: str) -> str:
+        return f"blobs/{sha256}"
+
+    @staticmethod
+    def _checked(key: str) -> str:
+        if not _KEY.fullmatch(key):
+            raise ValueError("not a storage key of this backend")
+        return key
+
+    async def ensure_bucket(self) -> None:
+        try:
+            await self.client.head_bucket(Bucket=self.bucket)
+        except ClientError:
+            await self.client.create_bucket(Bucket=self.bucket)
+
+    async def open_writer(self) -> S3Writer:
+        return S3Writer(self)
+
+    async def open_reader(self, key: str, byte_range: tuple[int, int] | None = None) -> AsyncIterator[bytes]:
+        extra = {"Range": f"bytes={byte_range[0]}-{byte_range[1]}"} if byte_range is not None else {}
+        answer = await self.client.get_object(Bucket=self.bucket, Key=self._checked(key), **extra)
+        body = answer["Body"]
+        try:
+            while chunk := await body.read(READ_CHUNK_BYTES):
+                yield chunk
+        finally:
+            body.close()
+
+    async def delete(self, key: str) -> None:
+        await self.client.delete_object(Bucket=self.bucket, Key=self._checked(key))
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self.client.head_object(Bucket=self.bucket, Key=self._checked(key))
+        except ClientError as exc:
+            if _missing(exc):
+                return False
+            raise
+        return True

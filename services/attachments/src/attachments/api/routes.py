@@ -1,0 +1,106 @@
+"""HTTP routes of the attachments service, under /api/attachments."""
+
+from __future__ import annotations
+
+import urllib.parse
+import uuid
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.requests import ClientDisconnect
+
+from attachments.api.deps import AppSettings, BlobStorage, Pool
+from attachments.api.schemas import UPLOAD_OPENAPI, AttachmentMeta, AttachmentUploaded
+from attachments.app.downloads import readable_attachment, requested_range
+from attachments.app.receiving import UploadLimits, receive_upload
+from attachments.app.uploads import CaseLimits, store_upload
+from casefold_events.platform.auth import CurrentPrincipal
+from casefold_events.platform.problems import MalformedBody
+
+router = APIRouter(prefix="/api/attachments", tags=["attachments"])
+
+
+def _content_disposition(filename: str) -> str:
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{urllib.parse.quote(filename, safe='')}"
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                yield chunk
+    except ClientDisconnect:
+        raise MalformedBody("The upload was interrupted before the body ended.") from None
+
+
+@router.post("", status_code=201, response_model=list[AttachmentUploaded], openapi_extra=UPLOAD_OPENAPI)
+async def upload(
+    request: Request, principal: CurrentPrincipal, pool: Pool, storage: BlobStorage, settings: AppSettings
+) -> list[AttachmentUploaded]:
+    """Upload one or more files (multipart `file` parts); returns each with a reference for the cases service."""
+    limits = UploadLimits(settings.max_file_bytes, settings.max_files_per_request, settings.max_part_header_bytes)
+    received = await receive_upload(_body(request), request.headers.get("content-type"), storage, limits)
+    stored = await store_upload(
+        pool,
+        storage,
+        received,
+        principal,
+        case_limits=CaseLimits(settings.max_files_per_case, settings.max_bytes_per_case),
+        receipt_key=settings.receipt_key_bytes,
+        receipt_ttl=settings.unlinked_ttl,
+    )
+    return [
+        AttachmentUploaded(
+            id=s.id,
+            filename=s.filename,
+            size=s.size,
+            content_type=s.content_type,
+            sha256=s.sha256,
+            reference=s.reference,
+        )
+        for s in stored
+    ]
+
+
+@router.get("/{attachment_id}/meta", response_model=AttachmentMeta)
+async def metadata(attachment_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool) -> AttachmentMeta:
+    """The metadata of an attachment the caller may read."""
+    async with pool.acquire() as conn:
+        row = await readable_attachment(conn, attachment_id, principal)
+    return AttachmentMeta(
+        id=row.id, filename=row.filename, size=row.size, content_type=row.content_type, sha256=row.sha256,
+        uploaded_by=row.uploaded_by, uploaded_at=row.uploaded_at, case_id=row.linked_case_id, linked_at=row.linked_at,
+    )  # fmt: skip
+
+
+@router.get(
+    "/{attachment_id}",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, 206: {"description": "the requested range"}},
+)
+async def download(
+    attachment_id: uuid.UUID, request: Request, principal: CurrentPrincipal, pool: Pool, storage: BlobStorage
+) -> Response:
+    """The attachment's bytes, as a download (single byte ranges supported)."""
+    async with pool.acquire() as conn:
+        row = await readable_attachment(conn, attachment_id, principal)
+    byte_range = requested_range(request.headers.get("range"), row.size)
+    headers = {
+        "Content-Disposition": _content_disposition(row.filename),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-cache",
+        "Accept-Ranges": "bytes",
+        "ETag": f'"{row.sha256}"',
+    }
+    if byte_range is None:
+        headers["Content-Length"] = str(row.size)
+        return StreamingResponse(storage.open_reader(row.storage_key), media_type=row.content_type, headers=headers)
+    first, last = byte_range
+    headers["Content-Length"] = str(last - first + 1)
+    headers["Content-Range"] = f"bytes {first}-{last}/{row.size}"
+    return StreamingResponse(
+        storage.open_reader(row.storage_key, byte_range), status_code=206, media_type=row.content_type, headers=headers
+    )

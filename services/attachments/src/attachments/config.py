@@ -1,0 +1,91 @@
+"""Settings of the attachments service, from ATTACHMENTS_* environment variables, read once in the app factory."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from casefold_events.contracts import CASES_TOPIC
+
+DEV_RECEIPT_KEY = "dev-attachment-receipt-key-change-me"
+DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/identity/.well-known/jwks.json"
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """ATTACHMENTS_DATABASE_URL, ATTACHMENTS_STORAGE_BACKEND (filesystem | s3), ATTACHMENTS_MAX_FILE_BYTES, ..."""
+
+    model_config = SettingsConfigDict(env_prefix="ATTACHMENTS_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "postgresql://postgres@127.0.0.1:55432/casefold_attachments"
+    kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    jwks_url: str = DEFAULT_JWKS_URL
+    topic: str = CASES_TOPIC
+    consumer_name: str = "attachments"
+    receipt_key: SecretStr = SecretStr(DEV_RECEIPT_KEY)
+
+    storage_backend: Literal["filesystem", "s3"] = "filesystem"
+    storage_dir: str = ".casefold/attachments"
+    storage_fsync: bool = True
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "casefold-attachments"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_part_bytes: int = Field(default=8 * MIB, ge=5 * MIB)
+    s3_create_bucket: bool = False
+
+    max_file_bytes: int = Field(default=25 * MIB, ge=1)
+    max_files_per_request: int = Field(default=10, ge=1, le=100)
+    max_files_per_case: int = Field(default=50, ge=1)
+    max_bytes_per_case: int = Field(default=250 * MIB, ge=1)
+    max_part_header_bytes: int = Field(default=8 * 1024, ge=256)
+
+    unlinked_ttl: timedelta = timedelta(hours=24)
+    cleanup_grace: timedelta = timedelta(hours=1)
+    cleanup_interval_seconds: float = Field(default=300.0, gt=0)
+
+    pool_min_size: int = Field(default=2, ge=1)
+    pool_max_size: int = Field(default=10, ge=1)
+    run_migrations: bool | None = None
+    run_workers: bool | None = None
+    host: str = "127.0.0.1"
+    port: int = 8003
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.environment == "production":
+            key = self.receipt_key.get_secret_value()
+            if key == DEV_RECEIPT_KEY or len(key) < 32:
+                raise ValueError("ATTACHMENTS_RECEIPT_KEY must be set to a real secret (32+ chars) in production")
+        if self.storage_backend == "s3" and not self.s3_endpoint_url and self.environment != "production":
+            raise ValueError("ATTACHMENTS_S3_ENDPOINT_URL is needed for the s3 backend outside production")
+        return self
+
+    @property
+    def migrate_on_start(self) -> bool:
+        """Apply migrations in the lifespan: on by default in development and test, a Job does it in production."""
+        if self.run_migrations is not None:
+            return self.run_migrations
+        return self.environment != "production"
+
+    @property
+    def workers_in_process(self) -> bool:
+        """Run the consumer and the cleanup inside the API process: development only, unless told otherwise."""
+        if self.run_workers is not None:
+            return self.run_workers
+        return self.environment == "development"
+
+    @property
+    def receipt_key_bytes(self) -> bytes:
+        return self.receipt_key.get_secret_value().encode()
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The body limit for the whole app: every file at its limit plus room for the multipart framing."""
+        return self.max_files_per_request * (self.max_file_bytes + self.max_part_header_bytes + 1024) + 64 * 1024
