@@ -2,11 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
 from fastapi import FastAPI
 
+from casefold_events.migrate import migrate, package_migrations, shared_migrations
 from casefold_events.platform.app import service_app
+from casefold_events.platform.auth import JwksVerifier
+from notifications.api.routes import router
+from notifications.config import Settings
+from notifications.worker import Worker
 
 
-def create_app() -> FastAPI:
-    """Build the notifications app; pools and clients are created in the lifespan, never at import time."""
-    return service_app("notifications")
+async def apply_migrations(settings: Settings) -> list[str]:
+    return await migrate(settings.database_url, [shared_migrations(), package_migrations("notifications")])
+
+
+async def _database_ready(app: FastAPI) -> None:
+    pool: asyncpg.Pool | None = getattr(app.state, "pool", None)
+    if pool is None:
+        raise RuntimeError("no database pool")
+    async with pool.acquire() as conn:
+        await conn.fetchval("SELECT 1")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the notifications app; the pool and workers are created in the lifespan, never at import time."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await apply_migrations(settings)
+        pool = await asyncpg.create_pool(
+            settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+        )
+        app.state.pool = pool
+        worker = Worker(settings, pool) if settings.workers_in_process else None
+        app.state.worker = worker
+        try:
+            if worker is not None:
+                await worker.start()
+            yield
+        finally:
+            if worker is not None:
+                await worker.stop()
+            await pool.close()
+
+    app = service_app("notifications", readiness=[("database", _database_ready)], lifespan=lifespan)
+    app.state.settings = settings
+    app.state.jwt_verifier = JwksVerifier(settings.jwks_url)
+    app.include_router(router)
+    return app

@@ -1,0 +1,47 @@
+"""The case projection (owner, number, subject, prioritised, status, thread root), from cases.events.v1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: UUID
+    number: int
+    subject: str
+    owner_id: UUID
+    severity: int
+    prioritised: bool
+    status: str
+    opened_event_id: UUID
+
+
+INSERT = """
+INSERT INTO cases (case_id, number, subject, owner_id, severity, prioritised, opened_event_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (case_id) DO NOTHING
+"""
+SET_STATUS = "UPDATE cases SET status = $2, updated_at = now() WHERE case_id = $1"
+GET = """
+SELECT case_id, number, subject, owner_id, severity, prioritised, status, opened_event_id FROM cases WHERE case_id = $1
+"""
+
+
+async def insert(conn: asyncpg.Connection, case: Case) -> None:
+    await conn.execute(
+        INSERT, case.case_id, case.number, case.subject, case.owner_id, case.severity, case.prioritised,
+        case.opened_event_id,
+    )  # fmt: skip
+
+
+async def set_status(conn: asyncpg.Connection, case_id: UUID, status: str) -> None:
+    await conn.execute(SET_STATUS, case_id, status)
+
+
+async def get(conn: asyncpg.Connection, case_id: UUID) -> Case | None:
+    row = await conn.fetchrow(GET, case_id)
+    return Case(**dict(row)) if row else None

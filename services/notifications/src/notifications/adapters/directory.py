@@ -1,0 +1,49 @@
+"""The user directory projection (id -> address, display name, verified), from identity.events.v1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: UUID
+    email: str
+    display_name: str
+    verified: bool
+    role: str
+
+
+REGISTER = """
+INSERT INTO users (user_id, email, display_name, role) VALUES ($1, $2, $3, $4)
+ON CONFLICT (user_id) DO NOTHING
+"""
+SET_EMAIL = "UPDATE users SET email = $2, verified = $3, updated_at = now() WHERE user_id = $1"
+SET_DISPLAY_NAME = "UPDATE users SET display_name = $2, updated_at = now() WHERE user_id = $1"
+SET_ROLE = "UPDATE users SET role = $2, updated_at = now() WHERE user_id = $1"
+GET = "SELECT user_id, email, display_name, verified, role FROM users WHERE user_id = $1"
+
+
+async def register(conn: asyncpg.Connection, user_id: UUID, email: str, display_name: str, role: str) -> None:
+    await conn.execute(REGISTER, user_id, email, display_name, role)
+
+
+async def set_email(conn: asyncpg.Connection, user_id: UUID, email: str, *, verified: bool) -> bool:
+    """False when the user is unknown (their registration has not arrived)."""
+    return str(await conn.execute(SET_EMAIL, user_id, email, verified)) != "UPDATE 0"
+
+
+async def set_display_name(conn: asyncpg.Connection, user_id: UUID, display_name: str) -> bool:
+    return str(await conn.execute(SET_DISPLAY_NAME, user_id, display_name)) != "UPDATE 0"
+
+
+async def set_role(conn: asyncpg.Connection, user_id: UUID, role: str) -> bool:
+    return str(await conn.execute(SET_ROLE, user_id, role)) != "UPDATE 0"
+
+
+async def get(conn: asyncpg.Connection, user_id: UUID) -> User | None:
+    row = await conn.fetchrow(GET, user_id)
+    return User(**dict(row)) if row else None

@@ -1,0 +1,115 @@
+"""Sending over SMTP with aiosmtplib: one connection per batch, each message's outcome classified for the outbox."""
+
+from __future__ import annotations
+
+import contextlib
+import email.policy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import getaddresses
+from typing import Literal
+
+import aiosmtplib
+
+from notifications.domain.emails import is_permanent
+
+# Lines up to RFC 5322's hard limit: a folded Message-ID or References header trips some mail systems' threading.
+POLICY = email.policy.SMTP.clone(max_line_length=998)
+HEADER_ORDER = ("From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "References", "Auto-Submitted")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Literal["sent", "retry", "failed"]
+    error: str | None = None
+
+
+SENT = Outcome("sent")
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 10.0
+
+
+def build_message(headers: Mapping[str, str], text: str, html: str) -> EmailMessage:
+    """A multipart/alternative message (text first, HTML preferred by clients that can)."""
+    message = EmailMessage(policy=POLICY)
+    ordered = [h for h in HEADER_ORDER if h in headers] + sorted(h for h in headers if h not in HEADER_ORDER)
+    for name in ordered:
+        message[name] = headers[name]
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def envelope_of(message: EmailMessage) -> tuple[str, list[str]]:
+    """The SMTP envelope: MAIL FROM the From address, RCPT TO every To/Cc address."""
+    sender = getaddresses([str(message["From"])])[0][1]
+    recipients = [
+        addr for _, addr in getaddresses([str(v) for v in message.get_all("To", []) + message.get_all("Cc", [])])
+    ]
+    return sender, recipients
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def _refusal(exc: aiosmtplib.SMTPException) -> Outcome:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [error.code for error in exc.recipients]
+        final = bool(codes) and all(is_permanent(code) for code in codes)
+        return Outcome("failed" if final else "retry", _describe(exc))
+    if isinstance(exc, aiosmtplib.SMTPResponseException) and is_permanent(exc.code):
+        return Outcome("failed", _describe(exc))
+    return Outcome("retry", _describe(exc))
+
+
+class SmtpSender:
+    """Sends batches of messages; never raises for a delivery problem, it reports an Outcome per message."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+
+    def _client(self) -> aiosmtplib.SMTP:
+        c = self.config
+        return aiosmtplib.SMTP(
+            hostname=c.host, port=c.port, start_tls=c.starttls, username=c.username, password=c.password,
+            timeout=c.timeout,
+        )  # fmt: skip
+
+    async def send(self, messages: Sequence[EmailMessage]) -> list[Outcome]:
+        client = self._client()
+        try:
+            await client.connect()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            # Down, unreachable or refusing our login: a matter of time or configuration, never a reason to drop mail.
+            return [Outcome("retry", _describe(exc))] * len(messages)
+        outcomes: list[Outcome] = []
+        try:
+            for message in messages:
+                try:
+                    sender, recipients = envelope_of(message)
+                    # Flattened here with our policy: aiosmtplib's own flattening folds headers at 78 columns.
+                    await client.sendmail(sender, recipients, message.as_bytes(policy=POLICY))
+                    outcomes.append(SENT)
+                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+                    outcomes.append(_refusal(exc))
+                    if isinstance(exc, aiosmtplib.SMTPServerDisconnected) or not client.is_connected:
+                        break
+                except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                    # The connection is gone: this message and the rest of the batch wait for the next round.
+                    outcomes.append(Outcome("retry", _describe(exc)))
+                    break
+        finally:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                await client.quit()
+        missing = len(messages) - len(outcomes)
+        return outcomes + [Outcome("retry", "connection lost before sending")] * missing

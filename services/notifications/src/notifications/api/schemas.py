@@ -1,0 +1,46 @@
+"""DTOs of the activity history API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Direction = Literal["outbound", "inbound", "internal"]
+Status = Literal["waiting", "queued", "sent", "failed"]
+
+
+class ActivityEntry(BaseModel):
+    """One email of a case's activity history."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: UUID
+    direction: Direction
+    from_: str = Field(alias="from", max_length=1000)
+    to: str | None = Field(max_length=1000, description="null while the recipient's address is not known yet")
+    subject: str = Field(max_length=1000)
+    sent_at: datetime | None
+    status: Status
+
+
+class MessageRead(BaseModel):
+    """One email in full: headers and both bodies, with its delivery status."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: UUID
+    case_id: UUID
+    direction: Direction
+    headers: dict[str, str]
+    subject: str = Field(max_length=1000)
+    text: str = Field(max_length=200_000)
+    html: str = Field(max_length=400_000)
+    from_: str = Field(alias="from", max_length=1000)
+    to: str | None = Field(max_length=1000)
+    status: Status
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None = Field(max_length=1000)

@@ -1,0 +1,129 @@
+"""One function per event: update the projections and queue the emails, in the consumer's transaction."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from casefold_events.contracts import (
+    AttachmentAdded,
+    CaseClosed,
+    CaseOpened,
+    CommentAdded,
+    EmailChanged,
+    EmailConfirmed,
+    ProfileUpdated,
+    RoleGranted,
+    SendAccountEmail,
+    UserRegistered,
+)
+from notifications.adapters import case_projection, directory, outbox
+from notifications.adapters.case_projection import Case
+from notifications.app.mailer import Mailer, human_size
+from notifications.domain.emails import Draft, mailbox
+
+
+class UnknownCase(LookupError):
+    """A case event for a case whose CaseOpened was never seen (same partition, so it should have been)."""
+
+
+async def _queue(conn: asyncpg.Connection, *drafts: Draft) -> None:
+    for draft in drafts:
+        await outbox.insert(conn, draft)
+
+
+async def _case(conn: asyncpg.Connection, case_id: UUID) -> Case:
+    case = await case_projection.get(conn, case_id)
+    if case is None:
+        raise UnknownCase(f"case {case_id} is not in the projection")
+    return case
+
+
+async def _author(conn: asyncpg.Connection, user_id: UUID, fallback: str) -> str:
+    user = await directory.get(conn, user_id)
+    return user.display_name if user else fallback
+
+
+async def case_opened(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: CaseOpened) -> None:
+    case = Case(
+        case_id=event.case_id, number=event.number, subject=event.subject, owner_id=event.opened_by,
+        severity=event.severity, prioritised=event.prioritised, status="open", opened_event_id=event_id,
+    )  # fmt: skip
+    await case_projection.insert(conn, case)
+    owner = await directory.get(conn, event.opened_by)
+    details = {"product_name": event.product_name, "severity": event.severity}
+    drafts = [mail.to_customer(event_id, "ack", case, owner, prioritised=event.prioritised, **details)]
+    reasons = [r for r, yes in (("prioritised", event.prioritised), ("severity 1", event.severity == 1)) if yes]
+    if reasons:
+        customer = mailbox(owner.email, owner.display_name) if owner else str(event.opened_by)
+        drafts.append(mail.to_support(event_id, "alert", "internal", case, reasons=" and ".join(reasons),
+                                      customer=customer, description=event.description, **details))  # fmt: skip
+    await _queue(conn, *drafts)
+
+
+async def comment_added(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: CommentAdded) -> None:
+    if event.internal:
+        return  # internal comments are for agents only: never emailed
+    case = await _case(conn, event.case_id)
+    if event.author_role == "customer":
+        author = await _author(conn, event.author_id, "The customer")
+        await _queue(conn, mail.to_support(event_id, "customer-comment", "inbound", case, author=author,
+                                           body=event.body))  # fmt: skip
+    else:
+        author = await _author(conn, event.author_id, "A support engineer")
+        owner = await directory.get(conn, case.owner_id)
+        await _queue(conn, mail.to_customer(event_id, "agent-comment", case, owner, author=author, body=event.body))
+
+
+async def attachment_added(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: AttachmentAdded) -> None:
+    case = await _case(conn, event.case_id)
+    a = event.attachment
+    details = {"filename": a.filename, "size": human_size(a.size), "content_type": a.content_type}
+    if event.added_by_role == "customer":
+        author = await _author(conn, event.added_by, "The customer")
+        draft = mail.to_support(event_id, "attachment", "inbound", case, to_customer=False, author=author, **details)
+    else:
+        owner = await directory.get(conn, case.owner_id)
+        draft = mail.to_customer(event_id, "attachment", case, owner, to_customer=True, author="", **details)
+    await _queue(conn, draft)
+
+
+async def case_closed(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: CaseClosed) -> None:
+    case = await _case(conn, event.case_id)
+    await case_projection.set_status(conn, event.case_id, "closed")
+    owner = await directory.get(conn, case.owner_id)
+    await _queue(conn, mail.to_customer(event_id, "closed", case, owner))
+
+
+async def _release_waiting(conn: asyncpg.Connection, user_id: UUID) -> None:
+    user = await directory.get(conn, user_id)
+    if user is not None:
+        await outbox.resolve_waiting(conn, user_id, mailbox(user.email, user.display_name))
+
+
+async def user_registered(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: UserRegistered) -> None:
+    await directory.register(conn, event.user_id, event.email, event.display_name, event.role)
+    await _release_waiting(conn, event.user_id)
+
+
+async def email_confirmed(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: EmailConfirmed) -> None:
+    await directory.set_email(conn, event.user_id, event.email, verified=True)
+
+
+async def email_changed(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: EmailChanged) -> None:
+    await directory.set_email(conn, event.user_id, event.email, verified=True)
+
+
+async def profile_updated(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: ProfileUpdated) -> None:
+    await directory.set_display_name(conn, event.user_id, event.display_name)
+
+
+async def role_granted(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: RoleGranted) -> None:
+    await directory.set_role(conn, event.user_id, event.role)
+
+
+async def send_account_email(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: SendAccountEmail) -> None:
+    expires = event.expires_at.strftime("%Y-%m-%d %H:%M UTC") if event.expires_at else None
+    draft = mail.account(event_id, event.template, event.to, event.display_name, event.action_url, expires)
+    await _queue(conn, draft)

@@ -1,0 +1,99 @@
+"""Composes the drafts of every email from events and projections (no I/O): templates, addresses, threading."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from casefold_events.envelope import new_event_id
+from notifications.adapters.case_projection import Case
+from notifications.adapters.directory import User
+from notifications.adapters.templates import Renderer
+from notifications.domain.emails import (
+    Direction,
+    Draft,
+    Kind,
+    case_label,
+    case_subject,
+    mailbox,
+    message_id,
+    thread_root,
+)
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Mailer:
+    """Everything composing an email needs: addresses, the Message-ID domain, the portal URL and the templates."""
+
+    renderer: Renderer
+    from_address: str
+    support_address: str
+    domain: str
+    public_url: str
+
+    def case_url(self, case_id: UUID) -> str:
+        return f"{self.public_url.rstrip('/')}/cases/{case_id}"
+
+    def to_customer(self, event_id: UUID, kind: Kind, case: Case, owner: User | None, **context: Any) -> Draft:
+        """An email to the case owner; queued as waiting when the owner's address is not known yet."""
+        to = mailbox(owner.email, owner.display_name) if owner else None
+        greeting = owner.display_name if owner else "there"
+        return self._case_draft(event_id, kind, "outbound", case, to, owner=case.owner_id, greeting_name=greeting,
+                                **context)  # fmt: skip
+
+    def to_support(self, event_id: UUID, kind: Kind, direction: Direction, case: Case, **context: Any) -> Draft:
+        return self._case_draft(event_id, kind, direction, case, self.support_address, owner=None, **context)
+
+    def _case_draft(
+        self,
+        event_id: UUID,
+        kind: Kind,
+        direction: Direction,
+        case: Case,
+        to: str | None,
+        *,
+        owner: UUID | None,
+        **context: Any,
+    ) -> Draft:
+        subject = case_subject(case.number, case.subject)
+        root = thread_root(case.opened_event_id, self.domain)
+        own_id = message_id(event_id, kind, self.domain)
+        text, html = self.renderer.render(
+            kind, title=subject, subject=case.subject, case_number=case_label(case.number).removeprefix("Case "),
+            case_url=self.case_url(case.case_id), **context,
+        )  # fmt: skip
+        return Draft(
+            id=new_event_id(), message_id=own_id, kind=kind, direction=direction, from_address=self.from_address,
+            to_address=to, subject=subject, text=text, html=html, created_at=datetime.now(UTC), case_id=case.case_id,
+            recipient_user_id=owner, in_reply_to=None if own_id == root else root,
+        )  # fmt: skip
+
+    def account(
+        self, event_id: UUID, kind: Kind, to: str, display_name: str, action_url: str | None, expires: str | None
+    ) -> Draft:
+        """An account email: no case, no thread; the link is the secret to mask once delivered."""
+        subjects: dict[str, str] = {
+            "confirm-email": "Confirm your email address",
+            "confirm-email-change": "Confirm your new email address",
+            "password-changed": "Your password was changed",
+        }
+        subject = f"Casefold: {subjects[kind]}"
+        text, html = self.renderer.render(
+            kind, title=subject, greeting_name=display_name or "there", action_url=action_url or "", expires=expires
+        )
+        return Draft(
+            id=new_event_id(), message_id=message_id(event_id, kind, self.domain), kind=kind, direction="outbound",
+            from_address=self.from_address, to_address=mailbox(to, display_name), subject=subject, text=text,
+            html=html, created_at=datetime.now(UTC), secret=action_url or None,
+        )  # fmt: skip

@@ -1,0 +1,43 @@
+"""The activity history: a case's emails for its owner and for agents; 404 for anyone else."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from casefold_events.platform.auth import Principal
+from casefold_events.platform.problems import NotFound
+from notifications.adapters import case_projection, outbox
+from notifications.domain.emails import CUSTOMER_VISIBLE
+
+ALL_DIRECTIONS = ["outbound", "inbound", "internal"]
+
+
+def _directions(principal: Principal) -> list[str]:
+    """Customers see what was sent to them and the copies of what they wrote; internal alerts are for agents."""
+    return ALL_DIRECTIONS if principal.is_agent else sorted(CUSTOMER_VISIBLE)
+
+
+async def _visible_case(conn: asyncpg.Connection, principal: Principal, case_id: UUID) -> None:
+    case = await case_projection.get(conn, case_id)
+    if case is None or not (principal.is_agent or case.owner_id == principal.user_id):
+        raise NotFound("No such case.")
+
+
+async def case_activity(conn: asyncpg.Connection, principal: Principal, case_id: UUID) -> list[dict[str, Any]]:
+    await _visible_case(conn, principal, case_id)
+    return await outbox.list_for_case(conn, case_id, _directions(principal))
+
+
+async def message(conn: asyncpg.Connection, principal: Principal, email_id: UUID) -> dict[str, Any]:
+    email = await outbox.get(conn, email_id)
+    # Account emails (no case) are never part of an activity history: they carried single-use links.
+    if email is None or email["case_id"] is None or email["direction"] not in _directions(principal):
+        raise NotFound("No such message.")
+    try:
+        await _visible_case(conn, principal, email["case_id"])
+    except NotFound:
+        raise NotFound("No such message.") from None
+    return email

@@ -1,0 +1,80 @@
+"""Settings of the notifications service, from NOTIFICATIONS_* environment variables, read once in the app factory."""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from casefold_events.contracts import CASES_TOPIC, IDENTITY_MAIL_TOPIC, IDENTITY_TOPIC
+
+DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/identity/.well-known/jwks.json"
+
+
+class Settings(BaseSettings):
+    """NOTIFICATIONS_DATABASE_URL, NOTIFICATIONS_SMTP_HOST, NOTIFICATIONS_SUPPORT_ADDRESS, ..."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "postgresql://postgres@127.0.0.1:55432/casefold_notifications"
+    kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    jwks_url: str = DEFAULT_JWKS_URL
+    consumer_name: str = "notifications"
+    cases_topic: str = CASES_TOPIC
+    identity_topic: str = IDENTITY_TOPIC
+    identity_mail_topic: str = IDENTITY_MAIL_TOPIC
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    from_address: str = "Casefold Support <support@casefold.local>"
+    support_address: str = "support-team@casefold.local"
+    public_url: str = "http://127.0.0.1:8080"
+    message_id_domain: str = "casefold.local"
+
+    delivery_batch_size: int = Field(default=50, ge=1, le=1000)
+    delivery_poll_seconds: float = Field(default=1.0, gt=0)
+    delivery_max_attempts: int = Field(default=10, ge=1)
+    retry_initial_seconds: float = Field(default=2.0, gt=0)
+    retry_max_seconds: float = Field(default=600.0, gt=0)
+
+    pool_min_size: int = Field(default=2, ge=1)
+    pool_max_size: int = Field(default=10, ge=1)
+    run_migrations: bool | None = None
+    run_workers: bool | None = None
+    host: str = "127.0.0.1"
+    port: int = 8004
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        for name in ("from_address", "support_address"):
+            if "@" not in parseaddr(getattr(self, name))[1]:
+                raise ValueError(f"NOTIFICATIONS_{name.upper()} is not an email address")
+        if self.environment == "production" and self.smtp_username and not self.smtp_starttls:
+            raise ValueError("NOTIFICATIONS_SMTP_STARTTLS must be on when SMTP credentials are used in production")
+        return self
+
+    @property
+    def topics(self) -> list[str]:
+        return [self.cases_topic, self.identity_topic, self.identity_mail_topic]
+
+    @property
+    def migrate_on_start(self) -> bool:
+        """Apply migrations in the lifespan: on by default in development and test, a Job does it in production."""
+        if self.run_migrations is not None:
+            return self.run_migrations
+        return self.environment != "production"
+
+    @property
+    def workers_in_process(self) -> bool:
+        """Run the consumer and the delivery loop inside the API process: development only, unless told otherwise."""
+        if self.run_workers is not None:
+            return self.run_workers
+        return self.environment == "development"

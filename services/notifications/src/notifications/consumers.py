@@ -1,0 +1,39 @@
+"""Thin: decode each event of cases, identity and the private mail channel, and call the app layer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from casefold_events.consumer import Handler
+from casefold_events.envelope import Envelope
+from notifications.app import handlers
+from notifications.app.mailer import Mailer
+
+Route = Callable[[asyncpg.Connection, Mailer, Any, Any], Awaitable[None]]
+
+ROUTES: dict[str, Route] = {
+    "CaseOpened": handlers.case_opened,
+    "CommentAdded": handlers.comment_added,
+    "AttachmentAdded": handlers.attachment_added,
+    "CaseClosed": handlers.case_closed,
+    "UserRegistered": handlers.user_registered,
+    "EmailConfirmed": handlers.email_confirmed,
+    "EmailChanged": handlers.email_changed,
+    "ProfileUpdated": handlers.profile_updated,
+    "RoleGranted": handlers.role_granted,
+    "SendAccountEmail": handlers.send_account_email,
+}
+
+
+def make_handler(mailer: Mailer) -> Handler:
+    """The ConsumerRunner handler; event types notifications has no use for are acknowledged and skipped."""
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope) -> None:
+        route = ROUTES.get(envelope.event_type)
+        if route is not None:
+            await route(conn, mailer, envelope.event_id, envelope.event())
+
+    return handle

@@ -1,0 +1,120 @@
+"""The delivery loop: drains the emails outbox over SMTP, with exponential backoff and a final 'failed'.
+
+Woken by NOTIFY (sent in the transaction that queued an email, so it arrives after commit) and by polling, which
+also picks up retries whose backoff has elapsed and covers a lost listener connection. Each batch is sent while
+its rows are locked (FOR UPDATE SKIP LOCKED): several workers never send one email twice. The row is marked sent
+only after the server accepted the message; a crash in between may resend it once (at-least-once), with the same
+Message-ID, so a receiving mail system can tell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+import asyncpg
+import structlog
+
+from casefold_events.platform.metrics import EMAILS_FAILED, EMAILS_SENT
+from notifications.adapters import outbox
+from notifications.adapters.smtp import SmtpSender, build_message
+from notifications.domain.emails import retry_delay
+
+log = structlog.get_logger("notifications.delivery")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 10
+    initial_seconds: float = 2.0
+    max_seconds: float = 600.0
+
+
+class DeliveryLoop:
+    """Sends due emails until stopped."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        sender: SmtpSender,
+        *,
+        dsn: str | None = None,
+        policy: RetryPolicy = RetryPolicy(),
+        batch_size: int = 50,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.pool = pool
+        self.sender = sender
+        self.dsn = dsn
+        self.policy = policy
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.sent = 0
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listener: asyncpg.Connection | None = None
+
+    def wake(self, *_: object) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        if self.dsn is not None:
+            try:
+                self._listener = await asyncpg.connect(self.dsn)
+                await self._listener.add_listener(outbox.CHANNEL, self.wake)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("delivery_listen_failed", error=type(exc).__name__)  # polling still delivers
+        self._task = asyncio.create_task(self._run(), name="notifications-delivery")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._listener is not None:
+            with contextlib.suppress(OSError, asyncpg.PostgresError):
+                await self._listener.close()
+            self._listener = None
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                handled = await self.run_once()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("delivery_round_failed", error=type(exc).__name__)
+                handled = 0
+            if handled >= self.batch_size:
+                continue  # more may be due right now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+
+    async def run_once(self) -> int:
+        """Send one batch of due emails; the number of emails attempted."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            due = await outbox.claim_due(conn, self.batch_size)
+            if not due:
+                return 0
+            outcomes = await self.sender.send([build_message(d.headers, d.text, d.html) for d in due])
+            for email, outcome in zip(due, outcomes, strict=True):
+                attempts = email.attempts + 1
+                if outcome.result == "sent":
+                    await outbox.mark_sent(conn, email.id)
+                    EMAILS_SENT.inc()
+                    self.sent += 1
+                    continue
+                EMAILS_FAILED.inc()
+                error = outcome.error or "unknown error"
+                if outcome.result == "failed" or attempts >= self.policy.max_attempts:
+                    await outbox.mark_failed(conn, email.id, error)
+                    log.error("email_failed", email_id=str(email.id), attempts=attempts, error=error)
+                else:
+                    delay = retry_delay(attempts, self.policy.initial_seconds, self.policy.max_seconds)
+                    await outbox.mark_retry(conn, email.id, error, delay)
+                    log.warning("email_retry", email_id=str(email.id), attempts=attempts, retry_in=delay, error=error)
+            return len(due)

@@ -1,0 +1,103 @@
+"""What an email of Casefold is: its kinds and directions, its identity (Message-ID), thread and subject rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime, formataddr
+from typing import Literal
+from uuid import UUID
+
+Kind = Literal[
+    "ack",
+    "alert",
+    "agent-comment",
+    "customer-comment",
+    "attachment",
+    "closed",
+    "confirm-email",
+    "confirm-email-change",
+    "password-changed",
+]
+# outbound: support -> customer; inbound: a copy of what the customer wrote, to support; internal: for support only.
+Direction = Literal["outbound", "inbound", "internal"]
+Status = Literal["waiting", "queued", "sent", "failed"]
+
+CUSTOMER_VISIBLE: frozenset[Direction] = frozenset({"outbound", "inbound"})
+_WHITESPACE = re.compile(r"\s+")
+
+
+def message_id(event_id: UUID, kind: Kind, domain: str) -> str:
+    """Derived from the event, so a redelivered event yields the same Message-ID (and the outbox refuses a twin)."""
+    return f"<{event_id}.{kind}@{domain}>"
+
+
+def thread_root(case_opened_event_id: UUID, domain: str) -> str:
+    """Every email of a case replies to the case's acknowledgement."""
+    return message_id(case_opened_event_id, "ack", domain)
+
+
+def case_label(number: int) -> str:
+    return f"Case {number:08d}"
+
+
+def case_subject(number: int, subject: str) -> str:
+    """ "[Case 00001042] <subject>", on one line whatever the customer typed (no header injection)."""
+    return f"[{case_label(number)}] {_WHITESPACE.sub(' ', subject).strip()}"
+
+
+def mailbox(address: str, display_name: str | None = None) -> str:
+    clean = _WHITESPACE.sub(" ", display_name).strip() if display_name else ""
+    return formataddr((clean, address)) if clean else address
+
+
+def retry_delay(attempts: int, initial: float, cap: float) -> float:
+    """Exponential backoff after the attempts-th failure, capped."""
+    return float(min(initial * 2 ** max(attempts - 1, 0), cap))
+
+
+def is_permanent(smtp_code: int) -> bool:
+    """5xx is the server's final word on this message; anything else may pass later."""
+    return 500 <= smtp_code < 600
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One rendered email, ready for the outbox. to_address None = its recipient is not known yet (waiting)."""
+
+    id: UUID
+    message_id: str
+    kind: Kind
+    direction: Direction
+    from_address: str
+    to_address: str | None
+    subject: str
+    text: str
+    html: str
+    created_at: datetime
+    case_id: UUID | None = None
+    recipient_user_id: UUID | None = None
+    in_reply_to: str | None = None
+    secret: str | None = field(default=None, repr=False)
+
+    @property
+    def status(self) -> Status:
+        return "queued" if self.to_address else "waiting"
+
+    def headers(self) -> dict[str, str]:
+        """The headers the email is sent with (To is filled in when a waiting recipient becomes known)."""
+        headers = {
+            "From": self.from_address,
+            "To": self.to_address or "",
+            "Subject": self.subject,
+            "Date": format_datetime(self.created_at),
+            "Message-ID": self.message_id,
+            "Auto-Submitted": "auto-generated",
+        }
+        if self.in_reply_to:
+            headers["In-Reply-To"] = self.in_reply_to
+            headers["References"] = self.in_reply_to
+        if self.case_id:
+            headers["X-Casefold-Case"] = str(self.case_id)
+        return headers

@@ -1,0 +1,64 @@
+"""A real SMTP server (aiosmtpd), the notifications app with its in-process workers, unique topics per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest_asyncio
+from aiokafka import AIOKafkaProducer
+from notifications_harness import Harness, SmtpSink, free_port
+
+from casefold_events.platform.auth import JwksVerifier
+from casefold_testing.tokens import TestTokenIssuer
+from notifications.config import Settings
+from notifications.main import apply_migrations, create_app
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def smtp() -> AsyncIterator[SmtpSink]:
+    sink = SmtpSink(free_port())
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def migrated(database: str) -> str:
+    await apply_migrations(Settings(environment="test", database_url=database))
+    return database
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def harness(
+    migrated: str,
+    kafka_bootstrap: str,
+    topic_factory: Callable[..., Awaitable[str]],
+    smtp: SmtpSink,
+    producer: AIOKafkaProducer,
+) -> AsyncIterator[Harness]:
+    settings = Settings(
+        environment="test", database_url=migrated, kafka_bootstrap_servers=kafka_bootstrap,
+        consumer_name=f"notifications-{uuid.uuid4().hex[:8]}", cases_topic=await topic_factory("cases"),
+        identity_topic=await topic_factory("identity"), identity_mail_topic=await topic_factory("mail"),
+        smtp_port=smtp.port, run_workers=True, run_migrations=False, retry_initial_seconds=0.2,
+        retry_max_seconds=0.5, delivery_poll_seconds=0.1, delivery_max_attempts=50,
+    )  # fmt: skip
+    app = create_app(settings)
+    tokens = TestTokenIssuer()
+    app.state.jwt_verifier = JwksVerifier.from_jwks(tokens.jwks())
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://notifications.test") as http:
+            yield Harness(app, settings, http, smtp, producer, tokens, app.state.pool)

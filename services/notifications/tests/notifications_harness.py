@@ -1,0 +1,105 @@
+"""Test plumbing shared by the integration tests: a real SMTP server that can go down, and the harness."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaProducer
+from aiosmtpd.controller import Controller
+from fastapi import FastAPI
+
+from casefold_events.envelope import Envelope, encode, kafka_headers
+from casefold_testing.tokens import TestTokenIssuer
+from notifications.config import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Collector:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+        if address.startswith("bounce"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.sink.received.append(message)
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpSink:
+    """aiosmtpd on a fixed port that can be stopped and started again (an outage)."""
+
+    port: int
+    received: list[EmailMessage] = field(default_factory=list)
+    _controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(_Collector(self), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.received if address in str(m["To"])]
+
+
+@dataclass
+class Harness:
+    app: FastAPI
+    settings: Settings
+    http: httpx.AsyncClient
+    smtp: SmtpSink
+    producer: AIOKafkaProducer
+    tokens: TestTokenIssuer
+    pool: asyncpg.Pool
+
+    async def publish(self, envelope: Envelope) -> None:
+        s = self.settings
+        topic = {"case": s.cases_topic, "user": s.identity_topic, "mail": s.identity_mail_topic}[envelope.stream_type]
+        await self.producer.send_and_wait(topic, encode(envelope), key=envelope.stream_id.encode(),
+                                          headers=kafka_headers(envelope))  # fmt: skip
+
+    async def emails(self, case_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            "SELECT * FROM emails WHERE ($1::uuid IS NULL OR case_id = $1) ORDER BY seq", case_id
+        )
+        return [dict(r) for r in rows]
+
+    async def until(self, check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
+        async with asyncio.timeout(seconds):
+            while not await check():
+                await asyncio.sleep(0.05)
+
+    async def delivered(self, count: int, seconds: float = 30) -> list[EmailMessage]:
+        async def enough() -> bool:
+            return len(self.smtp.received) >= count
+
+        await self.until(enough, seconds)
+        return self.smtp.received
+
+    def auth(self, user_id: uuid.UUID, role: str = "customer") -> dict[str, str]:
+        return self.tokens.auth_header(user_id=user_id, role=role)

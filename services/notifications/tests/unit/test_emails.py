@@ -1,0 +1,99 @@
+"""Rules of an email: identity, thread, subject, backoff, and what the templates produce."""
+
+from __future__ import annotations
+
+import uuid
+
+from notifications.adapters.case_projection import Case
+from notifications.adapters.directory import User
+from notifications.adapters.smtp import build_message
+from notifications.adapters.templates import Renderer
+from notifications.app.mailer import Mailer, human_size
+from notifications.domain.emails import case_subject, is_permanent, message_id, retry_delay, thread_root
+
+EVENT = uuid.UUID("0190a3c4-0000-7000-8000-000000000001")
+
+
+def _mailer() -> Mailer:
+    return Mailer(Renderer(), "Casefold Support <support@casefold.local>", "support-team@casefold.local",
+                  "casefold.local", "http://portal.test/")  # fmt: skip
+
+
+def _case(prioritised: bool = False) -> Case:
+    return Case(uuid.uuid4(), 1042, "Login <slow>", uuid.uuid4(), 3, prioritised, "open", EVENT)
+
+
+def test_message_id_derives_from_the_event_and_kind() -> None:
+    assert message_id(EVENT, "ack", "casefold.local") == f"<{EVENT}.ack@casefold.local>"
+    assert thread_root(EVENT, "x.test") == f"<{EVENT}.ack@x.test>"
+
+
+def test_subject_carries_the_zero_padded_case_number_on_one_line() -> None:
+    assert case_subject(1042, "Login is slow") == "[Case 00001042] Login is slow"
+    assert case_subject(7, "a\r\nBcc: evil@x.test") == "[Case 00000007] a Bcc: evil@x.test"
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    assert [retry_delay(n, 1.0, 5.0) for n in (1, 2, 3, 4, 5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+def test_only_5xx_is_permanent() -> None:
+    assert is_permanent(550)
+    assert not is_permanent(451)
+    assert not is_permanent(421)
+
+
+def test_human_size() -> None:
+    assert human_size(10) == "10 bytes"
+    assert human_size(2048) == "2.0 KB"
+
+
+def test_acknowledgement_is_the_thread_root_and_escapes_html() -> None:
+    case = _case()
+    owner = User(case.owner_id, "ada@customer.test", "Ada", True, "customer")
+    draft = _mailer().to_customer(EVENT, "ack", case, owner, prioritised=False, product_name="Cloud", severity=3)
+    headers = draft.headers()
+    assert headers["Message-ID"] == f"<{EVENT}.ack@casefold.local>"
+    assert "In-Reply-To" not in headers
+    assert headers["To"] == "Ada <ada@customer.test>"
+    assert draft.subject == "[Case 00001042] Login <slow>"
+    assert "case 00001042" in draft.text
+    assert "What happens next" in draft.text
+    assert "Login &lt;slow&gt;" in draft.html
+    assert f"http://portal.test/cases/{case.case_id}" in draft.text
+
+
+def test_later_emails_thread_under_the_acknowledgement() -> None:
+    case = _case()
+    comment_event = uuid.uuid4()
+    draft = _mailer().to_customer(comment_event, "agent-comment", case, None, author="Grace", body="Hi")
+    assert draft.status == "waiting"
+    assert draft.to_address is None
+    assert draft.headers()["In-Reply-To"] == f"<{EVENT}.ack@casefold.local>"
+    assert draft.headers()["References"] == f"<{EVENT}.ack@casefold.local>"
+    assert draft.message_id == f"<{comment_event}.agent-comment@casefold.local>"
+    assert "Hello there" in draft.text
+
+
+def test_closing_confirmation_says_a_new_case_is_needed() -> None:
+    draft = _mailer().to_customer(uuid.uuid4(), "closed", _case(), None)
+    assert "open a new case" in draft.text
+    assert "open a new case" in draft.html
+
+
+def test_account_email_carries_its_link_as_the_secret() -> None:
+    url = "https://portal.test/confirm?token=abc&x=1"
+    draft = _mailer().account(EVENT, "confirm-email", "ada@customer.test", "Ada", url, "2026-12-01 10:00 UTC")
+    assert url in draft.text
+    assert "token=abc&amp;x=1" in draft.html
+    assert draft.secret == url
+    assert draft.case_id is None
+
+
+def test_built_message_is_multipart_alternative_with_the_headers() -> None:
+    draft = _mailer().to_customer(uuid.uuid4(), "closed", _case(), None)
+    headers = {**draft.headers(), "To": "ada@customer.test"}
+    message = build_message(headers, draft.text, draft.html)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["Message-ID"] == draft.message_id
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
