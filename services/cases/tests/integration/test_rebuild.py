@@ -1,0 +1,103 @@
+"""Rebuilding the read model from the event store gives the same read model, also while commands keep coming."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import pytest
+from cases_builders import User, receipt
+
+from cases.__main__ import main as cli
+from cases.adapters.rebuild import rebuild_read_model
+from cases.config import Settings
+
+pytestmark = pytest.mark.integration
+
+UserFactory = Callable[..., User]
+
+DUMPS = {
+    "case_summaries": "SELECT * FROM case_summaries ORDER BY id",
+    "case_comments": "SELECT * FROM case_comments ORDER BY case_id, seq",
+    "case_attachments": "SELECT * FROM case_attachments ORDER BY case_id, attachment_id",
+}
+
+
+async def _dump(pool: asyncpg.Pool) -> dict[str, list[dict[str, Any]]]:
+    return {table: [dict(r) for r in await pool.fetch(sql)] for table, sql in DUMPS.items()}
+
+
+async def _some_history(user: UserFactory, cases: int = 6) -> None:
+    agent = user(role="agent")
+    for i in range(cases):
+        owner = user()
+        case = await owner.open(subject=f"Case {i} Production Down" if i % 3 == 0 else f"Case {i}",
+                                attachments=[receipt(owner.user_id)] if i % 2 else [])  # fmt: skip
+        await owner.comment(case["id"], "details")
+        await agent.comment(case["id"], "internal note", internal=True)
+        await owner.post(f"/api/cases/{case['id']}/attachments", json={"reference": receipt(owner.user_id)})
+        if i % 2 == 0:
+            await agent.close(case["id"])
+
+
+async def test_rebuild_equals_the_read_model_before(user: UserFactory, pool: asyncpg.Pool) -> None:
+    await _some_history(user)
+    before = await _dump(pool)
+
+    replayed = await rebuild_read_model(pool)
+
+    assert replayed == await pool.fetchval("SELECT count(*) FROM events")
+    assert await _dump(pool) == before
+    assert len(before["case_summaries"]) >= 6
+
+
+async def test_rebuild_from_an_emptied_read_model_restores_it(user: UserFactory, pool: asyncpg.Pool) -> None:
+    await _some_history(user, cases=2)
+    before = await _dump(pool)
+    await pool.execute("TRUNCATE case_summaries, case_comments, case_attachments")
+
+    await rebuild_read_model(pool)
+
+    assert await _dump(pool) == before
+
+
+async def test_rebuild_while_the_service_keeps_serving(user: UserFactory, pool: asyncpg.Pool) -> None:
+    await _some_history(user, cases=20)
+    alice = user()
+    statuses: list[int] = []
+    done = asyncio.Event()
+
+    async def traffic() -> None:
+        while not done.is_set():
+            case = await alice.open(subject="during rebuild")
+            statuses.append((await alice.comment(case["id"], "still here")).status_code)
+            statuses.append((await alice.get(f"/api/cases/{case['id']}")).status_code)
+            statuses.append((await alice.get("/api/cases", params={"q": "rebuild"})).status_code)
+
+    worker = asyncio.create_task(traffic())
+    await asyncio.sleep(0.05)
+    await rebuild_read_model(pool)
+    done.set()
+    await worker
+    served = await _dump(pool)
+
+    await rebuild_read_model(pool)
+
+    assert statuses
+    assert set(statuses) == {200, 201}
+    assert await _dump(pool) == served
+
+
+async def test_rebuild_command_line(
+    user: UserFactory, pool: asyncpg.Pool, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _some_history(user, cases=1)
+    before = await _dump(pool)
+    monkeypatch.setenv("CASES_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CASES_ENVIRONMENT", "test")
+
+    await asyncio.to_thread(cli, ["rebuild-read-model"])
+
+    assert await _dump(pool) == before
