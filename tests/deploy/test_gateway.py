@@ -1,0 +1,90 @@
+"""Gateway API: every /api/<service> prefix routed, and the JWT policy covering all but identity's public routes."""
+
+from __future__ import annotations
+
+import pytest
+
+JWKS_PATH = "/api/identity/.well-known/jwks.json"
+
+
+def route_for(manifests, method, path):
+    """The HTTPRoute that wins for a request, by the Gateway API's precedence rules (paths and methods only)."""
+    candidates = []
+    for route in manifests.of_kind("HTTPRoute"):
+        for rule in route["spec"]["rules"]:
+            for match in rule["matches"]:
+                kind, value = match["path"]["type"], match["path"]["value"]
+                if kind == "Exact":
+                    hit = path == value
+                else:
+                    assert kind == "PathPrefix", kind
+                    hit = path == value or path.startswith(value.rstrip("/") + "/")
+                if hit and match.get("method", method) == method:
+                    rank = (kind == "Exact", len(value), "method" in match)
+                    candidates.append((rank, route["metadata"]["name"], rule["backendRefs"]))
+    if not candidates:
+        return None, None
+    candidates.sort(key=lambda c: c[0], reverse=True)
+    assert len(candidates) == 1 or candidates[0][0] != candidates[1][0], f"ambiguous route for {method} {path}"
+    return candidates[0][1], candidates[0][2]
+
+
+def jwt_protected_routes(manifests):
+    (policy,) = manifests.of_kind("SecurityPolicy")
+    assert policy["spec"]["jwt"]["providers"], "the policy must validate JWTs"
+    refs = policy["spec"]["targetRefs"]
+    assert all(r["kind"] == "HTTPRoute" and r["group"] == "gateway.networking.k8s.io" for r in refs)
+    return {r["name"] for r in refs}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "backend", "needs_jwt"),
+    [
+        ("POST", "/api/identity/users", "identity", False),
+        ("POST", "/api/identity/email-confirmations", "identity", False),
+        ("POST", "/api/identity/email-confirmations/resend", "identity", False),
+        ("POST", "/api/identity/sessions", "identity", False),
+        ("POST", "/api/identity/sessions/refresh", "identity", False),
+        ("GET", JWKS_PATH, "identity", False),
+        ("GET", "/api/identity/users", "identity", True),
+        ("POST", "/api/identity/users/0b6f/roles", "identity", True),
+        ("DELETE", "/api/identity/sessions/current", "identity", True),
+        ("GET", "/api/identity/me", "identity", True),
+        ("PATCH", "/api/identity/me", "identity", True),
+        ("GET", "/api/cases", "cases", True),
+        ("POST", "/api/cases/0b6f/comments", "cases", True),
+        ("GET", "/api/cases/products", "cases", True),
+        ("POST", "/api/attachments", "attachments", True),
+        ("GET", "/api/attachments/0b6f/meta", "attachments", True),
+        ("GET", "/api/notifications/cases/0b6f/activity", "notifications", True),
+    ],
+)
+def test_requests_reach_their_service_with_or_without_a_token(manifests, ports, method, path, backend, needs_jwt):
+    name, backends = route_for(manifests, method, path)
+    assert backends == [{"name": backend, "port": ports[backend]}]
+    assert (name in jwt_protected_routes(manifests)) is needs_jwt
+
+
+@pytest.mark.parametrize("path", ["/api/casesx", "/api", "/internal/metrics", "/metrics"])
+def test_nothing_else_is_routed(manifests, path):
+    assert route_for(manifests, "GET", path) == (None, None)
+
+
+def test_routes_attach_to_the_https_listener(manifests):
+    gateway = manifests.get("Gateway", "casefold")
+    (listener,) = gateway["spec"]["listeners"]
+    assert listener["protocol"] == "HTTPS"
+    assert listener["tls"]["certificateRefs"]
+    assert manifests.get("GatewayClass", gateway["spec"]["gatewayClassName"])
+    for route in manifests.of_kind("HTTPRoute"):
+        assert route["spec"]["parentRefs"] == [{"name": "casefold", "sectionName": listener["name"]}]
+        assert route["spec"]["hostnames"] == [listener["hostname"]]
+
+
+def test_jwt_provider_fetches_identity_jwks_in_cluster(manifests):
+    (policy,) = manifests.of_kind("SecurityPolicy")
+    (provider,) = policy["spec"]["jwt"]["providers"]
+    uri = provider["remoteJWKS"]["uri"]
+    identity = manifests.get("Service", "identity")
+    port = identity["spec"]["ports"][0]["port"]
+    assert uri == f"http://identity.{identity['metadata']['namespace']}.svc.cluster.local:{port}{JWKS_PATH}"

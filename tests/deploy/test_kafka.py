@@ -1,0 +1,116 @@
+"""Strimzi: a KRaft cluster on node pools, topics as resources, and ACLs that keep each topic single-writer."""
+
+from __future__ import annotations
+
+PUBLIC_TOPICS = {"cases.events.v1", "identity.events.v1"}
+PRIVATE_MAIL_TOPIC = "identity.mail.v1"
+OWNERS = {"cases.events.v1": "cases", "identity.events.v1": "identity", "identity.mail.v1": "identity"}
+CONSUMER_GROUPS = {"attachments", "notifications"}
+
+
+def acls(user):
+    return [
+        (a["resource"]["type"], a["resource"]["name"], a["resource"].get("patternType", "literal"), op)
+        for a in user["spec"]["authorization"]["acls"]
+        for op in a["operations"]
+    ]
+
+
+def topic_grants(manifests, operation):
+    """topic name -> users allowed `operation` on it (literal grants only; prefixed or wildcard ones fail below)."""
+    grants = {}
+    for user in manifests.of_kind("KafkaUser"):
+        for kind, name, pattern, op in acls(user):
+            if kind == "topic" and op in (operation, "All"):
+                assert pattern == "literal", (user["metadata"]["name"], name)
+                assert "*" not in name, (user["metadata"]["name"], name)
+                grants.setdefault(name, set()).add(user["metadata"]["name"])
+    return grants
+
+
+def test_kafka_runs_in_kraft_mode_on_node_pools(manifests):
+    (kafka,) = manifests.of_kind("Kafka")
+    spec = kafka["spec"]
+    assert "zookeeper" not in spec
+    assert "replicas" not in spec["kafka"], "node pools own replicas"
+    assert "storage" not in spec["kafka"], "node pools own storage"
+    pools = [
+        p for p in manifests.of_kind("KafkaNodePool") if p["metadata"]["labels"]["strimzi.io/cluster"] == "casefold"
+    ]
+    roles = {r for p in pools for r in p["spec"]["roles"]}
+    assert roles == {"controller", "broker"}
+    for pool in pools:
+        (volume,) = pool["spec"]["storage"]["volumes"]
+        assert volume["kraftMetadata"] == "shared"
+
+
+def test_prod_has_a_three_node_quorum_and_three_brokers(prod):
+    pools = {p["metadata"]["name"]: p["spec"] for p in prod.of_kind("KafkaNodePool")}
+    assert pools["controller"]["roles"] == ["controller"]
+    assert pools["controller"]["replicas"] == 3
+    assert pools["broker"]["roles"] == ["broker"]
+    assert pools["broker"]["replicas"] >= 3
+    config = prod.get("Kafka", "casefold")["spec"]["kafka"]["config"]
+    assert config["min.insync.replicas"] == 2
+    assert config["auto.create.topics.enable"] is False
+
+
+def test_every_client_authenticates_and_acls_are_enforced(manifests):
+    kafka = manifests.get("Kafka", "casefold")["spec"]["kafka"]
+    assert kafka["authorization"]["type"] == "simple"
+    assert all(listener["authentication"]["type"] == "scram-sha-512" for listener in kafka["listeners"])
+    assert {(listener["name"], listener["port"]) for listener in kafka["listeners"]} == {("scram", 9092)}
+    for user in manifests.of_kind("KafkaUser"):
+        assert user["spec"]["authentication"]["type"] == "scram-sha-512"
+        assert user["metadata"]["labels"]["strimzi.io/cluster"] == "casefold"
+
+
+def test_topics_exist_with_partitions_and_replication(manifests):
+    topics = {t["spec"]["topicName"]: t["spec"] for t in manifests.of_kind("KafkaTopic")}
+    assert set(topics) == set(OWNERS) | {f"{g}.dlq" for g in CONSUMER_GROUPS}
+    replicas = 3 if manifests.overlay == "prod" else 1
+    for name, spec in topics.items():
+        assert spec["replicas"] == replicas, name
+        assert spec["config"]["min.insync.replicas"] < spec["replicas"] or replicas == 1, name
+    assert topics["cases.events.v1"]["partitions"] >= 6
+    assert topics["identity.events.v1"]["partitions"] >= 3
+
+
+def test_only_the_owning_service_writes_its_topic(manifests):
+    writers = topic_grants(manifests, "Write")
+    for topic, owner in OWNERS.items():
+        assert writers[topic] == {owner}, topic
+    for group in CONSUMER_GROUPS:
+        assert writers[f"{group}.dlq"] == {group}
+
+
+def test_support_tooling_reads_public_topics_only(manifests):
+    tooling = acls(manifests.get("KafkaUser", "support-tooling"))
+    topics_read = {name for kind, name, _, op in tooling if kind == "topic" and op in ("Read", "All")}
+    assert topics_read == PUBLIC_TOPICS
+    assert PRIVATE_MAIL_TOPIC not in {name for _, name, _, _ in tooling}
+    assert not [a for a in tooling if a[0] == "topic" and a[3] in ("Write", "All")]
+
+
+def test_only_notifications_reads_the_private_mail_topic(manifests):
+    readers = topic_grants(manifests, "Read")
+    assert readers[PRIVATE_MAIL_TOPIC] == {"notifications"}
+    assert "support-tooling" in readers["cases.events.v1"]
+
+
+def test_consumers_may_use_their_own_groups_only(manifests):
+    for user in manifests.of_kind("KafkaUser"):
+        name = user["metadata"]["name"]
+        groups = {(n, p) for kind, n, p, _ in acls(user) if kind == "group"}
+        assert groups <= {(name, "prefix")}, name
+
+
+def test_workers_log_in_as_their_own_kafka_user(manifests, service):
+    config = manifests.named("ConfigMap", f"{service}-config")["data"]
+    prefix = service.upper()
+    assert config[f"{prefix}_KAFKA_SASL_USERNAME"] == service
+    assert config[f"{prefix}_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    manifests.get("KafkaUser", service)
+    worker = manifests.get("Deployment", f"{service}-worker")["spec"]["template"]["spec"]["containers"][0]
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in worker["env"] if "valueFrom" in e}
+    assert refs[f"{prefix}_KAFKA_SASL_PASSWORD"] == {"name": service, "key": "password"}
