@@ -40,7 +40,7 @@ class CaseUsage:
 
 
 LOCK_BLOB = "SELECT pg_advisory_xact_lock(hashtextextended('blob:' || $1, 0))"
-LOCK_CASE = "SELECT pg_advisory_xact_lock(hashtextextended('case:' || $1::text, 0))"
+LOCK_CASE = "SELECT pg_advisory_xact_lock(hashtextextended('case:' || $1::uuid::text, 0))"
 
 INSERT_ATTACHMENT = """
 INSERT INTO attachments (id, filename, size, content_type, sha256, storage_key, uploaded_by, declared_case_id)

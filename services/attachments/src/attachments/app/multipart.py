@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from casefold_events.platform.problems import MalformedBody, TooLarge, UnsupportedMediaType
+from casefold_events.platform.problems import MalformedBody, UnsupportedMediaType
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class MultipartStream:
         try:
             self._parser.write(chunk)
         except MultipartParseError as exc:
-            raise MalformedBody("The multipart body is malformed.") from exc
+            raise MalformedBody(f"The multipart body is malformed: {str(exc)[:200]}") from exc
         events, self._events = self._events, []
         return events
 
@@ -88,7 +88,7 @@ class MultipartStream:
     def _count_header(self, size: int) -> None:
         self._header_bytes += size
         if self._header_bytes > self._max_header_bytes:
-            raise TooLarge(f"A part's headers exceed {self._max_header_bytes} bytes.")
+            raise MalformedBody(f"A part's headers exceed {self._max_header_bytes} bytes.")
 
     def _on_part_begin(self) -> None:
         self._headers = []

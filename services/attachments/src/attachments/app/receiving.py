@@ -119,15 +119,17 @@ class _Receiver:
             await self._decide(staged, complete=True)
         if staged._text is not None:
             staged._text.feed(b"", final=True)
-            if not staged._text.ok:
-                raise _refused(staged.filename, "the file starts as text but is not UTF-8 text throughout.")
+            self._check_text(staged)
 
     async def _decide(self, staged: StagedFile, *, complete: bool) -> None:
         head = bytes(staged._head)
         staged._head = bytearray()
         try:
             staged.kind = classify(
-                head, complete=complete, filename_extension=extension_of(staged.filename), declared=staged.declared_type
+                head[:SNIFF_BYTES],
+                complete=complete and len(head) <= SNIFF_BYTES,
+                filename_extension=extension_of(staged.filename),
+                declared=staged.declared_type,
             )
         except NotAllowed as exc:
             raise _refused(staged.filename, str(exc)) from exc
@@ -136,9 +138,18 @@ class _Receiver:
         staged.writer = await self.storage.open_writer()
         await self._write(staged, head)
 
+    @staticmethod
+    def _check_text(staged: StagedFile) -> None:
+        if staged._text is not None and not staged._text.ok:
+            raise _refused(
+                staged.filename,
+                f"The file starts as text but is not UTF-8 text throughout. Allowed types: {', '.join(ALLOWED_TYPES)}.",
+            )
+
     async def _write(self, staged: StagedFile, data: bytes) -> None:
         if staged._text is not None:
             staged._text.feed(data)
+            self._check_text(staged)
         assert staged.writer is not None
         await staged.writer.write(data)
 
