@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -138,3 +140,21 @@ class RevokedTokens:
             self._jtis = {entry["jti"] for entry in response.json()["revoked"]}
             self._fetched_at = loop.time()
         return jti in self._jtis
+
+
+async def run_command(settings: Settings, *args: str, **env: str) -> tuple[int, str]:
+    """Run `python -m identity ARGS` against the test database; (exit code, stdout + stderr)."""
+    environment = {
+        **os.environ,
+        "IDENTITY_DATABASE_URL": settings.database_url,
+        "IDENTITY_ENVIRONMENT": "test",
+        "IDENTITY_MAIL_TOPIC": settings.mail_topic,
+        "IDENTITY_EVENTS_TOPIC": settings.events_topic,
+        **env,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "identity", *args, env=environment,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    return await process.wait(), output.decode()

@@ -1,0 +1,194 @@
+"""Profile changes, roles, and who may call what."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import jwt
+import pytest
+from identity_builders import (
+    STRONG_PASSWORD,
+    bearer,
+    latest_token,
+    log_in,
+    mail_commands,
+    run_command,
+    sign_up,
+    unique_person,
+)
+
+from identity.config import Settings
+
+pytestmark = pytest.mark.integration
+
+NEW_PASSWORD = "a brand new passphrase 77"
+
+
+def claims(pair: dict[str, str]) -> dict[str, object]:
+    decoded: dict[str, object] = jwt.decode(pair["access_token"], options={"verify_signature": False})
+    return decoded
+
+
+async def create_admin(settings: Settings) -> tuple[str, str]:
+    """Run the documented first-admin command; returns its email and display name."""
+    email, name = unique_person()
+    code, output = await run_command(
+        settings, "create-admin", "--email", email, "--display-name", name, IDENTITY_ADMIN_PASSWORD=STRONG_PASSWORD
+    )
+    assert code == 0, output
+    assert STRONG_PASSWORD not in output
+    return email, name
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("GET", "/api/identity/me", None),
+        ("PATCH", "/api/identity/me", {"display_name": "Whoever"}),
+        ("POST", "/api/identity/me/password", {"current_password": "x", "new_password": "y"}),
+        ("POST", "/api/identity/me/email", {"new_email": "x@example.com", "current_password": "x"}),
+        ("POST", f"/api/identity/users/{uuid.uuid4()}/roles", {"role": "agent"}),
+    ],
+)
+async def test_authenticated_endpoints_refuse_anonymous_and_forged_callers(
+    client: httpx.AsyncClient, method: str, path: str, payload: dict[str, str] | None
+) -> None:
+    anonymous = await client.request(method, path, json=payload)
+    assert anonymous.status_code == 401
+    forged = await client.request(method, path, json=payload, headers=bearer("eyJhbGciOiJub25lIn0.e30."))
+    assert forged.status_code == 401
+
+
+async def test_renaming_is_unique_and_shows_in_the_next_token(client: httpx.AsyncClient) -> None:
+    taken = await sign_up(client)
+    user = await sign_up(client)
+    pair = await log_in(client, user["email"])
+    clash = await client.patch(
+        "/api/identity/me", json={"display_name": taken["display_name"].upper()}, headers=bearer(pair["access_token"])
+    )
+    assert clash.status_code == 409
+    _, new_name = unique_person()
+    renamed = await client.patch(
+        "/api/identity/me", json={"display_name": new_name}, headers=bearer(pair["access_token"])
+    )
+    assert renamed.status_code == 200
+    assert renamed.json()["display_name"] == new_name
+    refreshed = (
+        await client.post("/api/identity/sessions/refresh", json={"refresh_token": pair["refresh_token"]})
+    ).json()
+    assert claims(refreshed)["display_name"] == new_name
+
+
+async def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    user = await sign_up(client)
+    here = await log_in(client, user["email"])
+    elsewhere = await log_in(client, user["email"])
+    wrong = await client.post(
+        "/api/identity/me/password",
+        json={"current_password": "nope nope nope", "new_password": NEW_PASSWORD},
+        headers=bearer(here["access_token"]),
+    )
+    assert wrong.status_code == 401
+    weak = await client.post(
+        "/api/identity/me/password",
+        json={"current_password": STRONG_PASSWORD, "new_password": "password1234"},
+        headers=bearer(here["access_token"]),
+    )
+    assert weak.status_code == 422
+    changed = await client.post(
+        "/api/identity/me/password",
+        json={"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD},
+        headers=bearer(here["access_token"]),
+    )
+    assert changed.status_code == 204
+    assert (await client.get("/api/identity/me", headers=bearer(here["access_token"]))).status_code == 200
+    assert (await client.get("/api/identity/me", headers=bearer(elsewhere["access_token"]))).status_code == 401
+    gone = await client.post("/api/identity/sessions/refresh", json={"refresh_token": elsewhere["refresh_token"]})
+    assert gone.status_code == 401
+    assert (
+        await client.post("/api/identity/sessions", json={"email": user["email"], "password": STRONG_PASSWORD})
+    ).status_code == 401
+    await log_in(client, user["email"], NEW_PASSWORD)
+    templates = [
+        c["payload"]["template"] for c in await mail_commands(settings.database_url, settings.mail_topic, user["id"])
+    ]
+    assert templates[-1] == "password-changed"
+
+
+async def test_changing_the_email_takes_effect_once_the_new_address_confirms(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    user = await sign_up(client)
+    pair = await log_in(client, user["email"])
+    new_email, _ = unique_person()
+    wrong = await client.post(
+        "/api/identity/me/email",
+        json={"new_email": new_email, "current_password": "wrong wrong wrong"},
+        headers=bearer(pair["access_token"]),
+    )
+    assert wrong.status_code == 401
+    asked = await client.post(
+        "/api/identity/me/email",
+        json={"new_email": new_email, "current_password": STRONG_PASSWORD},
+        headers=bearer(pair["access_token"]),
+    )
+    assert asked.status_code == 202
+    me = (await client.get("/api/identity/me", headers=bearer(pair["access_token"]))).json()
+    assert (me["email"], me["pending_email"]) == (user["email"], new_email)
+    [command] = [c for c in await mail_commands(settings.database_url, settings.mail_topic, user["id"])
+                 if c["payload"]["template"] == "confirm-email-change"]  # fmt: skip
+    assert command["payload"]["to"] == new_email
+    token = await latest_token(settings.database_url, settings.mail_topic, user["id"], "confirm-email-change")
+    assert (await client.post("/api/identity/email-confirmations", json={"token": token})).status_code == 204
+    me = (await client.get("/api/identity/me", headers=bearer(pair["access_token"]))).json()
+    assert (me["email"], me["pending_email"], me["email_verified"]) == (new_email, None, True)
+    await log_in(client, new_email)
+
+
+async def test_an_admin_grants_agent_and_it_shows_in_the_next_token(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    admin_email, _ = await create_admin(settings)
+    admin = await log_in(client, admin_email)
+    assert claims(admin)["role"] == "admin"
+    user = await sign_up(client)
+    pair = await log_in(client, user["email"])
+
+    by_customer = await client.post(
+        f"/api/identity/users/{user['id']}/roles", json={"role": "agent"}, headers=bearer(pair["access_token"])
+    )
+    assert by_customer.status_code == 403
+    unknown = await client.post(
+        f"/api/identity/users/{uuid.uuid4()}/roles", json={"role": "agent"}, headers=bearer(admin["access_token"])
+    )
+    assert unknown.status_code == 404
+    bad_role = await client.post(
+        f"/api/identity/users/{user['id']}/roles", json={"role": "root"}, headers=bearer(admin["access_token"])
+    )
+    assert bad_role.status_code == 422
+    granted = await client.post(
+        f"/api/identity/users/{user['id']}/roles", json={"role": "agent"}, headers=bearer(admin["access_token"])
+    )
+    assert granted.status_code == 204
+    refreshed = (
+        await client.post("/api/identity/sessions/refresh", json={"refresh_token": pair["refresh_token"]})
+    ).json()
+    assert claims(refreshed)["role"] == "agent"
+
+
+async def test_create_admin_promotes_an_existing_account(client: httpx.AsyncClient, settings: Settings) -> None:
+    user = await sign_up(client)
+    code, output = await run_command(
+        settings,
+        "create-admin",
+        "--email",
+        user["email"],
+        "--display-name",
+        "Someone Else",
+        IDENTITY_ADMIN_PASSWORD=STRONG_PASSWORD,
+    )
+    assert code == 0, output
+    assert claims(await log_in(client, user["email"]))["role"] == "admin"
