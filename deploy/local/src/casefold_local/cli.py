@@ -1,4 +1,4 @@
-"""casefold-local: start, stop and inspect the local stack (PostgreSQL, Kafka, the services)."""
+"""casefold-local: start, stop and inspect the local stack (PostgreSQL, Kafka, inbox, services, gateway)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
             supervisor.stop_services()
             supervisor.infra_down()
         print("\n".join(supervisor.describe_infra()))
+        if args.command == "status":
+            print("\n".join(supervisor.describe_system()))
     except InfraError as exc:
         print(f"casefold-local: {exc}", file=sys.stderr)
         return 1

@@ -69,3 +69,121 @@ def kafka_bootstrap() -> str:
 
 def logs_dir() -> Path:
     return state_root() / "logs"
+
+
+def service_port(service: Service) -> int:
+    """<SVC>_PORT moves a service (the uvicorn port and every URL that points at it)."""
+    return int(os.environ.get(f"{service.env_prefix}PORT", service.port))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where every part of a running system lives: one for `make run` (from the environment), one per e2e session."""
+
+    state_dir: Path
+    database_server_dsn: str
+    kafka_bootstrap: str
+    services: tuple[Service, ...] = SERVICES
+    gateway_port: int = 8080
+    gateway_admin_port: int = 9901
+    smtp_port: int = 1025
+    mail_http_port: int = 8025
+    cors_origins: tuple[str, ...] = ()
+    database_prefix: str = "casefold_"
+    # Private topic and consumer-group names, for a system that shares a broker with another one (tests).
+    topic_prefix: str = ""
+    environment: str = "development"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.state_dir / "mail"
+
+    @property
+    def gateway_dir(self) -> Path:
+        return self.state_dir / "gateway"
+
+    @property
+    def openapi_file(self) -> Path:
+        return self.gateway_dir / "openapi.json"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def mail_url(self) -> str:
+        return f"http://127.0.0.1:{self.mail_http_port}"
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+    def database(self, service: Service) -> str:
+        return f"{self.database_prefix}{service.name}"
+
+    def database_url(self, service: Service) -> str:
+        base, _, query = self.database_server_dsn.partition("?")
+        return f"{base.rpartition('/')[0]}/{self.database(service)}" + (f"?{query}" if query else "")
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def topics(self) -> list[str]:
+        """Public and private event topics, and the consumers' dead-letter topics."""
+        names = ["cases.events.v1", "identity.events.v1", "identity.mail.v1", "attachments.dlq", "notifications.dlq"]
+        return [self.topic(n) for n in names]
+
+    def service_env(self, service: Service) -> dict[str, str]:
+        """The environment of one service process (on top of the caller's)."""
+        prefix = service.env_prefix
+        identity = self.service("identity")
+        env = {
+            f"{prefix}DATABASE_URL": self.database_url(service),
+            f"{prefix}KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            f"{prefix}ENVIRONMENT": self.environment,
+            f"{prefix}JWKS_URL": f"{identity.url}/api/identity/.well-known/jwks.json",
+            f"{prefix}PUBLIC_URL": self.gateway_url,
+            f"{prefix}HOST": "127.0.0.1",
+            f"{prefix}PORT": str(service.port),
+        }
+        if service.name == "notifications":
+            env |= {"NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(self.smtp_port)}
+        if service.name == "attachments":
+            env["ATTACHMENTS_STORAGE_DIR"] = str(self.state_dir / "attachments")
+        if self.topic_prefix:
+            env |= self._topic_env(service)
+        return env
+
+    def _topic_env(self, service: Service) -> dict[str, str]:
+        cases, identity, mail = (self.topic(t) for t in ("cases.events.v1", "identity.events.v1", "identity.mail.v1"))
+        by_service = {
+            "identity": {"IDENTITY_EVENTS_TOPIC": identity, "IDENTITY_MAIL_TOPIC": mail},
+            "cases": {"CASES_TOPIC": cases},
+            "attachments": {"ATTACHMENTS_TOPIC": cases, "ATTACHMENTS_CONSUMER_NAME": self.topic("attachments")},
+            "notifications": {
+                "NOTIFICATIONS_CASES_TOPIC": cases,
+                "NOTIFICATIONS_IDENTITY_TOPIC": identity,
+                "NOTIFICATIONS_IDENTITY_MAIL_TOPIC": mail,
+                "NOTIFICATIONS_CONSUMER_NAME": self.topic("notifications"),
+            },
+        }
+        return by_service.get(service.name, {})
+
+
+def layout() -> Layout:
+    """`make run`'s layout: defaults, moved by CASEFOLD_* and <SVC>_PORT variables."""
+    origins = os.environ.get("CASEFOLD_CORS_ORIGINS", "http://127.0.0.1:5173,http://localhost:5173")
+    return Layout(
+        state_dir=state_root(),
+        database_server_dsn=database_server_dsn(),
+        kafka_bootstrap=kafka_bootstrap(),
+        services=tuple(Service(s.name, service_port(s), s.factory) for s in SERVICES),
+        gateway_port=int(os.environ.get("CASEFOLD_GATEWAY_PORT", 8080)),
+        gateway_admin_port=int(os.environ.get("CASEFOLD_GATEWAY_ADMIN_PORT", 9901)),
+        smtp_port=int(os.environ.get("CASEFOLD_SMTP_PORT", 1025)),
+        mail_http_port=int(os.environ.get("CASEFOLD_MAIL_UI_PORT", 8025)),
+        cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+    )

@@ -1,0 +1,228 @@
+"""The gateway's Envoy configuration, rendered from deploy/local/envoy/gateway.yaml and the stack's ports."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import Any
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "envoy" / "gateway.yaml"
+MIB = 1024 * 1024
+INT64_MAX = 2**63 - 1
+DEFAULT_ORIGINS = ("http://127.0.0.1:5173", "http://localhost:5173")
+JWKS_PATH = "/api/identity/.well-known/jwks.json"
+OPENAPI_PATH = "/api/openapi.json"
+
+# Identity routes anyone may call; the service itself rate-limits and checks them (logout carries the refresh token).
+PUBLIC_ROUTES: tuple[tuple[str, str | None], ...] = (
+    ("/api/identity/users", "POST"),
+    ("/api/identity/email-confirmations", "POST"),
+    ("/api/identity/email-confirmations/resend", "POST"),
+    ("/api/identity/sessions", "POST"),
+    ("/api/identity/sessions/refresh", "POST"),
+    ("/api/identity/sessions/current", "DELETE"),
+    (JWKS_PATH, "GET"),
+    (OPENAPI_PATH, "GET"),
+)
+
+PROBLEM_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    413: "Content Too Large",
+    429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """One service behind the gateway: requests under prefix go to 127.0.0.1:port unchanged."""
+
+    name: str
+    port: int
+
+    @property
+    def prefix(self) -> str:
+        return f"/api/{self.name}"
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """Everything the rendered configuration depends on."""
+
+    upstreams: tuple[Upstream, ...]
+    openapi_file: Path
+    port: int = 8080
+    admin_port: int = 9901
+    cors_origins: tuple[str, ...] = DEFAULT_ORIGINS
+    max_upload_bytes: int = 25 * MIB + 256 * 1024  # attachments' 25 MiB per file plus multipart overhead
+    max_json_bytes: int = 1 * MIB
+    global_burst: int = 400
+    global_per_second: int = 200
+    login_burst: int = 10
+    login_fill_seconds: int = 60
+    jwks_cache_seconds: int = 60
+    upload_timeout_seconds: int = 300
+    timeout_seconds: int = 30
+    identity: str = "identity"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}"
+
+
+def _method(method: str | None) -> list[dict[str, Any]]:
+    return [{"name": ":method", "string_match": {"exact": method}}] if method else []
+
+
+def _too_large(name: str, prefix: str, limit: int) -> dict[str, Any]:
+    header = {"name": "content-length", "range_match": {"start": limit + 1, "end": INT64_MAX}}
+    return {"name": name, "match": {"prefix": prefix, "headers": [header]}, "direct_response": {"status": 413}}
+
+
+def routes(settings: GatewaySettings) -> list[dict[str, Any]]:
+    """OpenAPI document, size limits, the rate-limited login, then one prefix route per service."""
+    result: list[dict[str, Any]] = [
+        {
+            "name": "openapi",
+            "match": {"path": OPENAPI_PATH, "headers": _method("GET")},
+            "direct_response": {"status": 200, "body": {"filename": str(settings.openapi_file)}},
+            "response_headers_to_add": [
+                {
+                    "header": {"key": "content-type", "value": "application/json"},
+                    "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+                }
+            ],
+        }
+    ]
+    for upstream in settings.upstreams:
+        limit = settings.max_upload_bytes if upstream.name == "attachments" else settings.max_json_bytes
+        result.append(_too_large(f"{upstream.name}-too-large", upstream.prefix + "/", limit))
+    result.append(
+        {
+            "name": "login",
+            "match": {"path": "/api/identity/sessions", "headers": _method("POST")},
+            "route": {"cluster": settings.identity, "timeout": f"{settings.timeout_seconds}s"},
+            "typed_per_filter_config": {"envoy.filters.http.local_ratelimit": _login_rate_limit(settings)},
+        }
+    )
+    for upstream in settings.upstreams:
+        timeout = settings.upload_timeout_seconds if upstream.name == "attachments" else settings.timeout_seconds
+        for match in ({"path": upstream.prefix}, {"prefix": upstream.prefix + "/"}):
+            result.append(
+                {
+                    "name": upstream.name,
+                    "match": match,
+                    "route": {"cluster": upstream.name, "timeout": f"{timeout}s"},
+                }
+            )
+    return result
+
+
+def _login_rate_limit(settings: GatewaySettings) -> dict[str, Any]:
+    hundred = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
+    return {
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+        "stat_prefix": "login_rate_limit",
+        "token_bucket": {
+            "max_tokens": settings.login_burst,
+            "tokens_per_fill": settings.login_burst,
+            "fill_interval": f"{settings.login_fill_seconds}s",
+        },
+        "filter_enabled": hundred,
+        "filter_enforced": hundred,
+        "response_headers_to_add": [{"header": {"key": "retry-after", "value": str(settings.login_fill_seconds)}}],
+    }
+
+
+def jwt_rules() -> list[dict[str, Any]]:
+    """Public identity routes and the OpenAPI document pass; everything else under /api/ needs a valid token."""
+    rules: list[dict[str, Any]] = [
+        {"match": {"path": path, "headers": _method(method)}} for path, method in PUBLIC_ROUTES
+    ]
+    rules.append({"match": {"prefix": "/api/"}, "requires": {"provider_name": "identity"}})
+    return rules
+
+
+def local_reply_mappers() -> list[dict[str, Any]]:
+    """One mapper per status the gateway answers itself; 2xx/3xx direct responses pass unchanged."""
+    mappers = []
+    for status, title in PROBLEM_TITLES.items():
+        mappers.append(
+            {
+                "filter": {
+                    "status_code_filter": {
+                        "comparison": {"op": "EQ", "value": {"default_value": status, "runtime_key": f"lr_{status}"}}
+                    }
+                },
+                "body_format_override": {
+                    "json_format": {
+                        "type": "about:blank",
+                        "title": title,
+                        "status": status,
+                        "detail": "%LOCAL_REPLY_BODY%",
+                        "error_id": "%REQ(X-REQUEST-ID)%",
+                    },
+                    "content_type": "application/problem+json",
+                },
+            }
+        )
+    return mappers
+
+
+def clusters(settings: GatewaySettings) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": upstream.name,
+            "type": "STATIC",
+            "connect_timeout": "1s",
+            "load_assignment": {
+                "cluster_name": upstream.name,
+                "endpoints": [
+                    {
+                        "lb_endpoints": [
+                            {
+                                "endpoint": {
+                                    "address": {"socket_address": {"address": "127.0.0.1", "port_value": upstream.port}}
+                                }
+                            }
+                        ]
+                    }
+                ],
+            },
+        }
+        for upstream in settings.upstreams
+    ]
+
+
+def render(settings: GatewaySettings) -> str:
+    """The Envoy bootstrap YAML for these settings."""
+    identity = next((u for u in settings.upstreams if u.name == settings.identity), None)
+    if identity is None:
+        raise ValueError("the gateway needs the identity upstream (its JWKS)")
+    values = {
+        "admin_port": settings.admin_port,
+        "gateway_port": settings.port,
+        "local_reply_mappers": json.dumps(local_reply_mappers()),
+        "global_burst": settings.global_burst,
+        "global_per_second": settings.global_per_second,
+        "jwks_uri": f"http://127.0.0.1:{identity.port}{JWKS_PATH}",
+        "jwks_cache_seconds": settings.jwks_cache_seconds,
+        "jwt_rules": json.dumps(jwt_rules()),
+        "max_direct_response_bytes": 16 * MIB,
+        "cors_origins": json.dumps([{"exact": origin} for origin in settings.cors_origins]),
+        "routes": json.dumps(routes(settings)),
+        "clusters": json.dumps(clusters(settings)),
+    }
+    return Template(TEMPLATE.read_text()).substitute(values)
