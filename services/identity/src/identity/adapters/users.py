@@ -29,6 +29,9 @@ UPSERT_CREDENTIAL = """
     INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)
     ON CONFLICT (user_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, changed_at = now()
 """
+LOGIN_LOOKUP = """
+    SELECT u.id, c.password_hash FROM users u LEFT JOIN credentials c ON c.user_id = u.id WHERE u.email_key = $1
+"""
 ADMIN_EXISTS = "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')"
 
 
@@ -80,6 +83,12 @@ async def password_hash(conn: asyncpg.Connection | asyncpg.Pool, user_id: UUID) 
 
 async def set_password_hash(conn: asyncpg.Connection, user_id: UUID, password_hash: str) -> None:
     await conn.execute(UPSERT_CREDENTIAL, user_id, password_hash)
+
+
+async def login_lookup(conn: asyncpg.Connection | asyncpg.Pool, key: str) -> tuple[UUID | None, str | None]:
+    """(user id, password hash) by email key, in one query whether or not the account exists (same timing)."""
+    row = await conn.fetchrow(LOGIN_LOOKUP, key)
+    return (None, None) if row is None else (row["id"], row["password_hash"])
 
 
 async def admin_exists(conn: asyncpg.Connection | asyncpg.Pool) -> bool:

@@ -61,7 +61,8 @@ async def login(ctx: Identity, email: str, password: str, client_address: str) -
     """Open a session. Unknown email and wrong password answer alike, in about the same time."""
     settings = ctx.settings
     window = settings.login_window_seconds
-    account_bucket = f"login:acct:{_login_key(email)}"
+    login_key = _login_key(email)
+    account_bucket = f"login:acct:{login_key}"
     address_bucket = f"login:addr:{client_address}"
 
     async def check_limits(conn: asyncpg.Connection) -> int | None:
@@ -75,25 +76,24 @@ async def login(ctx: Identity, email: str, password: str, client_address: str) -
     wait = await transact(ctx.pool, check_limits)
     if wait is not None:
         raise RateLimited("Too many failed logins; try again later.", retry_after=wait)
-    row = await users.by_email(ctx.pool, email) if len(email) <= 254 else None
-    stored = await users.password_hash(ctx.pool, row.id) if row is not None else None
+    user_id, stored = await users.login_lookup(ctx.pool, login_key)
     ok = await asyncio.to_thread(ctx.passwords.verify, stored, password)
-    if row is None or not ok:
+    if user_id is None or not ok:
 
         async def count_failure(conn: asyncpg.Connection) -> None:
             await rate_limits.hit(conn, account_bucket)
             await rate_limits.hit(conn, address_bucket)
 
         await transact(ctx.pool, count_failure)
-        log.info("login_failed", known_account=row is not None)
+        log.info("login_failed", known_account=user_id is not None)
         raise Unauthorized(LOGIN_FAILED, invalid_token=False)
-    user_id = row.id
+    known_user = user_id
 
     async def open_session(conn: asyncpg.Connection) -> TokenPair:
         await rate_limits.clear(conn, account_bucket)
         family_id = uuid.uuid4()
-        await sessions.create_session(conn, family_id, user_id)
-        return await _issue(ctx, conn, user_id, family_id, None)
+        await sessions.create_session(conn, family_id, known_user)
+        return await _issue(ctx, conn, known_user, family_id, None)
 
     return await transact(ctx.pool, open_session)
 
