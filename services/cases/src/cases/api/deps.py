@@ -19,15 +19,15 @@ from cases.config import Settings
 from cases.domain.commands import Caller
 
 
-def _caller(principal: CurrentPrincipal) -> Caller:
+async def _caller(principal: CurrentPrincipal) -> Caller:
     return Caller(user_id=principal.user_id, role=principal.role, email_verified=principal.email_verified)
 
 
-def _viewer(principal: CurrentPrincipal) -> Viewer:
+async def _viewer(principal: CurrentPrincipal) -> Viewer:
     return Viewer(user_id=principal.user_id, is_agent=principal.is_agent)
 
 
-def _metadata(request: Request, principal: CurrentPrincipal) -> Metadata:
+async def _metadata(request: Request, principal: CurrentPrincipal) -> Metadata:
     try:
         correlation_id: UUID | None = UUID(request_id_of(request))
     except ValueError:
@@ -39,17 +39,17 @@ def _metadata(request: Request, principal: CurrentPrincipal) -> Metadata:
     )
 
 
-def _commands(request: Request) -> CommandDeps:
+async def _commands(request: Request) -> CommandDeps:
     deps: CommandDeps = request.app.state.commands
     return deps
 
 
-def _queries(request: Request) -> QueryDeps:
+async def _queries(request: Request) -> QueryDeps:
     deps: QueryDeps = request.app.state.queries
     return deps
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -1,0 +1,379 @@
+"""Cases service benchmarks over HTTP, each beside a same-run baseline on the same PostgreSQL.
+
+    uv run python services/cases/bench/bench_cases.py [--quick] [--cases 1000000] [--requests 2000]
+
+- open-case and add-comment: throughput and p50/p99 latency over HTTP (uvicorn in its own process, one worker),
+  baseline: a raw asyncpg INSERT of one row per transaction at the same concurrency;
+- list and search p50/p99 with --cases summaries in the read model (bulk-loaded with generate_series, default
+  1,000,000), baseline: a raw SELECT by primary key; GET /healthz shows the bare HTTP cost.
+
+Servers: CASEFOLD_BENCH_DATABASE_URL (a role that may create databases), else a private PostgreSQL.
+Results: a table on stdout and bench/results/cases.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
+
+from bench.harness import Result, percentile, print_table, servers, write_results  # noqa: E402
+from casefold_testing.tokens import TestTokenIssuer  # noqa: E402
+
+WORDS = [
+    "production",
+    "down",
+    "login",
+    "slow",
+    "error",
+    "timeout",
+    "export",
+    "import",
+    "invoice",
+    "billing",
+    "password",
+    "reset",
+    "email",
+    "sync",
+    "upload",
+    "download",
+    "report",
+    "dashboard",
+    "api",
+    "token",
+    "webhook",
+    "crash",
+    "memory",
+    "disk",
+    "backup",
+    "restore",
+    "search",
+    "index",
+    "cluster",
+    "node",
+    "latency",
+    "outage",
+    "certificate",
+    "expired",
+    "license",
+    "renewal",
+    "payment",
+    "refund",
+    "mobile",
+    "android",
+    "ios",
+    "browser",
+    "chrome",
+    "firefox",
+    "safari",
+    "printer",
+    "pdf",
+    "csv",
+    "excel",
+    "integration",
+    "sso",
+    "saml",
+    "ldap",
+    "permission",
+    "role",
+    "user",
+    "account",
+    "locked",
+    "migration",
+    "upgrade",
+    "version",
+    "release",
+    "patch",
+    "bug",
+    "feature",
+    "request",
+    "question",
+    "configuration",
+    "setting",
+    "notification",
+    "alert",
+    "queue",
+    "worker",
+    "database",
+    "replication",
+    "failover",
+    "network",
+    "dns",
+    "proxy",
+    "firewall",
+    "vpn",
+    "storage",
+    "quota",
+    "limit",
+    "throttled",
+    "rate",
+]
+BULK_OWNERS = 10_000
+BULK_NUMBER_OFFSET = 10_000_000
+SECONDARY_INDEXES = ("number", "activity", "status_activity", "owner_activity", "owner_status_activity",
+                     "subject_fts", "subject_trgm")  # fmt: skip
+
+
+def bulk_owner(i: int) -> uuid.UUID:
+    return uuid.UUID(f"00000000-0000-4000-8000-{i:012x}")
+
+
+BULK_LOAD = f"""
+    INSERT INTO case_summaries (id, number, product_id, product_name, subject, description, severity, prioritised,
+        priority_rule, status, opened_by, opened_at, closed_at, last_activity_at, version)
+    SELECT gen_random_uuid(), {BULK_NUMBER_OFFSET} + g, 'casefold-cloud', 'Casefold Cloud',
+           w[1 + (random() * (cardinality(w) - 1))::int] || ' ' || w[1 + (random() * (cardinality(w) - 1))::int]
+               || ' ' || w[1 + (random() * (cardinality(w) - 1))::int] || ' ' || g,
+           'bulk-loaded case ' || g, 1 + g % 3, false, NULL,
+           CASE WHEN g % 10 < 3 THEN 'closed' ELSE 'open' END,
+           ('00000000-0000-4000-8000-' || lpad(to_hex(g % {BULK_OWNERS}), 12, '0'))::uuid,
+           t, CASE WHEN g % 10 < 3 THEN t + interval '1 hour' END, t + interval '1 hour', 2
+    FROM generate_series($1::int, $2::int) AS g,
+         LATERAL (SELECT now() - interval '3 years' + g * interval '90 seconds' AS t) AS times,
+         (SELECT $3::text[] AS w) AS words
+"""
+
+
+def _serve(database_url: str, jwks: dict[str, Any], port: int) -> None:
+    import uvicorn
+
+    from casefold_events.platform.auth import JwksVerifier
+    from casefold_events.platform.logging import configure_logging
+    from cases.config import Settings
+    from cases.main import create_app
+
+    configure_logging("cases", "WARNING")
+    settings = Settings(environment="test", database_url=database_url, run_workers=False, run_migrations=False,
+                        pool_min_size=4, pool_max_size=20)  # fmt: skip
+    app = create_app(settings)
+    app.state.jwt_verifier = JwksVerifier.from_jwks(jwks)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, log_level="warning", access_log=False)
+
+
+async def _wait_up(base: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            try:
+                if (await client.get(f"{base}/readyz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the cases API did not come up")
+
+
+async def load(n: int, concurrency: int, op: Callable[[int], Awaitable[None]]) -> tuple[float, list[float]]:
+    """Run op(0..n-1) with `concurrency` workers: (operations per second, per-operation latencies in ms)."""
+    latencies: list[float] = []
+    counter = iter(range(n))
+
+    async def worker() -> None:
+        for i in counter:
+            began = time.perf_counter()
+            await op(i)
+            latencies.append((time.perf_counter() - began) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return n / (time.perf_counter() - started), latencies
+
+
+def _lines(name: str, ours: tuple[float, list[float]], base: tuple[float, list[float]], base_name: str,
+           throughput: bool = True) -> list[Result]:  # fmt: skip
+    lines = []
+    if throughput:
+        lines.append(Result(f"{name} throughput", "req/s", ours[0], base[0], base_name, "report"))
+    for p in (50, 99):
+        lines.append(Result(f"{name} p{p}", "ms", percentile(ours[1], p), percentile(base[1], p), base_name,
+                            "report", higher_is_better=False))  # fmt: skip
+    return lines
+
+
+async def _create_database(admin_dsn: str) -> str:
+    name = f"casefold_cases_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base, _, query = admin_dsn.partition("?")
+    return f"{base.rpartition('/')[0]}/{name}" + (f"?{query}" if query else "")
+
+
+async def _drop_database(admin_dsn: str, dsn: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{dsn.partition("?")[0].rpartition("/")[2]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def bulk_load(dsn: str, cases: int) -> float:
+    """cases summaries straight into the read model (indexes rebuilt once at the end); seconds taken."""
+    began = time.perf_counter()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SET maintenance_work_mem = '512MB'")
+        for suffix in SECONDARY_INDEXES:
+            await conn.execute(f"DROP INDEX IF EXISTS case_summaries_{suffix}")
+        chunk = 100_000
+        for start in range(1, cases + 1, chunk):
+            await conn.execute(BULK_LOAD, start, min(cases, start + chunk - 1), list(WORDS))
+            print(f"  loaded {min(cases, start + chunk - 1):,} cases", flush=True)
+        await conn.execute("SELECT cases_create_read_model('')")
+        await conn.execute("VACUUM ANALYZE case_summaries")
+    finally:
+        await conn.close()
+    return time.perf_counter() - began
+
+
+async def run(admin_dsn: str, *, cases: int, requests: int, reads: int, concurrency: int) -> None:
+    dsn = await _create_database(admin_dsn)
+    issuer = TestTokenIssuer()
+    server: multiprocessing.process.BaseProcess | None = None
+    try:
+        from casefold_events.migrate import migrate, package_migrations, shared_migrations
+
+        await migrate(dsn, [shared_migrations(), package_migrations("cases")])
+        from casefold_local.procs import free_port
+
+        port = free_port()
+        server = multiprocessing.get_context("spawn").Process(target=_serve, args=(dsn, issuer.jwks(), port))
+        server.start()
+        base = f"http://127.0.0.1:{port}"
+        await _wait_up(base)
+        results, extra = await _measure(dsn, base, issuer, cases=cases, requests=requests, reads=reads,
+                                        concurrency=concurrency)  # fmt: skip
+        print_table(f"cases service (HTTP, concurrency {concurrency}; read model {cases:,} cases)", results)
+        path = write_results("cases", results, extra)
+        print(f"\nwritten to {path.relative_to(ROOT)}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.join(10)
+        await _drop_database(admin_dsn, dsn)
+
+
+async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, requests: int, reads: int,
+                   concurrency: int) -> tuple[list[Result], dict[str, Any]]:  # fmt: skip
+    customers = [(uid := uuid.uuid4(), {"Authorization": f"Bearer {issuer.mint(user_id=uid, expires_in=7200)}"})
+                 for _ in range(200)]  # fmt: skip
+    agent = {"Authorization": f"Bearer {issuer.mint(role='agent', expires_in=7200)}"}
+    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
+    pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
+    assert pool is not None
+    await pool.execute("CREATE TABLE bench_raw (id uuid PRIMARY KEY, body text NOT NULL, at timestamptz NOT NULL)")
+    opened: list[tuple[str, dict[str, str]]] = []
+    results: list[Result] = []
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+
+        async def open_case(i: int) -> None:
+            _, headers = customers[i % len(customers)]
+            subject = f"{WORDS[i % len(WORDS)]} {WORDS[(i * 7) % len(WORDS)]} {i}"
+            body = {"product": "casefold-cloud", "subject": subject,
+                    "description": "Steps to reproduce: " + "x" * 300, "severity": 1 + i % 3}  # fmt: skip
+            response = await http.post("/api/cases", json=body, headers=headers)
+            assert response.status_code == 201, response.text
+            opened.append((response.json()["id"], headers))
+
+        async def comment(i: int) -> None:
+            case_id, headers = opened[i % len(opened)]
+            response = await http.post(f"/api/cases/{case_id}/comments", json={"body": f"comment {i}"},
+                                       headers=headers)  # fmt: skip
+            assert response.status_code == 201, response.text
+
+        async def raw_insert(i: int) -> None:
+            await pool.execute("INSERT INTO bench_raw VALUES ($1, $2, now())", uuid.uuid4(), "x" * 300)
+
+        await load(50, concurrency, open_case)  # warm-up
+        await load(50, concurrency, raw_insert)
+        results += _lines("open case (POST /api/cases)", await load(requests, concurrency, open_case),
+                          await load(requests, concurrency, raw_insert), "raw INSERT 1 row/tx")  # fmt: skip
+        results += _lines("add comment (POST .../comments)", await load(requests, concurrency, comment),
+                          await load(requests, concurrency, raw_insert), "raw INSERT 1 row/tx")  # fmt: skip
+
+        print(f"bulk-loading {cases:,} cases into the read model ...", flush=True)
+        load_seconds = await bulk_load(dsn, cases)
+        total = await pool.fetchval("SELECT count(*) FROM case_summaries")
+        ids = [r["id"] for r in await pool.fetch("SELECT id FROM case_summaries ORDER BY random() LIMIT 1000")]
+        owner = bulk_owner(42)
+        owner_headers = {"Authorization": f"Bearer {issuer.mint(user_id=owner, expires_in=7200)}"}
+        page1 = (await http.get("/api/cases", headers=agent, params={"limit": 20})).json()
+
+        async def raw_select(i: int) -> None:
+            await pool.fetchrow("SELECT * FROM case_summaries WHERE id = $1", ids[i % len(ids)])
+
+        def get(params: dict[str, Any], headers: dict[str, str]) -> Callable[[int], Awaitable[None]]:
+            async def op(_: int) -> None:
+                response = await http.get("/api/cases", params=params, headers=headers)
+                assert response.status_code == 200, response.text
+
+            return op
+
+        async def healthz(_: int) -> None:
+            await http.get("/healthz")
+
+        read_concurrency = max(1, concurrency // 4)
+        scenarios = {
+            "my cases, first page (customer)": get({"limit": 20}, owner_headers),
+            "my cases, open only (customer)": get({"status": "open"}, owner_headers),
+            "all cases, first page (agent)": get({"limit": 20}, agent),
+            "all cases, page 2 by cursor (agent)": get({"cursor": page1["next_cursor"]}, agent),
+            "closed cases (agent)": get({"status": "closed"}, agent),
+            "search 'invoice' (agent, full text)": get({"q": "invoice"}, agent),
+            "search 'login timeout' (agent, 2 words)": get({"q": "login timeout"}, agent),
+            "search 'voic' (agent, partial word)": get({"q": "voic"}, agent),
+            "search 'pass' (customer, prefix)": get({"q": "pass"}, owner_headers),
+            "search rare 'zzzq' (agent, no match)": get({"q": "zzzq"}, agent),
+        }
+        baseline = await load(reads, read_concurrency, raw_select)
+        health = await load(reads, read_concurrency, healthz)
+        for name, op in scenarios.items():
+            await load(20, read_concurrency, op)  # warm-up
+            results += _lines(name, await load(reads, read_concurrency, op), baseline, "raw SELECT by pk",
+                              throughput=False)  # fmt: skip
+        extra = {
+            "read_model_cases": total,
+            "bulk_load_seconds": round(load_seconds, 1),
+            "http_healthz_p50_ms": percentile(health[1], 50),
+            "http_healthz_p99_ms": percentile(health[1], 99),
+            "write_concurrency": concurrency,
+            "read_concurrency": read_concurrency,
+            "requests_per_write_scenario": requests,
+            "requests_per_read_scenario": reads,
+        }
+    await pool.close()
+    return results, extra
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="20,000 cases, fewer requests (a smoke run)")
+    parser.add_argument("--cases", type=int, default=None, help="summaries in the read model (default 1,000,000)")
+    parser.add_argument("--requests", type=int, default=None, help="requests per write scenario (default 2000)")
+    parser.add_argument("--reads", type=int, default=None, help="requests per read scenario (default 400)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args(argv)
+    cases = args.cases or (20_000 if args.quick else 1_000_000)
+    requests = args.requests or (300 if args.quick else 2000)
+    reads = args.reads or (100 if args.quick else 400)
+    with servers() as infra:
+        asyncio.run(run(infra.postgres_dsn, cases=cases, requests=requests, reads=reads,
+                        concurrency=args.concurrency))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
