@@ -69,6 +69,7 @@ class ConsumerRunner:
         backoff_initial: float = 0.1,
         backoff_max: float = 30.0,
         consumer_options: dict[str, Any] | None = None,
+        client_options: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.bootstrap_servers = bootstrap_servers
@@ -80,6 +81,7 @@ class ConsumerRunner:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.consumer_options = consumer_options or {}
+        self.client_options = client_options or {}  # both clients: security (SASL) settings
         self.handled = 0
         self.dead_lettered = 0
         self._stopping = asyncio.Event()
@@ -97,9 +99,12 @@ class ConsumerRunner:
             group_id=self.name,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            **self.client_options,
             **self.consumer_options,
         )
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, acks="all", enable_idempotence=True)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers, acks="all", enable_idempotence=True, **self.client_options
+        )
         await self._consumer.start()
         await self._producer.start()
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.name}")

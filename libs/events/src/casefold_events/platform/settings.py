@@ -1,0 +1,67 @@
+"""Settings every service shares; each service subclasses with its own env prefix and adds its own fields.
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CASES_", extra="ignore")
+    port: int = 8002
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings
+
+Environment = Literal["development", "test", "production"]
+DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/identity/.well-known/jwks.json"
+
+
+def refuse_placeholder(
+    environment: Environment, name: str, value: SecretStr, placeholder: str, min_length: int = 32
+) -> None:
+    """Outside development and test a secret must be set, and not to the shipped placeholder."""
+    if environment == "production" and (
+        value.get_secret_value() == placeholder or len(value.get_secret_value()) < min_length
+    ):
+        raise ValueError(f"{name} must be set to a real secret ({min_length}+ characters) in production")
+
+
+class ServiceSettings(BaseSettings):
+    """Database, Kafka (SASL in production), auth, process and HTTP settings of a Casefold service."""
+
+    environment: Environment = "development"
+    database_url: str = "postgresql://postgres@127.0.0.1:55432/postgres"
+    pool_min_size: int = Field(default=2, ge=1)
+    pool_max_size: int = Field(default=10, ge=1)
+    kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    jwks_url: str = DEFAULT_JWKS_URL
+    run_migrations: bool | None = None
+    run_workers: bool | None = None
+    metrics_port: int | None = Field(default=None, description="the worker's Prometheus port (the API serves /metrics)")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+
+    @property
+    def migrate_on_start(self) -> bool:
+        """Apply migrations in the lifespan: on by default outside production, where a Job does it."""
+        return self.run_migrations if self.run_migrations is not None else self.environment != "production"
+
+    @property
+    def workers_in_process(self) -> bool:
+        """Run relay and consumers inside the API process: development only, unless told otherwise."""
+        return self.run_workers if self.run_workers is not None else self.environment == "development"
+
+    def kafka_options(self) -> dict[str, Any]:
+        """aiokafka client options beyond bootstrap_servers (SASL where configured)."""
+        options: dict[str, Any] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_sasl_mechanism:
+            options["sasl_mechanism"] = self.kafka_sasl_mechanism
+            options["sasl_plain_username"] = self.kafka_sasl_username
+            if self.kafka_sasl_password is not None:
+                options["sasl_plain_password"] = self.kafka_sasl_password.get_secret_value()
+        return options
