@@ -30,7 +30,6 @@ PUBLIC_ROUTES: tuple[tuple[str, str | None], ...] = (
 PROBLEM_TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
-    403: "Forbidden",
     404: "Not Found",
     413: "Content Too Large",
     429: "Too Many Requests",
@@ -88,7 +87,12 @@ def _method(method: str | None) -> list[dict[str, Any]]:
 
 def _too_large(name: str, prefix: str, limit: int) -> dict[str, Any]:
     header = {"name": "content-length", "range_match": {"start": limit + 1, "end": INT64_MAX}}
-    return {"name": name, "match": {"prefix": prefix, "headers": [header]}, "direct_response": {"status": 413}}
+    body = {"inline_string": f"the request body may not exceed {limit} bytes"}
+    return {
+        "name": name,
+        "match": {"path_separated_prefix": prefix, "headers": [header]},
+        "direct_response": {"status": 413, "body": body},
+    }
 
 
 def routes(settings: GatewaySettings) -> list[dict[str, Any]]:
@@ -108,7 +112,7 @@ def routes(settings: GatewaySettings) -> list[dict[str, Any]]:
     ]
     for upstream in settings.upstreams:
         limit = settings.max_upload_bytes if upstream.name == "attachments" else settings.max_json_bytes
-        result.append(_too_large(f"{upstream.name}-too-large", upstream.prefix + "/", limit))
+        result.append(_too_large(f"{upstream.name}-too-large", upstream.prefix, limit))
     result.append(
         {
             "name": "login",
@@ -119,14 +123,13 @@ def routes(settings: GatewaySettings) -> list[dict[str, Any]]:
     )
     for upstream in settings.upstreams:
         timeout = settings.upload_timeout_seconds if upstream.name == "attachments" else settings.timeout_seconds
-        for match in ({"path": upstream.prefix}, {"prefix": upstream.prefix + "/"}):
-            result.append(
-                {
-                    "name": upstream.name,
-                    "match": match,
-                    "route": {"cluster": upstream.name, "timeout": f"{timeout}s"},
-                }
-            )
+        result.append(
+            {
+                "name": upstream.name,
+                "match": {"path_separated_prefix": upstream.prefix},
+                "route": {"cluster": upstream.name, "timeout": f"{timeout}s"},
+            }
+        )
     return result
 
 
@@ -156,8 +159,22 @@ def jwt_rules() -> list[dict[str, Any]]:
 
 
 def local_reply_mappers() -> list[dict[str, Any]]:
-    """One mapper per status the gateway answers itself; 2xx/3xx direct responses pass unchanged."""
-    mappers = []
+    """One mapper per status the gateway answers itself; 2xx/3xx direct responses pass unchanged.
+
+    jwt_authn answers 403 for a valid signature with the wrong audience; a token not meant for us is 401 (RFC 6750
+    invalid_token), like every other bad token. Only the gateway's own replies are mapped, never a service's.
+    """
+    mappers: list[dict[str, Any]] = [
+        {
+            "filter": {
+                "status_code_filter": {
+                    "comparison": {"op": "EQ", "value": {"default_value": 403, "runtime_key": "lr_403"}}
+                }
+            },
+            "status_code": 401,
+            "body_format_override": _problem(401, "Unauthorized"),
+        }
+    ]
     for status, title in PROBLEM_TITLES.items():
         mappers.append(
             {
@@ -166,19 +183,23 @@ def local_reply_mappers() -> list[dict[str, Any]]:
                         "comparison": {"op": "EQ", "value": {"default_value": status, "runtime_key": f"lr_{status}"}}
                     }
                 },
-                "body_format_override": {
-                    "json_format": {
-                        "type": "about:blank",
-                        "title": title,
-                        "status": status,
-                        "detail": "%LOCAL_REPLY_BODY%",
-                        "error_id": "%REQ(X-REQUEST-ID)%",
-                    },
-                    "content_type": "application/problem+json",
-                },
+                "body_format_override": _problem(status, title),
             }
         )
     return mappers
+
+
+def _problem(status: int, title: str) -> dict[str, Any]:
+    return {
+        "json_format": {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": "%LOCAL_REPLY_BODY%",
+            "error_id": "%REQ(X-REQUEST-ID)%",
+        },
+        "content_type": "application/problem+json",
+    }
 
 
 def clusters(settings: GatewaySettings) -> list[dict[str, Any]]:
