@@ -17,6 +17,7 @@ from casefold_events.platform.logging import configure_logging
 from casefold_events.platform.problems import DomainError
 from identity.adapters import signing_keys
 from identity.app import accounts
+from identity.app.rebuild import rebuild_users
 from identity.bootstrap import apply_migrations, build_identity, ensure_signing_key
 from identity.config import Settings
 from identity.main import create_app
@@ -84,6 +85,15 @@ async def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_pool(settings, run)
 
 
+async def _rebuild(settings: Settings, _: argparse.Namespace) -> int:
+    async def run(pool: asyncpg.Pool) -> int:
+        count = await rebuild_users(build_identity(settings, pool))
+        print(f"rebuilt {count} users from the event store")
+        return 0
+
+    return await _with_pool(settings, run)
+
+
 async def _rotate(settings: Settings, _: argparse.Namespace) -> int:
     async def run(pool: asyncpg.Pool) -> int:
         key = await signing_keys.add_key(pool)
@@ -116,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     admin = commands.add_parser("create-admin", help="create the first admin (password from IDENTITY_ADMIN_PASSWORD)")
     admin.add_argument("--email", required=True)
     admin.add_argument("--display-name", required=True)
+    commands.add_parser("rebuild-read-model", help="re-project every user from the event store")
     commands.add_parser("rotate-signing-key", help="add a new signing key; the old one stays published")
     retire = commands.add_parser("retire-signing-keys", help="stop publishing keys older than an age, e.g. 1d")
     retire.add_argument("--older-than", required=True)
@@ -127,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         settings = settings.model_copy(update={"apply_migrations": True})
     handlers = {
-        "worker": _worker, "migrate": _migrate, "create-admin": _create_admin, "rotate-signing-key": _rotate,
+        "worker": _worker, "migrate": _migrate, "create-admin": _create_admin, "rebuild-read-model": _rebuild,
+        "rotate-signing-key": _rotate,
         "retire-signing-keys": _retire,
     }  # fmt: skip
     return asyncio.run(handlers[args.command](settings, args))

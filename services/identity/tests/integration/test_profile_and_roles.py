@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import httpx
 import jwt
 import pytest
@@ -192,3 +193,23 @@ async def test_create_admin_promotes_an_existing_account(client: httpx.AsyncClie
     )
     assert code == 0, output
     assert claims(await log_in(client, user["email"]))["role"] == "admin"
+
+
+async def test_the_read_model_is_rebuilt_from_the_event_store(client: httpx.AsyncClient, settings: Settings) -> None:
+    user = await sign_up(client)
+    pair = await log_in(client, user["email"])
+    _, new_name = unique_person()
+    await client.patch("/api/identity/me", json={"display_name": new_name}, headers=bearer(pair["access_token"]))
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        await conn.execute(
+            "UPDATE users SET display_name = 'garbled', display_key = $2, role = 'admin' WHERE id = $1",
+            uuid.UUID(user["id"]),
+            uuid.uuid4().hex,
+        )
+    finally:
+        await conn.close()
+    code, output = await run_command(settings, "rebuild-read-model")
+    assert code == 0, output
+    me = (await client.get("/api/identity/me", headers=bearer(pair["access_token"]))).json()
+    assert (me["display_name"], me["role"]) == (new_name, "customer")
