@@ -22,17 +22,22 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from casefold_events.envelope import message_headers
+from casefold_events.envelope import encode, message_headers
 from casefold_events.platform.metrics import OUTBOX_BACKLOG, RELAY_LAG_SECONDS
 from casefold_events.platform.tracing import context_from_traceparent, get_tracer
 from casefold_events.store.eventstore import OUTBOX_CHANNEL
+from casefold_events.store.rows import envelope_from_row
 
 log = structlog.get_logger("casefold.relay")
 
 LEADER_LOCK = 7_302_118_862
+# Rows of stored events carry no value: the message is the event row, joined here (see migration 0003).
 FETCH = """
-    SELECT id, topic, message_key, event_id, event_type, schema_version, traceparent, value
-    FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1
+    SELECT o.id, o.topic, o.message_key, o.event_id, o.event_type, o.schema_version, o.traceparent, o.value,
+           e.stream_id, e.stream_type, e.stream_version, e.occurred_at, e.actor_id, e.actor_role, e.correlation_id,
+           e.causation_id, e.payload::text AS payload
+    FROM outbox o LEFT JOIN events e ON o.value IS NULL AND e.event_id = o.event_id
+    WHERE o.published_at IS NULL ORDER BY o.id LIMIT $1
 """
 MARK = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
 BACKLOG = """
@@ -146,10 +151,8 @@ class OutboxRelay:
                 f"publish {row['topic']}", context=context_from_traceparent(row["traceparent"])
             ):
                 headers = message_headers(row["event_type"], row["event_id"], row["schema_version"], row["traceparent"])
-                acks.append(
-                    await producer.send(row["topic"], row["value"].encode(), key=row["message_key"].encode(),
-                                        headers=headers)
-                )  # fmt: skip
+                value = row["value"].encode() if row["value"] is not None else encode(envelope_from_row(row))
+                acks.append(await producer.send(row["topic"], value, key=row["message_key"].encode(), headers=headers))
         await asyncio.gather(*acks)  # every send acknowledged (acks=all) before anything is marked
         await self._mark(conn, [r["id"] for r in rows])
         self.published += len(rows)

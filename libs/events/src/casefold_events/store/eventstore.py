@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 import asyncpg
 
 from casefold_events.contracts.base import Event, registry
-from casefold_events.envelope import Envelope, Metadata, encode
+from casefold_events.envelope import Envelope, Metadata
 from casefold_events.store.errors import ConcurrencyError
 from casefold_events.store.rows import COLUMNS, envelope_arrays, envelope_from_row
 
@@ -39,7 +39,7 @@ _INSERT_EVENTS = f"""
            n.actor_role, n.correlation_id, n.causation_id, n.traceparent, n.payload::jsonb
     FROM ({_UNNEST}) AS n
     WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $14
-    RETURNING event_id
+    RETURNING event_id, event_type, schema_version, traceparent
 """
 
 APPEND = f"WITH inserted AS ({_INSERT_EVENTS}) SELECT count(*) FROM inserted"
@@ -47,11 +47,8 @@ APPEND = f"WITH inserted AS ({_INSERT_EVENTS}) SELECT count(*) FROM inserted"
 APPEND_WITH_OUTBOX = f"""
     WITH inserted AS ({_INSERT_EVENTS}),
     queued AS (
-        INSERT INTO outbox (topic, message_key, event_id, event_type, schema_version, traceparent, value)
-        SELECT $15, $1, o.event_id, o.event_type, o.schema_version, o.traceparent, o.value
-        FROM unnest($3::uuid[], $4::text[], $5::int[], $12::text[], $16::text[])
-            AS o(event_id, event_type, schema_version, traceparent, value)
-        WHERE EXISTS (SELECT 1 FROM inserted)
+        INSERT INTO outbox (topic, message_key, event_id, event_type, schema_version, traceparent)
+        SELECT $15, $1, event_id, event_type, schema_version, traceparent FROM inserted
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM queued), pg_notify('{OUTBOX_CHANNEL}', '')
@@ -142,8 +139,7 @@ class EventStore:
             if topic is None:
                 inserted = await conn.fetchval(APPEND, stream_id, stream_type, *arrays, base)
             else:
-                values = [encode(e).decode() for e in envelopes]
-                row = await conn.fetchrow(APPEND_WITH_OUTBOX, stream_id, stream_type, *arrays, base, topic, values)
+                row = await conn.fetchrow(APPEND_WITH_OUTBOX, stream_id, stream_type, *arrays, base, topic)
                 inserted = row[0] if row else 0
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "events_stream_version_unique":
