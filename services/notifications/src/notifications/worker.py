@@ -24,7 +24,8 @@ def build_sender(settings: Settings) -> SmtpSender:
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     return SmtpSender(
         SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, starttls=settings.smtp_starttls,
-                   username=settings.smtp_username, password=password, timeout=settings.smtp_timeout_seconds)
+                   username=settings.smtp_username, password=password, timeout=settings.smtp_timeout_seconds,
+                   ca_file=settings.smtp_ca_file)
     )  # fmt: skip
 
 

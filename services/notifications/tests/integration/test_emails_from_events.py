@@ -170,7 +170,10 @@ async def test_the_outbox_refuses_a_second_email_for_the_same_event_even_past_th
         async with harness.pool.acquire() as conn, conn.transaction():
             await handle(conn, opened)
 
+    await harness.delivered(1)
+    await _settle(harness)
     assert len(await harness.emails(case_id)) == 1
+    assert len(harness.smtp.received) == 1
 
 
 async def test_an_email_for_an_owner_not_yet_known_waits_for_the_user_event(harness: Harness) -> None:

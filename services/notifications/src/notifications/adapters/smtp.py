@@ -36,6 +36,7 @@ class SmtpConfig:
     username: str | None = None
     password: str | None = None
     timeout: float = 10.0
+    ca_file: str | None = None
 
 
 def build_message(headers: Mapping[str, str], text: str, html: str) -> EmailMessage:
@@ -82,7 +83,7 @@ class SmtpSender:
         c = self.config
         return aiosmtplib.SMTP(
             hostname=c.host, port=c.port, start_tls=c.starttls, username=c.username, password=c.password,
-            timeout=c.timeout,
+            timeout=c.timeout, cert_bundle=c.ca_file,
         )  # fmt: skip
 
     async def send(self, messages: Sequence[EmailMessage]) -> list[Outcome]:

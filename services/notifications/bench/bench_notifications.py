@@ -1,0 +1,279 @@
+"""Notifications benchmark: event published -> email accepted by a real SMTP server (aiosmtpd).
+
+    uv run python services/notifications/bench/bench_notifications.py [--quick]
+
+Measures, beside a same-run baseline (a raw aiosmtplib send of a like message to the same server):
+- latency p50/p99 of CaseOpened published to Kafka -> acknowledgement accepted by SMTP, at a steady rate;
+- the highest sustained rate: a burst of events drained end to end (emails accepted per second).
+The consumer and delivery loop run in this process, the SMTP server in its own, on the servers of bench.harness.
+Results: bench/results/notifications.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sys
+import time
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
+
+from bench.harness import Infra, Result, percentile, print_table, servers, write_results  # noqa: E402
+from casefold_events.contracts import CaseOpened, UserRegistered  # noqa: E402
+from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers  # noqa: E402
+from notifications.config import Settings  # noqa: E402
+from notifications.main import apply_migrations  # noqa: E402
+from notifications.worker import Worker  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# The SMTP server runs in its own process (as a real one would): it prints "<Message-ID> <monotonic time>" per
+# accepted message. CLOCK_MONOTONIC is system-wide on Linux, so its stamps compare with ours.
+SERVER = r"""
+import sys, time
+from aiosmtpd.controller import Controller
+
+class Stamp:
+    async def handle_DATA(self, server, session, envelope):
+        for line in envelope.content.split(b"\r\n"):
+            if line.lower().startswith(b"message-id:"):
+                sys.stdout.write(line.split(b":", 1)[1].strip().decode() + " " + repr(time.monotonic()) + "\n")
+                sys.stdout.flush()
+                break
+            if not line:
+                break
+        return "250 OK"
+
+controller = Controller(Stamp(), hostname="127.0.0.1", port=int(sys.argv[1]))
+controller.start()
+sys.stdout.write("ready\n")
+sys.stdout.flush()
+sys.stdin.read()
+controller.stop()
+"""
+
+
+class SmtpServer:
+    """aiosmtpd in a subprocess; accepted[message_id] = the monotonic time the server accepted it."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.accepted: dict[str, float] = {}
+        self._proc: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", SERVER, str(self.port), stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert self._proc.stdout is not None
+        assert (await self._proc.stdout.readline()).strip() == b"ready"
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self._proc is not None
+        assert self._proc.stdout is not None
+        async for line in self._proc.stdout:
+            message_id, _, stamp = line.decode().strip().rpartition(" ")
+            self.accepted[message_id] = float(stamp)
+
+    async def stop(self) -> None:
+        if self._proc is not None:
+            assert self._proc.stdin is not None
+            self._proc.stdin.close()
+            await self._proc.wait()
+        if self._reader is not None:
+            await self._reader
+
+
+async def _database(admin_dsn: str) -> str:
+    name = f"bench_notifications_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base, _, query = admin_dsn.partition("?")
+    return f"{base.rpartition('/')[0]}/{name}" + (f"?{query}" if query else "")
+
+
+async def _drop(admin_dsn: str, dsn: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{dsn.partition("?")[0].rpartition("/")[2]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def _topics(bootstrap: str) -> list[str]:
+    names = [f"bench.notifications.{kind}.{uuid.uuid4().hex[:8]}" for kind in ("cases", "identity", "mail")]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(n, num_partitions=1, replication_factor=1) for n in names])
+    finally:
+        await admin.close()
+    return names
+
+
+def _envelope(event: Any, stream: uuid.UUID, stream_type: str) -> Envelope:
+    return Envelope.wrap(event, stream_id=str(stream), stream_type=stream_type, stream_version=1, metadata=Metadata())
+
+
+def _case(owner: uuid.UUID, number: int) -> Envelope:
+    case_id = uuid.uuid4()
+    event = CaseOpened(case_id=case_id, number=number, product_id="casefold-cloud", product_name="Casefold Cloud",
+                       subject="Benchmark case", description="Steady load.", severity=3, prioritised=False,
+                       opened_by=owner, opened_by_role="customer")  # fmt: skip
+    return _envelope(event, case_id, "case")
+
+
+async def _wait_for(stamp: SmtpServer, ids: list[str], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while any(i not in stamp.accepted for i in ids):
+        if time.monotonic() > deadline:
+            missing = sum(i not in stamp.accepted for i in ids)
+            raise TimeoutError(f"{missing} of {len(ids)} emails not accepted within {seconds} s")
+        await asyncio.sleep(0.005)
+
+
+class Bench:
+    def __init__(self, producer: AIOKafkaProducer, cases_topic: str, owner: uuid.UUID, port: int, stamp: SmtpServer):
+        self.producer, self.topic, self.owner, self.port, self.stamp = producer, cases_topic, owner, port, stamp
+        self.number = 0
+
+    async def _publish(self) -> tuple[str, float]:
+        self.number += 1
+        envelope = _case(self.owner, self.number)
+        began = time.monotonic()
+        await self.producer.send(self.topic, encode(envelope), key=envelope.stream_id.encode(),
+                                 headers=kafka_headers(envelope))  # fmt: skip
+        return f"<{envelope.event_id}.ack@casefold.local>", began
+
+    async def steady_latency(self, rate: float, count: int) -> list[float]:
+        """Milliseconds from publish to SMTP acceptance, one event every 1/rate seconds."""
+        sent: list[tuple[str, float]] = []
+        start = time.monotonic()
+        for i in range(count):
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            sent.append(await self._publish())
+        await self.producer.flush()
+        await _wait_for(self.stamp, [m for m, _ in sent], 120)
+        return [(self.stamp.accepted[m] - t) * 1000 for m, t in sent]
+
+    async def burst_rate(self, count: int) -> float:
+        """Emails accepted per second when count events are published at once and drained end to end."""
+        start = time.monotonic()
+        sent = [await self._publish() for _ in range(count)]
+        await self.producer.flush()
+        await _wait_for(self.stamp, [m for m, _ in sent], 300)
+        return count / (max(self.stamp.accepted[m] for m, _ in sent) - start)
+
+    def _raw_message(self) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = "support@casefold.local"
+        message["To"] = "customer@bench.test"
+        message["Subject"] = "[Case 00000001] Benchmark case"
+        message["Message-ID"] = f"<{uuid.uuid4()}.raw@casefold.local>"
+        message.set_content("Thank you for contacting Casefold Support.")
+        message.add_alternative("<p>Thank you for contacting Casefold Support.</p>", subtype="html")
+        return message
+
+    async def raw_latency(self, rate: float, count: int) -> list[float]:
+        """Baseline: one aiosmtplib.send (connect, send, quit) per message at the same steady rate."""
+        samples: list[float] = []
+        start = time.monotonic()
+        for i in range(count):
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            began = time.monotonic()
+            await aiosmtplib.send(self._raw_message(), hostname="127.0.0.1", port=self.port)
+            samples.append((time.monotonic() - began) * 1000)
+        return samples
+
+    async def raw_rate(self, count: int) -> float:
+        """Baseline: count messages over one SMTP connection, back to back."""
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=self.port)
+        await client.connect()
+        start = time.monotonic()
+        for _ in range(count):
+            await client.send_message(self._raw_message())
+        elapsed = time.monotonic() - start
+        await client.quit()
+        return count / elapsed
+
+
+async def run(infra: Infra, quick: bool) -> list[Result]:
+    rate, count, burst = (20.0, 100, 300) if quick else (50.0, 500, 2000)
+    dsn = await _database(infra.postgres_dsn)
+    stamp = SmtpServer()
+    await stamp.start()
+    port = stamp.port
+    cases, identity, mail = await _topics(infra.kafka_bootstrap)
+    settings = Settings(environment="test", database_url=dsn, kafka_bootstrap_servers=infra.kafka_bootstrap,
+                        consumer_name=f"bench-notifications-{uuid.uuid4().hex[:6]}", cases_topic=cases,
+                        identity_topic=identity, identity_mail_topic=mail, smtp_port=port, log_level="WARNING",
+                        delivery_poll_seconds=0.5, pool_max_size=10)  # fmt: skip
+    await apply_migrations(settings)
+    pool = await asyncpg.create_pool(dsn, min_size=2, max_size=10)
+    worker = Worker(settings, pool)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all", linger_ms=0)
+    await producer.start()
+    await worker.start()
+    try:
+        owner = uuid.uuid4()
+        user = UserRegistered(user_id=owner, email="customer@bench.test", display_name="Bench", terms_version="1")
+        await producer.send_and_wait(identity, encode(_envelope(user, owner, "user")), key=owner.bytes)
+        bench = Bench(producer, cases, owner, port, stamp)
+        await bench.steady_latency(rate, 20)  # warm-up: group join, pools, templates
+        ours = await bench.steady_latency(rate, count)
+        base = await bench.raw_latency(rate, count)
+        rates = [await bench.burst_rate(burst) for _ in range(2)]
+        raw_rates = [await bench.raw_rate(burst) for _ in range(2)]
+    finally:
+        await worker.stop()
+        await producer.stop()
+        await pool.close()
+        await stamp.stop()
+        await _drop(infra.postgres_dsn, dsn)
+    steady = f"@ {rate:.0f} events/s"
+    return [
+        Result(f"event -> SMTP accepted p50 {steady}", "ms", percentile(ours, 50), percentile(base, 50),
+               "raw aiosmtplib.send p50", "informational", ours, base, higher_is_better=False),
+        Result(f"event -> SMTP accepted p99 {steady}", "ms", percentile(ours, 99), percentile(base, 99),
+               "raw aiosmtplib.send p99", "informational", [], [], higher_is_better=False),
+        Result(f"sustained rate (burst of {burst} events)", "emails/s", max(rates), max(raw_rates),
+               "raw sends on one connection", "informational", rates, raw_rates),
+    ]  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    with servers() as infra:
+        results = asyncio.run(run(infra, args.quick))
+    print_table("notifications: event -> email accepted by SMTP (aiosmtpd, same process)", results)
+    path = write_results("notifications", results)
+    print(f"\nwritten to {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

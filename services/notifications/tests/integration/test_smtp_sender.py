@@ -1,0 +1,106 @@
+"""The SMTP adapter against a real server that demands STARTTLS and authentication."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from notifications_harness import free_port
+
+from notifications.adapters.smtp import SmtpConfig, SmtpSender, build_message
+
+pytestmark = pytest.mark.integration
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))  # fmt: skip
+    return cert_path, key_path
+
+
+class _Secure:
+    def __init__(self) -> None:
+        self.received: list[tuple[bool, Any, bytes]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.received.append((session.ssl is not None, session.auth_data, envelope.content))
+        return "250 OK"
+
+
+def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"mailer", b"pa55word")
+    return AuthResult(success=ok, auth_data=auth_data.login if ok else None)
+
+
+@pytest.fixture
+def secure_server(tmp_path: Path) -> Iterator[tuple[int, Path, _Secure]]:
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    handler = _Secure()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+                            auth_required=True, authenticator=_authenticate)  # fmt: skip
+    controller.start()
+    try:
+        yield port, cert, handler
+    finally:
+        controller.stop()
+
+
+def _message() -> Any:
+    headers = {"From": "support@casefold.local", "To": "ada@customer.test", "Subject": "[Case 00000001] Hi",
+               "Message-ID": "<x.ack@casefold.local>"}  # fmt: skip
+    return build_message(headers, "text", "<p>html</p>")
+
+
+async def test_sends_over_starttls_with_authentication(secure_server: tuple[int, Path, _Secure]) -> None:
+    port, cert, handler = secure_server
+    sender = SmtpSender(SmtpConfig("127.0.0.1", port, starttls=True, username="mailer", password="pa55word",
+                                   ca_file=str(cert)))  # fmt: skip
+
+    outcomes = await sender.send([_message(), _message()])
+
+    assert [o.result for o in outcomes] == ["sent", "sent"]
+    assert [(tls, login) for tls, login, _ in handler.received] == [(True, b"mailer"), (True, b"mailer")]
+
+
+async def test_a_refused_login_is_retried_not_dropped(secure_server: tuple[int, Path, _Secure]) -> None:
+    port, cert, handler = secure_server
+    sender = SmtpSender(SmtpConfig("127.0.0.1", port, starttls=True, username="mailer", password="wrong",
+                                   ca_file=str(cert), timeout=3))  # fmt: skip
+
+    [outcome] = await sender.send([_message()])
+
+    assert outcome.result == "retry"
+    assert handler.received == []
+
+
+async def test_an_unreachable_server_is_retried() -> None:
+    [outcome] = await SmtpSender(SmtpConfig("127.0.0.1", free_port(), timeout=2)).send([_message()])
+
+    assert outcome.result == "retry"
