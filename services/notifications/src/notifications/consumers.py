@@ -6,8 +6,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+from pydantic import ValidationError
 
 from casefold_events.consumer import Handler
+from casefold_events.contracts import Event
 from casefold_events.envelope import Envelope
 from notifications.app import handlers
 from notifications.app.mailer import Mailer
@@ -28,12 +30,24 @@ ROUTES: dict[str, Route] = {
 }
 
 
+class InvalidPayload(ValueError):
+    """The payload does not validate; says where, never what (a mail command's payload carries a secret link)."""
+
+
+def _event(envelope: Envelope) -> Event:
+    try:
+        return envelope.event()
+    except ValidationError as exc:
+        where = ", ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in exc.errors())
+        raise InvalidPayload(f"{envelope.event_type} v{envelope.schema_version} is invalid ({where})") from None
+
+
 def make_handler(mailer: Mailer) -> Handler:
     """The ConsumerRunner handler; event types notifications has no use for are acknowledged and skipped."""
 
     async def handle(conn: asyncpg.Connection, envelope: Envelope) -> None:
         route = ROUTES.get(envelope.event_type)
         if route is not None:
-            await route(conn, mailer, envelope.event_id, envelope.event())
+            await route(conn, mailer, envelope.event_id, _event(envelope))
 
     return handle

@@ -11,17 +11,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass
 
 import asyncpg
 import structlog
+from opentelemetry.trace import SpanKind, StatusCode
 
 from casefold_events.platform.metrics import EMAILS_FAILED, EMAILS_SENT
+from casefold_events.platform.tracing import context_from_traceparent, get_tracer
 from notifications.adapters import outbox
-from notifications.adapters.smtp import SmtpSender, build_message
+from notifications.adapters.smtp import Outcome, SmtpSender, build_message
 from notifications.domain.emails import retry_delay
 
 log = structlog.get_logger("notifications.delivery")
+
+
+def _trace(email: outbox.Due, outcome: Outcome) -> None:
+    """A span for the SMTP send, child of the consumer span that queued the email (one trace end to end)."""
+    started = outcome.started_ns or time.time_ns()
+    span = get_tracer().start_span("smtp send", context=context_from_traceparent(email.traceparent),
+                                   kind=SpanKind.CLIENT, start_time=started)  # fmt: skip
+    span.set_attribute("casefold.email.id", str(email.id))
+    span.set_attribute("casefold.email.result", outcome.result)
+    if outcome.result != "sent":
+        span.set_status(StatusCode.ERROR, outcome.error or "")
+    span.end(end_time=outcome.ended_ns or time.time_ns())
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,7 @@ class DeliveryLoop:
                 return 0
             outcomes = await self.sender.send([build_message(d.headers, d.text, d.html) for d in due])
             for email, outcome in zip(due, outcomes, strict=True):
+                _trace(email, outcome)
                 attempts = email.attempts + 1
                 if outcome.result == "sent":
                     await outbox.mark_sent(conn, email.id)

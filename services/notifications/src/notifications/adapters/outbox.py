@@ -16,8 +16,8 @@ LINK_REMOVED = "[link removed after delivery]"
 
 INSERT = """
 INSERT INTO emails (id, message_id, case_id, kind, direction, recipient_user_id, from_address, to_address, subject,
-                    text_body, html_body, headers, secret, status, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15)
+                    text_body, html_body, headers, secret, status, created_at, traceparent)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16)
 ON CONFLICT (message_id) DO NOTHING
 RETURNING status
 """
@@ -29,7 +29,7 @@ WHERE recipient_user_id = $1 AND status = 'waiting'
 """
 # Row locks held while sending: a second delivery worker skips these rows instead of sending them twice.
 CLAIM_DUE = """
-SELECT id, headers, text_body, html_body, attempts FROM emails
+SELECT id, headers, text_body, html_body, attempts, traceparent FROM emails
 WHERE status = 'queued' AND next_attempt_at <= clock_timestamp()
 ORDER BY next_attempt_at, seq
 LIMIT $1
@@ -77,6 +77,7 @@ class Due:
     text: str
     html: str
     attempts: int
+    traceparent: str | None = None
 
 
 async def insert(conn: asyncpg.Connection, draft: Draft) -> bool:
@@ -84,7 +85,7 @@ async def insert(conn: asyncpg.Connection, draft: Draft) -> bool:
     status = await conn.fetchval(
         INSERT, draft.id, draft.message_id, draft.case_id, draft.kind, draft.direction, draft.recipient_user_id,
         draft.from_address, draft.to_address, draft.subject, draft.text, draft.html, json.dumps(draft.headers()),
-        draft.secret, draft.status, draft.created_at,
+        draft.secret, draft.status, draft.created_at, draft.traceparent,
     )  # fmt: skip
     if status == "queued":
         await wake_delivery(conn)
@@ -105,7 +106,10 @@ async def resolve_waiting(conn: asyncpg.Connection, user_id: UUID, to_address: s
 
 async def claim_due(conn: asyncpg.Connection, limit: int) -> list[Due]:
     rows = await conn.fetch(CLAIM_DUE, limit)
-    return [Due(r["id"], json.loads(r["headers"]), r["text_body"], r["html_body"], r["attempts"]) for r in rows]
+    return [
+        Due(r["id"], json.loads(r["headers"]), r["text_body"], r["html_body"], r["attempts"], r["traceparent"])
+        for r in rows
+    ]
 
 
 async def mark_sent(conn: asyncpg.Connection, email_id: UUID) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import email.policy
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -23,9 +24,8 @@ HEADER_ORDER = ("From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "R
 class Outcome:
     result: Literal["sent", "retry", "failed"]
     error: str | None = None
-
-
-SENT = Outcome("sent")
+    started_ns: int = 0
+    ended_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,12 @@ class SmtpSender:
         outcomes: list[Outcome] = []
         try:
             for message in messages:
+                started = time.time_ns()
                 try:
                     sender, recipients = envelope_of(message)
                     # Flattened here with our policy: aiosmtplib's own flattening folds headers at 78 columns.
                     await client.sendmail(sender, recipients, message.as_bytes(policy=POLICY))
-                    outcomes.append(SENT)
+                    outcomes.append(Outcome("sent", None, started, time.time_ns()))
                 except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
                     outcomes.append(_refusal(exc))
                     if isinstance(exc, aiosmtplib.SMTPServerDisconnected) or not client.is_connected:

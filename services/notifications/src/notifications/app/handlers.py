@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import UUID
 
 import asyncpg
@@ -18,6 +19,7 @@ from casefold_events.contracts import (
     SendAccountEmail,
     UserRegistered,
 )
+from casefold_events.platform.tracing import current_traceparent
 from notifications.adapters import case_projection, directory, outbox
 from notifications.adapters.case_projection import Case
 from notifications.app.mailer import Mailer, human_size
@@ -29,8 +31,9 @@ class UnknownCase(LookupError):
 
 
 async def _queue(conn: asyncpg.Connection, *drafts: Draft) -> None:
+    traceparent = current_traceparent()  # the consumer's span: the SMTP send continues this trace
     for draft in drafts:
-        await outbox.insert(conn, draft)
+        await outbox.insert(conn, replace(draft, traceparent=traceparent))
 
 
 async def _case(conn: asyncpg.Connection, case_id: UUID) -> Case:

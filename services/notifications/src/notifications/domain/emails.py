@@ -80,6 +80,7 @@ class Draft:
     recipient_user_id: UUID | None = None
     in_reply_to: str | None = None
     secret: str | None = field(default=None, repr=False)
+    traceparent: str | None = None
 
     @property
     def status(self) -> Status:
