@@ -124,3 +124,25 @@ async def test_commit_refuses_anything_but_a_sha256(storage: Storage) -> None:
 async def test_keys_that_are_not_ours_are_refused(storage: Storage) -> None:
     with pytest.raises(ValueError, match="storage key"):
         await storage.exists("../../etc/passwd")
+
+
+@pytest.mark.parametrize("size", [100, 2 * 1024 * 1024, PART + 1])
+async def test_finish_then_commit_round_trips(storage: Storage, size: int) -> None:
+    data = os.urandom(size)
+    writer = await storage.open_writer()
+    await writer.write(data)
+    await writer.finish()
+    key = await writer.commit(hashlib.sha256(data).hexdigest())
+    assert await read(storage, key) == data
+    assert await temporaries(storage) == []
+
+
+@pytest.mark.parametrize("size", [100, 2 * 1024 * 1024, PART + 1])
+async def test_finish_then_abort_leaves_nothing(storage: Storage, size: int) -> None:
+    data = os.urandom(size)
+    writer = await storage.open_writer()
+    await writer.write(data)
+    await writer.finish()
+    await writer.abort()
+    assert not await storage.exists(storage.key_for(hashlib.sha256(data).hexdigest()))
+    assert await temporaries(storage) == []

@@ -41,6 +41,9 @@ class FilesystemWriter:
             chunks, self._pending, self._pending_bytes = self._pending, [], 0
             await asyncio.to_thread(self._handle.writelines, chunks)
 
+    async def finish(self) -> None:
+        await self._flush()
+
     async def commit(self, sha256: str) -> str:
         key = self._storage.key_for(check_sha256(sha256))
         await self._flush()

@@ -1,8 +1,9 @@
 """Blobs in an S3-compatible bucket (aioboto3), content-addressed under blobs/<sha256>.
 
-A small file is buffered (at most one part) and put straight under its final key once its digest is known. A
-larger one goes up as a multipart upload to a temporary key, then is copied to its final key and the temporary
-object deleted: S3 has no rename, and the final key depends on every byte.
+A small file (up to 1 MiB) stays buffered and is put straight under its final key once its digest is known. A
+larger one goes to a temporary key (one put, or a multipart upload when it exceeds a part), then is copied to its
+final key and the temporary object deleted: S3 has no rename, and the final key depends on every byte. So a request
+of many files holds at most one part in memory, plus 1 MiB per small file.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from botocore.exceptions import ClientError
 from attachments.adapters.storage import READ_CHUNK_BYTES, check_sha256
 
 _KEY = re.compile(r"blobs/[0-9a-f]{64}")
+SMALL_OBJECT_BYTES = 1024 * 1024
 
 
 def _missing(exc: ClientError) -> bool:
@@ -25,7 +27,7 @@ def _missing(exc: ClientError) -> bool:
 
 
 class S3Writer:
-    """Buffers up to one part; beyond that streams parts of a multipart upload."""
+    """Buffers up to one part; beyond that streams parts of a multipart upload to the temporary key."""
 
     def __init__(self, storage: S3Storage) -> None:
         self._storage = storage
@@ -35,6 +37,7 @@ class S3Writer:
         self._temp_key = f"tmp/{uuid.uuid4().hex}"
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
+        self._temp_written = False
         self._done = False
 
     async def write(self, chunk: bytes) -> None:
@@ -54,11 +57,8 @@ class S3Writer:
         )
         self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
 
-    async def commit(self, sha256: str) -> str:
-        key = self._storage.key_for(check_sha256(sha256))
-        if self._upload_id is None:
-            await self._client.put_object(Bucket=self._bucket, Key=key, Body=bytes(self._buffer))
-        else:
+    async def finish(self) -> None:
+        if self._upload_id is not None:
             if self._buffer:
                 await self._upload_part(bytes(self._buffer))
             await self._client.complete_multipart_upload(
@@ -68,10 +68,25 @@ class S3Writer:
                 MultipartUpload={"Parts": self._parts},
             )
             self._upload_id = None
+        elif len(self._buffer) > SMALL_OBJECT_BYTES:
+            await self._client.put_object(Bucket=self._bucket, Key=self._temp_key, Body=bytes(self._buffer))
+        else:
+            return
+        self._temp_written = True
+        self._buffer = bytearray()
+
+    async def commit(self, sha256: str) -> str:
+        key = self._storage.key_for(check_sha256(sha256))
+        if self._upload_id is not None or len(self._buffer) > SMALL_OBJECT_BYTES:
+            await self.finish()
+        if self._temp_written:
             await self._client.copy_object(
                 Bucket=self._bucket, Key=key, CopySource={"Bucket": self._bucket, "Key": self._temp_key}
             )
             await self._client.delete_object(Bucket=self._bucket, Key=self._temp_key)
+            self._temp_written = False
+        else:
+            await self._client.put_object(Bucket=self._bucket, Key=key, Body=bytes(self._buffer))
         self._buffer = bytearray()
         self._done = True
         return key
@@ -84,6 +99,9 @@ class S3Writer:
         if self._upload_id is not None:
             await self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._temp_key, UploadId=self._upload_id)
             self._upload_id = None
+        if self._temp_written:
+            await self._client.delete_object(Bucket=self._bucket, Key=self._temp_key)
+            self._temp_written = False
 
 
 class S3Storage:

@@ -19,6 +19,10 @@ class BlobWriter(Protocol):
 
     async def write(self, chunk: bytes) -> None: ...
 
+    async def finish(self) -> None:
+        """Every byte has been written: flush buffers so that memory is released (the blob stays staged)."""
+        ...
+
     async def commit(self, sha256: str) -> str:
         """Make the bytes durable under their content address; returns the storage key."""
         ...

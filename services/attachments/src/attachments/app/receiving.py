@@ -117,6 +117,8 @@ class _Receiver:
             raise InvalidInput(f"{staged.filename} is empty.")
         if staged.kind is None:
             await self._decide(staged, complete=True)
+        assert staged.writer is not None
+        await staged.writer.finish()
         if staged._text is not None:
             staged._text.feed(b"", final=True)
             self._check_text(staged)
