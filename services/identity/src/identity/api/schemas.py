@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from identity.adapters.users import UserRow
 
-Email = Field(min_length=1, max_length=320)
-Password = Field(min_length=1, max_length=1024)
-Token = Field(min_length=1, max_length=128)
-DisplayName = Field(min_length=1, max_length=128)
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 instead of a driver error.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+Email = Annotated[Text, Field(min_length=1, max_length=320)]
+Password = Annotated[Text, Field(min_length=1, max_length=1024)]
+Token = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+DisplayName = Annotated[Text, Field(min_length=1, max_length=128)]
 
 
 class _In(BaseModel):
@@ -20,41 +29,41 @@ class _In(BaseModel):
 
 
 class UserCreate(_In):
-    email: str = Email
-    password: str = Password
-    display_name: str = DisplayName
+    email: Email
+    password: Password
+    display_name: DisplayName
     accept_terms: bool = False
 
 
 class EmailConfirmation(_In):
-    token: str = Token
+    token: Token
 
 
 class ResendConfirmation(_In):
-    email: str = Email
+    email: Email
 
 
 class Credentials(_In):
-    email: str = Email
-    password: str = Password
+    email: Email
+    password: Password
 
 
 class RefreshRequest(_In):
-    refresh_token: str = Token
+    refresh_token: Token
 
 
 class ProfileUpdate(_In):
-    display_name: str = DisplayName
+    display_name: DisplayName
 
 
 class PasswordChange(_In):
-    current_password: str = Password
-    new_password: str = Password
+    current_password: Password
+    new_password: Password
 
 
 class EmailChange(_In):
-    new_email: str = Email
-    current_password: str = Password
+    new_email: Email
+    current_password: Password
 
 
 class RoleGrant(_In):
