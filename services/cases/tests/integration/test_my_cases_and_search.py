@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from cases_builders import User
 
+from cases.adapters import read_model
+
 pytestmark = pytest.mark.integration
 
 UserFactory = Callable[..., User]
@@ -116,3 +118,16 @@ async def test_summaries_carry_no_comments_or_description(owner: User) -> None:
 
     assert set(item) == {"id", "number", "product", "subject", "severity", "prioritised", "status", "opened_by",
                          "opened_at", "closed_at", "last_activity_at", "version"}  # fmt: skip
+
+
+@pytest.mark.parametrize("threshold", [1, 10_000])
+async def test_dense_and_selective_search_plans_agree(
+    owner: User, monkeypatch: pytest.MonkeyPatch, threshold: int
+) -> None:
+    monkeypatch.setattr(read_model, "SELECTIVE_SEARCH", threshold)
+
+    assert set(await _subjects(owner, q="invoice")) == {"Invoice PDF is blank", "Billing: invoice totals wrong"}
+    assert set(await _subjects(owner, q="duction", status="open")) == {
+        "Production Down in eu-west",
+        "Production database slow",
+    }

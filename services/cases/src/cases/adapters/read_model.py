@@ -43,6 +43,13 @@ _WORD = re.compile(r"\w+")
 _MAX_WORDS = 16
 # Shorter fragments cannot use the trigram index and would scan every subject.
 MIN_PARTIAL_LENGTH = 3
+# A search matching fewer rows than this is answered from the text indexes (bitmap) and sorted; a denser one by
+# walking the activity index and filtering, which finds a page within a few thousand rows. Left to itself the
+# planner walks the activity index for rare words too, and reads the whole table to find nothing (seconds at 1M).
+SELECTIVE_SEARCH = 2000
+FORCE_TEXT_INDEXES = (
+    "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off"
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,19 @@ async def get_case(conn: asyncpg.Connection, case_id: UUID, viewer: Viewer) -> C
     )
 
 
+async def _selective_search(
+    conn: asyncpg.Connection, where: str, filter_args: list[object], sql: str, args: list[object]
+) -> list[asyncpg.Record] | None:
+    """The page from the text indexes when the search is selective; None when it is dense (see SELECTIVE_SEARCH)."""
+    probe = f"SELECT count(*) FROM (SELECT 1 FROM case_summaries {where} LIMIT {SELECTIVE_SEARCH}) AS hits"
+    async with conn.transaction(readonly=True):
+        await conn.execute(FORCE_TEXT_INDEXES)
+        if await conn.fetchval(probe, *filter_args) >= SELECTIVE_SEARCH:
+            return None
+        rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+        return rows
+
+
 async def case_id_by_number(conn: asyncpg.Connection, number: int) -> UUID | None:
     found: UUID | None = await conn.fetchval(CASE_ID_BY_NUMBER, number)
     return found
@@ -156,11 +176,16 @@ async def list_cases(
         at, last_id = decode_cursor(cursor)
         conditions.append(f"(last_activity_at, id) < ({arg(at)}, {arg(last_id)})")
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    filter_args = list(args)
     sql = (
         f"SELECT {_SUMMARY_COLUMNS} FROM case_summaries {where} "
         f"ORDER BY last_activity_at DESC, id DESC LIMIT {arg(limit + 1)}"
     )
-    rows = await conn.fetch(sql, *args)
+    rows = None
+    if q is not None and q.strip():
+        rows = await _selective_search(conn, where, filter_args, sql, args)
+    if rows is None:
+        rows = await conn.fetch(sql, *args)
     items = [_summary(r) for r in rows[:limit]]
     next_cursor = None
     if len(rows) > limit and items:
