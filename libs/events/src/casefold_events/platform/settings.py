@@ -12,8 +12,12 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
+from casefold_events.platform.auth import JwksVerifier
+from casefold_events.platform.revocation import RevocationList
+
 Environment = Literal["development", "test", "production"]
 DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/identity/.well-known/jwks.json"
+DEFAULT_REVOKED_TOKENS_URL = "http://127.0.0.1:8001/internal/identity/revoked-tokens"
 
 
 def refuse_placeholder(
@@ -39,6 +43,7 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
     jwks_url: str = DEFAULT_JWKS_URL
+    revoked_tokens_url: str | None = DEFAULT_REVOKED_TOKENS_URL
     run_migrations: bool | None = None
     run_workers: bool | None = None
     metrics_port: int | None = Field(default=None, description="the worker's Prometheus port (the API serves /metrics)")
@@ -55,6 +60,11 @@ class ServiceSettings(BaseSettings):
     def workers_in_process(self) -> bool:
         """Run relay and consumers inside the API process: development only, unless told otherwise."""
         return self.run_workers if self.run_workers is not None else self.environment == "development"
+
+    def jwt_verifier(self) -> JwksVerifier:
+        """The access-token verifier: identity's JWKS, and its revocation list when one is configured."""
+        revocations = RevocationList(self.revoked_tokens_url) if self.revoked_tokens_url else None
+        return JwksVerifier(self.jwks_url, is_revoked=revocations.is_revoked if revocations else None)
 
     def kafka_options(self) -> dict[str, Any]:
         """aiokafka client options beyond bootstrap_servers (SASL where configured)."""
