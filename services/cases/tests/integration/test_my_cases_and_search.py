@@ -120,14 +120,27 @@ async def test_summaries_carry_no_comments_or_description(owner: User) -> None:
                          "opened_at", "closed_at", "last_activity_at", "version"}  # fmt: skip
 
 
-@pytest.mark.parametrize("threshold", [1, 10_000])
-async def test_dense_and_selective_search_plans_agree(
-    owner: User, monkeypatch: pytest.MonkeyPatch, threshold: int
+@pytest.mark.parametrize("window", [1, 2, 10_000])
+async def test_recent_window_and_text_index_plans_agree(
+    owner: User, monkeypatch: pytest.MonkeyPatch, window: int
 ) -> None:
-    monkeypatch.setattr(read_model, "SELECTIVE_SEARCH", threshold)
+    monkeypatch.setattr(read_model, "RECENT_WINDOW", window)
 
     assert set(await _subjects(owner, q="invoice")) == {"Invoice PDF is blank", "Billing: invoice totals wrong"}
     assert set(await _subjects(owner, q="duction", status="open")) == {
         "Production Down in eu-west",
         "Production database slow",
     }
+
+
+async def test_search_pages_by_cursor_in_both_plans(owner: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    for window in (1, 10_000):
+        monkeypatch.setattr(read_model, "RECENT_WINDOW", window)
+        first = await owner.list(q="production", limit=1)
+        second = await owner.list(q="production", limit=1, cursor=first["next_cursor"])
+
+        assert [i["subject"] for i in first["items"] + second["items"]] == [
+            "Production database slow",
+            "Production Down in eu-west",
+        ]
+        assert second["next_cursor"] is None

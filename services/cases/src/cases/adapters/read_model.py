@@ -43,10 +43,11 @@ _WORD = re.compile(r"\w+")
 _MAX_WORDS = 16
 # Shorter fragments cannot use the trigram index and would scan every subject.
 MIN_PARTIAL_LENGTH = 3
-# A search matching fewer rows than this is answered from the text indexes (bitmap) and sorted; a denser one by
-# walking the activity index and filtering, which finds a page within a few thousand rows. Left to itself the
-# planner walks the activity index for rare words too, and reads the whole table to find nothing (seconds at 1M).
-SELECTIVE_SEARCH = 2000
+# Searching, the planner tends to walk the activity index and filter: right for common words (a page is found
+# within a few thousand rows), ruinous for rare ones (it reads all million rows to find nothing). So a search first
+# looks among the RECENT_WINDOW newest cases the filters allow; that answers when it fills a page or sees every
+# candidate. Otherwise the words are rare there, and the text indexes (bitmap scans, then a sort) answer cheaply.
+RECENT_WINDOW = 5000
 FORCE_TEXT_INDEXES = (
     "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off"
 )
@@ -125,17 +126,29 @@ async def get_case(conn: asyncpg.Connection, case_id: UUID, viewer: Viewer) -> C
     )
 
 
-async def _selective_search(
-    conn: asyncpg.Connection, where: str, filter_args: list[object], sql: str, args: list[object]
-) -> list[asyncpg.Record] | None:
-    """The page from the text indexes when the search is selective; None when it is dense (see SELECTIVE_SEARCH)."""
-    probe = f"SELECT count(*) FROM (SELECT 1 FROM case_summaries {where} LIMIT {SELECTIVE_SEARCH}) AS hits"
+async def _search(
+    conn: asyncpg.Connection, filters: str, search: str, args: list[object], limit: int
+) -> list[asyncpg.Record]:
+    """Up to limit + 1 matching summaries, newest activity first (see RECENT_WINDOW)."""
+    order = "ORDER BY last_activity_at DESC, id DESC"
+    recent = f"""
+        WITH recent AS MATERIALIZED (
+            SELECT {_SUMMARY_COLUMNS}, subject_tsv FROM case_summaries {filters} {order} LIMIT {RECENT_WINDOW}
+        )
+        SELECT seen.n AS scanned, m.* FROM (SELECT count(*) AS n FROM recent) AS seen
+        LEFT JOIN LATERAL (SELECT {_SUMMARY_COLUMNS} FROM recent WHERE {search} {order} LIMIT {limit + 1}) AS m ON true
+    """
+    found = await conn.fetch(recent, *args)
+    rows = [r for r in found if r["id"] is not None]
+    if len(rows) > limit or found[0]["scanned"] < RECENT_WINDOW:
+        return rows
+    where = f"{filters} AND {search}" if filters else f"WHERE {search}"
     async with conn.transaction(readonly=True):
         await conn.execute(FORCE_TEXT_INDEXES)
-        if await conn.fetchval(probe, *filter_args) >= SELECTIVE_SEARCH:
-            return None
-        rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
-        return rows
+        older: list[asyncpg.Record] = await conn.fetch(
+            f"SELECT {_SUMMARY_COLUMNS} FROM case_summaries {where} {order} LIMIT {limit + 1}", *args
+        )
+        return older
 
 
 async def case_id_by_number(conn: asyncpg.Connection, number: int) -> UUID | None:
@@ -164,6 +177,10 @@ async def list_cases(
         conditions.append(f"opened_by = {arg(viewer.user_id)}")
     if status != "all":
         conditions.append(f"status = {arg(status)}")
+    if cursor is not None:
+        at, last_id = decode_cursor(cursor)
+        conditions.append(f"(last_activity_at, id) < ({arg(at)}, {arg(last_id)})")
+    filters = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     if q is not None and q.strip():
         terms = SearchTerms.parse(q)
         branches = []
@@ -171,21 +188,13 @@ async def list_cases(
             branches.append(f"subject_tsv @@ to_tsquery('simple', {arg(terms.tsquery)})")
         if terms.like:
             branches.append(f"subject ILIKE {arg(terms.like)}")
-        conditions.append("(" + (" OR ".join(branches) or "false") + ")")
-    if cursor is not None:
-        at, last_id = decode_cursor(cursor)
-        conditions.append(f"(last_activity_at, id) < ({arg(at)}, {arg(last_id)})")
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    filter_args = list(args)
-    sql = (
-        f"SELECT {_SUMMARY_COLUMNS} FROM case_summaries {where} "
-        f"ORDER BY last_activity_at DESC, id DESC LIMIT {arg(limit + 1)}"
-    )
-    rows = None
-    if q is not None and q.strip():
-        rows = await _selective_search(conn, where, filter_args, sql, args)
-    if rows is None:
-        rows = await conn.fetch(sql, *args)
+        rows = await _search(conn, filters, "(" + (" OR ".join(branches) or "false") + ")", args, limit)
+    else:
+        rows = await conn.fetch(
+            f"SELECT {_SUMMARY_COLUMNS} FROM case_summaries {filters} "
+            f"ORDER BY last_activity_at DESC, id DESC LIMIT {limit + 1}",
+            *args,
+        )
     items = [_summary(r) for r in rows[:limit]]
     next_cursor = None
     if len(rows) > limit and items:
