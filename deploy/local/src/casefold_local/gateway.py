@@ -41,11 +41,11 @@ class Gateway:
         return self.state_dir / "envoy.log"
 
     @property
-    def _pid_file(self) -> Path:
+    def pid_file(self) -> Path:
         return self.state_dir / "envoy.pid"
 
     def pid(self) -> int | None:
-        return read_pid(self._pid_file, str(self.config_file))
+        return read_pid(self.pid_file, str(self.config_file))
 
     def running(self) -> bool:
         return self.pid() is not None and port_open(self.settings.port)
@@ -82,7 +82,7 @@ class Gateway:
                  "--concurrency", "2", "--log-level", "warn"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
             )  # fmt: skip
-        self._pid_file.write_text(str(proc.pid))
+        self.pid_file.write_text(str(proc.pid))
 
         def ready() -> bool:
             if proc.poll() is not None:
@@ -103,9 +103,9 @@ class Gateway:
 
     def stop(self, timeout: float = 10) -> None:
         pid = self.pid()
+        self.pid_file.unlink(missing_ok=True)  # first: a foreground `make run` sees the stop is deliberate
         if pid is not None:
             terminate(pid, timeout)
-        self._pid_file.unlink(missing_ok=True)
 
     def describe(self) -> str:
         pid = self.pid()

@@ -51,10 +51,10 @@ class ManagedProcess:
 
     def stop(self, timeout: float = 15) -> None:
         pid = self.pid()
+        self.pid_file.unlink(missing_ok=True)  # first: a foreground `make run` sees the stop is deliberate
         if pid is not None:
             terminate(pid, timeout)
         elif self.proc is not None and self.proc.poll() is None:
             terminate(self.proc.pid, timeout)
         if self.proc is not None:
             self.proc.poll()
-        self.pid_file.unlink(missing_ok=True)

@@ -69,8 +69,11 @@ def run() -> int:
         print("\n".join(current.describe()))
         print("\nCasefold is running. Press Ctrl-C to stop everything (or run `make stop` elsewhere).", flush=True)
         while not stopping:
-            current.check_alive()
             time.sleep(0.5)
+            if current.stopped_elsewhere():
+                print("\ncasefold: stopped from another terminal (make stop).", flush=True)
+                break
+            current.check_alive()
     except InfraError as exc:
         print(f"casefold-local: {exc}", flush=True)
         return 1

@@ -191,6 +191,11 @@ class System:
         if code != 0:
             self.report(f"casefold: warning: the combined OpenAPI document failed; see {self.layout.gateway_dir}")
 
+    def stopped_elsewhere(self) -> bool:
+        """True when `make stop` (another terminal) has begun: it removes each pid file before it stops the process."""
+        files = [p.pid_file for p in self.all_processes()] + [self.gateway.pid_file]
+        return not all(f.exists() for f in files)
+
     def check_alive(self) -> None:
         """Raise InfraError when a part we started has died (the foreground loop calls this)."""
         for process in self.all_processes():
