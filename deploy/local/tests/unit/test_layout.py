@@ -1,0 +1,63 @@
+"""What each service process is told: databases, Kafka, JWKS, SMTP, public URL; private names for a test system."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from casefold_local import stack
+from casefold_local.stack import Layout
+
+
+def _layout(**overrides: object) -> Layout:
+    return Layout(
+        state_dir=Path("state"),
+        database_server_dsn="postgresql://postgres@127.0.0.1:55432/postgres?sslmode=disable",
+        kafka_bootstrap="127.0.0.1:59092",
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+def test_each_service_gets_its_own_database_and_the_shared_endpoints() -> None:
+    layout = _layout(smtp_port=2525)
+
+    env = layout.service_env(layout.service("notifications"))
+
+    assert env["NOTIFICATIONS_DATABASE_URL"] == (
+        "postgresql://postgres@127.0.0.1:55432/casefold_notifications?sslmode=disable"
+    )
+    assert env["NOTIFICATIONS_KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:59092"
+    assert env["NOTIFICATIONS_JWKS_URL"] == "http://127.0.0.1:8001/api/identity/.well-known/jwks.json"
+    assert env["NOTIFICATIONS_SMTP_PORT"] == "2525"
+    assert env["NOTIFICATIONS_PUBLIC_URL"] == "http://127.0.0.1:8080"
+    assert env["NOTIFICATIONS_ENVIRONMENT"] == "development"
+    assert "NOTIFICATIONS_CASES_TOPIC" not in env  # the services' own defaults
+
+
+def test_a_topic_prefix_renames_topics_and_consumer_groups_everywhere() -> None:
+    layout = _layout(topic_prefix="e2e-x.")
+
+    assert layout.topics() == [
+        "e2e-x.cases.events.v1", "e2e-x.identity.events.v1", "e2e-x.identity.mail.v1",
+        "e2e-x.attachments.dlq", "e2e-x.notifications.dlq",
+    ]  # fmt: skip
+    assert layout.service_env(layout.service("cases"))["CASES_TOPIC"] == "e2e-x.cases.events.v1"
+    attachments = layout.service_env(layout.service("attachments"))
+    assert attachments["ATTACHMENTS_CONSUMER_NAME"] == "e2e-x.attachments"
+    identity = layout.service_env(layout.service("identity"))
+    assert identity["IDENTITY_MAIL_TOPIC"] == "e2e-x.identity.mail.v1"
+
+
+def test_ports_move_with_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CASEFOLD_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("CASES_PORT", "9102")
+    monkeypatch.setenv("CASEFOLD_GATEWAY_PORT", "9080")
+    monkeypatch.setenv("CASEFOLD_CORS_ORIGINS", "https://app.example, ")
+
+    layout = stack.layout()
+
+    assert layout.service("cases").url == "http://127.0.0.1:9102"
+    assert layout.gateway_url == "http://127.0.0.1:9080"
+    assert layout.cors_origins == ("https://app.example",)
+    assert layout.service_env(layout.service("identity"))["IDENTITY_PUBLIC_URL"] == "http://127.0.0.1:9080"
