@@ -101,5 +101,14 @@ class Harness:
         await self.until(enough, seconds)
         return self.smtp.received
 
+    async def settled(self, case_id: uuid.UUID | None = None, seconds: float = 30) -> list[dict[str, Any]]:
+        """The emails once none is queued any more (the server's acceptance is recorded just after it happens)."""
+
+        async def done() -> bool:
+            return all(r["status"] != "queued" for r in await self.emails(case_id))
+
+        await self.until(done, seconds)
+        return await self.emails(case_id)
+
     def auth(self, user_id: uuid.UUID, role: str = "customer") -> dict[str, str]:
         return self.tokens.auth_header(user_id=user_id, role=role)

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_ca_file: str | None = None  # a CA bundle to verify the server's certificate with (private CAs)
+    smtp_keepalive_seconds: float = Field(default=30.0, ge=0)  # an idle connection is closed after this long
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     from_address: str = "Casefold Support <support@casefold.local>"
     support_address: str = "support-team@casefold.local"

@@ -58,6 +58,7 @@ class DeliveryLoop:
         policy: RetryPolicy = RetryPolicy(),
         batch_size: int = 50,
         poll_seconds: float = 1.0,
+        keepalive_seconds: float = 30.0,
     ) -> None:
         self.pool = pool
         self.sender = sender
@@ -65,6 +66,7 @@ class DeliveryLoop:
         self.policy = policy
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.keepalive_seconds = keepalive_seconds
         self.sent = 0
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -91,6 +93,7 @@ class DeliveryLoop:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.sender.close()
         if self._listener is not None:
             with contextlib.suppress(OSError, asyncpg.PostgresError):
                 await self._listener.close()
@@ -108,6 +111,7 @@ class DeliveryLoop:
                 continue  # more may be due right now
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            await self.sender.close_if_idle(self.keepalive_seconds)
 
     async def run_once(self) -> int:
         """Send one batch of due emails; the number of emails attempted."""
@@ -116,14 +120,15 @@ class DeliveryLoop:
             if not due:
                 return 0
             outcomes = await self.sender.send([build_message(d.headers, d.text, d.html) for d in due])
+            sent = [email.id for email, outcome in zip(due, outcomes, strict=True) if outcome.result == "sent"]
+            await outbox.mark_sent(conn, sent)
+            EMAILS_SENT.inc(len(sent))
+            self.sent += len(sent)
             for email, outcome in zip(due, outcomes, strict=True):
                 _trace(email, outcome)
-                attempts = email.attempts + 1
                 if outcome.result == "sent":
-                    await outbox.mark_sent(conn, email.id)
-                    EMAILS_SENT.inc()
-                    self.sent += 1
                     continue
+                attempts = email.attempts + 1
                 EMAILS_FAILED.inc()
                 error = outcome.error or "unknown error"
                 if outcome.result == "failed" or attempts >= self.policy.max_attempts:

@@ -38,7 +38,8 @@ class Worker:
         policy = RetryPolicy(settings.delivery_max_attempts, settings.retry_initial_seconds, settings.retry_max_seconds)
         self.delivery = DeliveryLoop(pool, build_sender(settings), dsn=settings.database_url, policy=policy,
                                      batch_size=settings.delivery_batch_size,
-                                     poll_seconds=settings.delivery_poll_seconds)  # fmt: skip
+                                     poll_seconds=settings.delivery_poll_seconds,
+                                     keepalive_seconds=settings.smtp_keepalive_seconds)  # fmt: skip
 
     async def start(self) -> None:
         await self.delivery.start()

@@ -33,6 +33,7 @@ async def _scenario(h: Harness) -> Scenario:
     await h.publish(wrap(comment(case_id, agent, "agent", internal=True, body="note"), case_id, 4))
     await h.publish(wrap(account_email(owner, f"{owner.hex[:8]}@customer.test"), owner, stream_type="mail"))
     await h.delivered(5)
+    await h.settled()
     account_id = await h.pool.fetchval("SELECT id FROM emails WHERE case_id IS NULL AND recipient_user_id IS NULL "
                                        "AND to_address LIKE $1", f"%{owner.hex[:8]}%")  # fmt: skip
     return Scenario(case_id, owner, agent, account_id)

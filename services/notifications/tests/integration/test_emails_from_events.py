@@ -62,7 +62,7 @@ async def test_case_opened_sends_the_acknowledgement_to_the_owner(harness: Harne
     assert "00001042" in text.get_content()
     assert "What happens next" in text.get_content()
     assert "Login page is slow" in html.get_content()
-    [row] = await harness.emails(case_id)
+    [row] = await harness.settled(case_id)
     assert (row["status"], row["attempts"], row["direction"], row["kind"]) == ("sent", 1, "outbound", "ack")
 
 
@@ -194,7 +194,7 @@ async def test_an_email_for_an_owner_not_yet_known_waits_for_the_user_event(harn
 
     assert ack["To"] == f"Late Comer <{address}>"
     assert "Hello there" in ack.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    [row] = await harness.emails(case_id)
+    [row] = await harness.settled(case_id)
     assert row["status"] == "sent"
     assert row["to_address"] == f"Late Comer <{address}>"
 
@@ -260,7 +260,7 @@ async def test_an_smtp_outage_delays_mail_and_loses_none(harness: Harness) -> No
     assert len(harness.smtp.to(address)) == 3
     assert len(harness.smtp.to(SUPPORT)) == 1
     assert len({m["Message-ID"] for m in harness.smtp.received}) == 4
-    rows = [r for c in case_ids for r in await harness.emails(c)]
+    rows = [r for c in case_ids for r in await harness.settled(c)]
     assert all(r["status"] == "sent" for r in rows)
 
 

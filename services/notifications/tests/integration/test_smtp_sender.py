@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from notifications_harness import free_port
+from notifications_harness import SmtpSink, free_port
 
 from notifications.adapters.smtp import SmtpConfig, SmtpSender, build_message
 
@@ -104,3 +104,20 @@ async def test_an_unreachable_server_is_retried() -> None:
     [outcome] = await SmtpSender(SmtpConfig("127.0.0.1", free_port(), timeout=2)).send([_message()])
 
     assert outcome.result == "retry"
+
+
+async def test_a_kept_alive_connection_closed_by_the_server_is_replaced_without_a_retry() -> None:
+    sink = SmtpSink(free_port())
+    sink.start()
+    sender = SmtpSender(SmtpConfig("127.0.0.1", sink.port, timeout=3))
+    try:
+        first = await sender.send([_message()])
+        sink.stop()  # drops the idle connection the sender kept
+        sink.start()
+        second = await sender.send([_message(), _message()])
+    finally:
+        await sender.close()
+        sink.stop()
+
+    assert [o.result for o in first + second] == ["sent", "sent", "sent"]
+    assert len(sink.received) == 3

@@ -7,6 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
+from notifications.adapters.directory import User
+
 
 @dataclass(frozen=True)
 class Case:
@@ -25,17 +27,24 @@ INSERT INTO cases (case_id, number, subject, owner_id, severity, prioritised, op
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (case_id) DO NOTHING
 """
+# Recording the case and reading its owner from the directory in one round trip (the consumer's hot path).
+OPEN = f"""
+WITH inserted AS ({INSERT})
+SELECT user_id, email, display_name, verified, role FROM users WHERE user_id = $4
+"""
 SET_STATUS = "UPDATE cases SET status = $2, updated_at = now() WHERE case_id = $1"
 GET = """
 SELECT case_id, number, subject, owner_id, severity, prioritised, status, opened_event_id FROM cases WHERE case_id = $1
 """
 
 
-async def insert(conn: asyncpg.Connection, case: Case) -> None:
-    await conn.execute(
-        INSERT, case.case_id, case.number, case.subject, case.owner_id, case.severity, case.prioritised,
+async def open_case(conn: asyncpg.Connection, case: Case) -> User | None:
+    """Record the case; its owner from the user directory, if known yet."""
+    row = await conn.fetchrow(
+        OPEN, case.case_id, case.number, case.subject, case.owner_id, case.severity, case.prioritised,
         case.opened_event_id,
     )  # fmt: skip
+    return User(**dict(row)) if row else None
 
 
 async def set_status(conn: asyncpg.Connection, case_id: UUID, status: str) -> None:

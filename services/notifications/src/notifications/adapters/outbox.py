@@ -14,12 +14,16 @@ from notifications.domain.emails import Draft
 CHANNEL = "notifications_emails"
 LINK_REMOVED = "[link removed after delivery]"
 
-INSERT = """
+# One round trip: the row and, when it is ready to send, the wake-up (delivered at commit).
+INSERT = f"""
+WITH inserted AS (
 INSERT INTO emails (id, message_id, case_id, kind, direction, recipient_user_id, from_address, to_address, subject,
                     text_body, html_body, headers, secret, status, created_at, traceparent)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16)
 ON CONFLICT (message_id) DO NOTHING
 RETURNING status
+)
+SELECT status, CASE WHEN status = 'queued' THEN pg_notify('{CHANNEL}', '') END FROM inserted
 """
 # A waiting email gets its recipient when the directory learns the user's address.
 RESOLVE_WAITING = """
@@ -45,7 +49,7 @@ _PURGE = """
 MARK_SENT = f"""
 UPDATE emails SET status = 'sent', sent_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL,
 {_PURGE.replace("$LINK", "$2")}
-WHERE id = $1
+WHERE id = ANY($1::uuid[])
 """
 MARK_RETRY = """
 UPDATE emails SET attempts = attempts + 1, last_error = $2,
@@ -87,8 +91,6 @@ async def insert(conn: asyncpg.Connection, draft: Draft) -> bool:
         draft.from_address, draft.to_address, draft.subject, draft.text, draft.html, json.dumps(draft.headers()),
         draft.secret, draft.status, draft.created_at, draft.traceparent,
     )  # fmt: skip
-    if status == "queued":
-        await wake_delivery(conn)
     return status is not None
 
 
@@ -112,8 +114,9 @@ async def claim_due(conn: asyncpg.Connection, limit: int) -> list[Due]:
     ]
 
 
-async def mark_sent(conn: asyncpg.Connection, email_id: UUID) -> None:
-    await conn.execute(MARK_SENT, email_id, LINK_REMOVED)
+async def mark_sent(conn: asyncpg.Connection, email_ids: list[UUID]) -> None:
+    if email_ids:
+        await conn.execute(MARK_SENT, email_ids, LINK_REMOVED)
 
 
 async def mark_retry(conn: asyncpg.Connection, email_id: UUID, error: str, delay_seconds: float) -> None:

@@ -74,10 +74,13 @@ def _refusal(exc: aiosmtplib.SMTPException) -> Outcome:
 
 
 class SmtpSender:
-    """Sends batches of messages; never raises for a delivery problem, it reports an Outcome per message."""
+    """Sends batches of messages over a kept-alive connection; reports an Outcome per message, never raises for a
+    delivery problem. Used by one delivery loop at a time (not safe for concurrent sends)."""
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
+        self._conn: aiosmtplib.SMTP | None = None
+        self._last_used = 0.0
 
     def _client(self) -> aiosmtplib.SMTP:
         c = self.config
@@ -86,32 +89,56 @@ class SmtpSender:
             timeout=c.timeout, cert_bundle=c.ca_file,
         )  # fmt: skip
 
-    async def send(self, messages: Sequence[EmailMessage]) -> list[Outcome]:
+    async def _open(self) -> str | None:
+        """Connect (and STARTTLS, and log in); the error when that failed."""
         client = self._client()
         try:
             await client.connect()
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             # Down, unreachable or refusing our login: a matter of time or configuration, never a reason to drop mail.
-            return [Outcome("retry", _describe(exc))] * len(messages)
-        outcomes: list[Outcome] = []
-        try:
-            for message in messages:
-                started = time.time_ns()
-                try:
-                    sender, recipients = envelope_of(message)
-                    # Flattened here with our policy: aiosmtplib's own flattening folds headers at 78 columns.
-                    await client.sendmail(sender, recipients, message.as_bytes(policy=POLICY))
-                    outcomes.append(Outcome("sent", None, started, time.time_ns()))
-                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
-                    outcomes.append(_refusal(exc))
-                    if isinstance(exc, aiosmtplib.SMTPServerDisconnected) or not client.is_connected:
-                        break
-                except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                    # The connection is gone: this message and the rest of the batch wait for the next round.
-                    outcomes.append(Outcome("retry", _describe(exc)))
-                    break
-        finally:
+            return _describe(exc)
+        self._conn = client
+        return None
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and conn.is_connected:
             with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
-                await client.quit()
+                await conn.quit()
+
+    async def close_if_idle(self, idle_seconds: float) -> None:
+        if self._conn is not None and time.monotonic() - self._last_used >= idle_seconds:
+            await self.close()
+
+    async def send(self, messages: Sequence[EmailMessage]) -> list[Outcome]:
+        # A kept-alive connection may have been closed by the server meanwhile: then one fresh connection is tried.
+        may_reconnect = self._conn is not None and self._conn.is_connected
+        if not may_reconnect:
+            await self.close()
+            error = await self._open()
+            if error is not None:
+                return [Outcome("retry", error)] * len(messages)
+        outcomes: list[Outcome] = []
+        while len(outcomes) < len(messages) and self._conn is not None:
+            message = messages[len(outcomes)]
+            started = time.time_ns()
+            try:
+                sender, recipients = envelope_of(message)
+                # Flattened here with our policy: aiosmtplib's own flattening folds headers at 78 columns.
+                await self._conn.sendmail(sender, recipients, message.as_bytes(policy=POLICY))
+                outcomes.append(Outcome("sent", None, started, time.time_ns()))
+            except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+                outcomes.append(_refusal(exc))
+                if not self._conn.is_connected:
+                    await self.close()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                await self.close()
+                if may_reconnect:
+                    may_reconnect = False
+                    if await self._open() is None:
+                        continue
+                # The connection is gone: this message and the rest of the batch wait for the next round.
+                outcomes.append(Outcome("retry", _describe(exc)))
+        self._last_used = time.monotonic()
         missing = len(messages) - len(outcomes)
         return outcomes + [Outcome("retry", "connection lost before sending")] * missing

@@ -53,8 +53,7 @@ async def case_opened(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, ev
         case_id=event.case_id, number=event.number, subject=event.subject, owner_id=event.opened_by,
         severity=event.severity, prioritised=event.prioritised, status="open", opened_event_id=event_id,
     )  # fmt: skip
-    await case_projection.insert(conn, case)
-    owner = await directory.get(conn, event.opened_by)
+    owner = await case_projection.open_case(conn, case)
     details = {"product_name": event.product_name, "severity": event.severity}
     drafts = [mail.to_customer(event_id, "ack", case, owner, prioritised=event.prioritised, **details)]
     reasons = [r for r, yes in (("prioritised", event.prioritised), ("severity 1", event.severity == 1)) if yes]
