@@ -142,6 +142,7 @@ async def _journey(
     refused = await gateway.post(f"/api/cases/{case_id}/comments", json={"body": "one more"}, headers=customer.auth)
     assert refused.status_code == 409
     assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["error_id"] == refused.headers["x-request-id"]  # the id a customer quotes is in the logs
     assert case_id in await listed(status="closed")
 
     # Log out: the refresh token is dead and identity refuses the old access token.

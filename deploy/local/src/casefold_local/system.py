@@ -106,6 +106,14 @@ class System:
 
     def _check_ports(self) -> None:
         layout = self.layout
+        ours = [p.name for p in self.all_processes() if p.pid() is not None]
+        if self.gateway.pid() is not None:
+            ours.append("gateway")
+        if ours:
+            raise InfraError(
+                f"{', '.join(ours)} already running from an earlier start (pid files in {layout.state_dir}); "
+                "run `make stop` first"
+            )
         ensure_port_free(layout.smtp_port, "mail inbox (SMTP)", "CASEFOLD_SMTP_PORT")
         ensure_port_free(layout.mail_http_port, "mail inbox (HTTP)", "CASEFOLD_MAIL_UI_PORT")
         for service in self.services:

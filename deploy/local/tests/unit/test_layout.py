@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from casefold_local import stack
+from casefold_local.errors import InfraError
 from casefold_local.stack import Layout
+from casefold_local.system import System
 
 
 def _layout(**overrides: object) -> Layout:
@@ -61,3 +65,17 @@ def test_ports_move_with_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert layout.gateway_url == "http://127.0.0.1:9080"
     assert layout.cors_origins == ("https://app.example",)
     assert layout.service_env(layout.service("identity"))["IDENTITY_PUBLIC_URL"] == "http://127.0.0.1:9080"
+
+
+def test_a_second_start_over_a_running_system_says_make_stop(tmp_path: Path) -> None:
+    layout = Layout(state_dir=tmp_path, database_server_dsn="postgresql://x@127.0.0.1:1/postgres", kafka_bootstrap="x")
+    system = System(layout)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", str(layout.mail_dir)])
+    try:
+        layout.logs_dir.mkdir(parents=True)
+        system.mailbox.pid_file.write_text(str(sleeper.pid))
+        with pytest.raises(InfraError, match=r"mailbox already running .* run `make stop` first"):
+            system.start()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
