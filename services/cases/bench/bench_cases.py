@@ -325,6 +325,7 @@ async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, 
         async def healthz(_: int) -> None:
             await http.get("/healthz")
 
+        direct = _direct_queries(pool, owner, page1["next_cursor"])
         read_concurrency = max(1, concurrency // 4)
         scenarios = {
             "my cases, first page (customer)": get({"limit": 20}, owner_headers),
@@ -340,12 +341,19 @@ async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, 
         }
         baseline = await load(reads, read_concurrency, raw_select)
         health = await load(reads, read_concurrency, healthz)
+        direct_ms: dict[str, dict[str, float]] = {}
         for name, op in scenarios.items():
             await load(20, read_concurrency, op)  # warm-up
             results += _lines(name, await load(reads, read_concurrency, op), baseline, "raw SELECT by pk",
                               throughput=False)  # fmt: skip
+            _, latencies = await load(reads, 1, direct[name])
+            direct_ms[name] = {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
+        print("\nthe same queries without HTTP (read_model.list_cases on one connection, sequential), ms:")
+        for name, figures in direct_ms.items():
+            print(f"  {name:<46} p50 {figures['p50']:7.2f}   p99 {figures['p99']:7.2f}")
         extra = {
             "read_model_cases": total,
+            "queries_without_http_ms": direct_ms,
             "bulk_load_seconds": round(load_seconds, 1),
             "http_healthz_p50_ms": percentile(health[1], 50),
             "http_healthz_p99_ms": percentile(health[1], 99),
@@ -356,6 +364,36 @@ async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, 
         }
     await pool.close()
     return results, extra
+
+
+def _direct_queries(pool: asyncpg.Pool, owner: uuid.UUID, cursor: str) -> dict[str, Callable[[int], Awaitable[None]]]:
+    """The read scenarios as calls of the read-model query itself: what the database costs, without HTTP."""
+    from cases.adapters.read_model import list_cases
+    from cases.app.views import Viewer
+
+    customer = Viewer(user_id=owner, is_agent=False)
+    agent = Viewer(user_id=uuid.uuid4(), is_agent=True)
+    calls: dict[str, tuple[Viewer, dict[str, Any]]] = {
+        "my cases, first page (customer)": (customer, {}),
+        "my cases, open only (customer)": (customer, {"status": "open"}),
+        "all cases, first page (agent)": (agent, {}),
+        "all cases, page 2 by cursor (agent)": (agent, {"cursor": cursor}),
+        "closed cases (agent)": (agent, {"status": "closed"}),
+        "search 'invoice' (agent, full text)": (agent, {"q": "invoice"}),
+        "search 'login timeout' (agent, 2 words)": (agent, {"q": "login timeout"}),
+        "search 'voic' (agent, partial word)": (agent, {"q": "voic"}),
+        "search 'pass' (customer, prefix)": (customer, {"q": "pass"}),
+        "search rare 'zzzq' (agent, no match)": (agent, {"q": "zzzq"}),
+    }
+
+    def call(viewer: Viewer, params: dict[str, Any]) -> Callable[[int], Awaitable[None]]:
+        async def op(_: int) -> None:
+            async with pool.acquire() as conn:
+                await list_cases(conn, viewer, **params)
+
+        return op
+
+    return {name: call(viewer, params) for name, (viewer, params) in calls.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

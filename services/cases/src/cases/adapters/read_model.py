@@ -60,12 +60,14 @@ class SearchTerms:
 
     @classmethod
     def parse(cls, q: str) -> SearchTerms:
-        """Every word as a prefix (AND), plus the whole text as a substring for partial words."""
+        """Every word as a prefix (AND); a single fragment also as a substring (partial words)."""
         words = _WORD.findall(q.casefold())[:_MAX_WORDS]
         tsquery = " & ".join(f"{w}:*" for w in words) or None
         text = q.strip()
         like = None
-        if len(text) >= MIN_PARTIAL_LENGTH:
+        # One fragment only: a phrase's words are already prefixes, and a long phrase's trigrams cost many index
+        # lookups for nothing.
+        if len(text) >= MIN_PARTIAL_LENGTH and not any(c.isspace() for c in text):
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             like = f"%{escaped}%"
         return cls(tsquery, like)
