@@ -240,3 +240,11 @@ def test_global_rate_limit_answers_429(
     limited = responses[-1]
     assert limited.headers["content-type"] == "application/problem+json"
     assert limited.json()["status"] == 429
+
+
+def test_the_gateway_upload_limit_matches_the_attachments_service() -> None:
+    from attachments.config import Settings as AttachmentsSettings
+    from casefold_local.gateway_config import GatewaySettings
+
+    gateway_default = GatewaySettings.__dataclass_fields__["max_upload_bytes"].default
+    assert gateway_default == AttachmentsSettings().max_request_bytes

@@ -61,7 +61,8 @@ class GatewaySettings:
     port: int = 8080
     admin_port: int = 9901
     cors_origins: tuple[str, ...] = DEFAULT_ORIGINS
-    max_upload_bytes: int = 25 * MIB + 256 * 1024  # attachments' 25 MiB per file plus multipart overhead
+    # attachments' whole-request limit: 10 files of 25 MiB plus multipart framing (its Settings.max_request_bytes)
+    max_upload_bytes: int = 262_301_696
     max_json_bytes: int = 1 * MIB
     global_burst: int = 400
     global_per_second: int = 200

@@ -149,6 +149,9 @@ class Layout:
             f"{prefix}HOST": "127.0.0.1",
             f"{prefix}PORT": str(service.port),
         }
+        if service.name == "identity":
+            # Behind the gateway every client is 127.0.0.1; Envoy appends the real address, identity reads the last.
+            env["IDENTITY_TRUST_FORWARDED_FOR"] = "true"
         if service.name == "notifications":
             env |= {"NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(self.smtp_port)}
         if service.name == "attachments":
