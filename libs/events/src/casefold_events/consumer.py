@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -65,6 +65,7 @@ class ConsumerRunner:
         handler: Handler,
         *,
         dead_letter_topic: str | None = None,
+        dead_letter_topics: Mapping[str, str] | None = None,
         max_attempts: int = 5,
         backoff_initial: float = 0.1,
         backoff_max: float = 30.0,
@@ -77,6 +78,8 @@ class ConsumerRunner:
         self.pool = pool
         self.handler = handler
         self.dead_letter_topic = dead_letter_topic or f"{name}.dlq"
+        # Per source topic: a private topic's failures must not land on a dead-letter topic others may read.
+        self.dead_letter_topics = dict(dead_letter_topics or {})
         self.max_attempts = max_attempts
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
@@ -217,7 +220,8 @@ class ConsumerRunner:
         delay = self.backoff_initial
         while True:
             try:
-                await producer.send_and_wait(self.dead_letter_topic, record.value, key=record.key, headers=headers)
+                target = self.dead_letter_topics.get(record.topic, self.dead_letter_topic)
+                await producer.send_and_wait(target, record.value, key=record.key, headers=headers)
                 break
             except KafkaError:
                 if self._stopping.is_set():

@@ -12,6 +12,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    start_http_server,
 )
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -77,3 +78,8 @@ class MetricsMiddleware:
 def metrics_response(registry: CollectorRegistry = REGISTRY) -> Response:
     """The Prometheus text exposition of the registry."""
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def serve_metrics(port: int, addr: str = "0.0.0.0") -> None:  # noqa: S104 - scraped from other pods
+    """Expose /metrics of a process without an HTTP API (a worker) on its own port."""
+    start_http_server(port, addr=addr)

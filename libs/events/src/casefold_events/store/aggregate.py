@@ -30,6 +30,8 @@ class Aggregate:
     def __init__(self, stream_id: str) -> None:
         self.id = stream_id
         self.version = 0
+        # When the event being applied happened (set during replay, so apply() can record times).
+        self.event_time: datetime | None = None
 
     def apply(self, event: Event) -> None:
         raise NotImplementedError
@@ -43,11 +45,12 @@ class Aggregate:
         raise NotImplementedError
 
     def replay(self, envelopes: Sequence[Envelope]) -> Self:
-        return self.replay_events([(e.stream_version, e.event()) for e in envelopes])
+        return self.replay_events([(e.stream_version, e.occurred_at, e.event()) for e in envelopes])
 
-    def replay_events(self, events: Sequence[tuple[int, Event]]) -> Self:
-        """Fold (stream_version, event) pairs into this aggregate, in order."""
-        for version, event in events:
+    def replay_events(self, events: Sequence[tuple[int, datetime, Event]]) -> Self:
+        """Fold (stream_version, occurred_at, event) triples into this aggregate, in order."""
+        for version, occurred_at, event in events:
+            self.event_time = occurred_at
             self.apply(event)
             self.version = version
         return self

@@ -63,7 +63,7 @@ READ_STREAM = f"""
 """
 
 READ_EVENTS = """
-    SELECT stream_version, event_type, schema_version, payload::text AS payload FROM events
+    SELECT stream_version, occurred_at, event_type, schema_version, payload::text AS payload FROM events
     WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3 AND occurred_at <= $4
     ORDER BY stream_version
 """
@@ -85,6 +85,10 @@ SAVE_SNAPSHOT = """
 
 _MAX_VERSION = 2**31 - 1
 _END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+
+
+def _upper(version: int | None) -> int:
+    return _MAX_VERSION if version is None else version
 
 
 @dataclass(frozen=True)
@@ -159,9 +163,7 @@ class EventStore:
         until: datetime | None = None,
     ) -> list[Envelope]:
         """The stream's events after after_version, up to to_version and/or occurred_at <= until, in order."""
-        rows = await conn.fetch(
-            READ_STREAM, stream_id, after_version, to_version or _MAX_VERSION, until or _END_OF_TIME
-        )
+        rows = await conn.fetch(READ_STREAM, stream_id, after_version, _upper(to_version), until or _END_OF_TIME)
         return [envelope_from_row(r) for r in rows]
 
     async def read_events(
@@ -172,18 +174,19 @@ class EventStore:
         after_version: int = 0,
         to_version: int | None = None,
         until: datetime | None = None,
-    ) -> list[tuple[int, Event]]:
-        """Like read_stream, but only (stream_version, event): the fast path for rebuilding an aggregate."""
-        rows = await conn.fetch(
-            READ_EVENTS, stream_id, after_version, to_version or _MAX_VERSION, until or _END_OF_TIME
-        )
+    ) -> list[tuple[int, datetime, Event]]:
+        """Like read_stream, but only (stream_version, occurred_at, event): the fast path for rebuilding."""
+        rows = await conn.fetch(READ_EVENTS, stream_id, after_version, _upper(to_version), until or _END_OF_TIME)
         load = registry.load_json
-        return [(r["stream_version"], load(r["event_type"], r["schema_version"], r["payload"])) for r in rows]
+        return [
+            (r["stream_version"], r["occurred_at"], load(r["event_type"], r["schema_version"], r["payload"]))
+            for r in rows
+        ]
 
     async def load_snapshot(
         self, conn: asyncpg.Connection | asyncpg.Pool, stream_id: str, snapshot_version: int, *, max_version: int | None
     ) -> Snapshot | None:
-        row = await conn.fetchrow(LOAD_SNAPSHOT, stream_id, snapshot_version, max_version or _MAX_VERSION)
+        row = await conn.fetchrow(LOAD_SNAPSHOT, stream_id, snapshot_version, _upper(max_version))
         if row is None:
             return None
         return Snapshot(row["stream_version"], row["snapshot_version"], json.loads(row["state"]))

@@ -174,3 +174,28 @@ async def test_one_trace_runs_from_the_append_through_the_relay_to_the_consumer(
     assert handled_in == [trace_id]
     names = {s.name for s in exporter.get_finished_spans() if s.context.trace_id == trace_id}
     assert {"POST /api/cases", f"publish {kafka_topic}", f"consume {kafka_topic}"} <= names
+
+
+async def test_failures_from_a_private_topic_go_to_its_own_dead_letter_topic(
+    pool: asyncpg.Pool, kafka_bootstrap: str, topic_factory: Callable[..., object], producer: AIOKafkaProducer
+) -> None:
+    public = await topic_factory("public")  # type: ignore[misc]
+    private = await topic_factory("private")  # type: ignore[misc]
+    name = f"split-{uuid.uuid4().hex[:6]}"
+    private_dlq = f"{name}.private.dlq"
+    runner = ConsumerRunner(name, kafka_bootstrap, [public, private], pool, _never_called, max_attempts=1,
+                            dead_letter_topics={private: private_dlq})  # fmt: skip
+    await runner.start()
+    try:
+        await producer.send_and_wait(private, b"secret link inside, not an envelope", key=b"k")
+        await producer.send_and_wait(public, b"not an envelope either", key=b"k")
+        await _until(lambda: runner.dead_lettered == 2)
+    finally:
+        await runner.stop()
+
+    assert (await _dead_letters(kafka_bootstrap, private_dlq, 1))[0]["dlq.source"].startswith(private.encode())
+    assert (await _dead_letters(kafka_bootstrap, f"{name}.dlq", 1))[0]["dlq.source"].startswith(public.encode())
+
+
+async def _never_called(conn: asyncpg.Connection, envelope: Envelope) -> None:
+    raise AssertionError("poison never reaches the handler")
