@@ -39,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     with servers() as infra:
         if "events" in chosen:
             asyncio.run(events_bench.run(infra, quick=args.quick))
+        pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "CASEFOLD_BENCH_DATABASE_URL": infra.postgres_dsn,
-               "CASEFOLD_BENCH_KAFKA_BOOTSTRAP": infra.kafka_bootstrap}  # fmt: skip
+               "CASEFOLD_BENCH_KAFKA_BOOTSTRAP": infra.kafka_bootstrap, "PYTHONPATH": pythonpath}  # fmt: skip
         for name, script in service_benches().items():
             if name in chosen:
                 extra = ["--quick"] if args.quick else []
