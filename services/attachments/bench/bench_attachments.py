@@ -1,6 +1,7 @@
 """Attachments throughput over HTTP (uvicorn in its own process), beside a plain file copy on the same disk.
 
-    uv run python services/attachments/bench/bench_attachments.py [--quick] [--size-mb 25] [--files 8]
+    uv run python -m bench attachments [--quick]
+    PYTHONPATH=. uv run python services/attachments/bench/bench_attachments.py [--quick] [--size-mb 25] [--files 8]
 
 - upload MB/s: POST /api/attachments, one file per request (multipart, streamed to filesystem storage, hashed,
   sniffed, fsynced, renamed, one row + receipt), sequential and 4 at a time;
@@ -19,7 +20,6 @@ import asyncio
 import multiprocessing
 import os
 import shutil
-import socket
 import sys
 import time
 import uuid
@@ -30,11 +30,11 @@ from typing import Any
 import asyncpg
 import httpx
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT))
+from bench.harness import Result, median, print_table, servers, write_results
+from casefold_local.procs import free_port
+from casefold_testing.tokens import TestTokenIssuer
 
-from bench.harness import Result, median, print_table, servers, write_results  # noqa: E402
-from casefold_testing.tokens import TestTokenIssuer  # noqa: E402
+ROOT = Path(__file__).resolve().parents[3]
 
 MB = 1_000_000
 BOUNDARY = "casefold-bench-boundary"
@@ -56,13 +56,6 @@ def _serve(database_url: str, storage_dir: str, max_file_bytes: int, jwks: dict[
     configure_logging("attachments", "WARNING")
     app = create_app(settings, verifier=JwksVerifier.from_jwks(jwks))
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, log_level="warning", access_log=False)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _payload(size: int, seed: int) -> bytes:
@@ -132,7 +125,7 @@ async def run(admin_dsn: str, *, size: int, files: int, rounds: int) -> list[Res
     name, dsn = await _create_database(admin_dsn)
     work = ROOT / ".casefold" / f"bench-attachments-{uuid.uuid4().hex[:6]}"  # the repository's disk
     work.mkdir(parents=True)
-    port = _free_port()
+    port = free_port()
     server = multiprocessing.get_context("spawn").Process(
         target=_serve, args=(dsn, str(work / "store"), size + 1024, issuer.jwks(), port)
     )

@@ -15,6 +15,7 @@ from attachments.config import Settings
 from attachments.main import apply_migrations, create_app
 from attachments.worker import Worker
 from casefold_events.platform.logging import configure_logging
+from casefold_events.platform.metrics import serve_metrics
 from casefold_events.platform.tracing import configure_tracing
 
 
@@ -25,6 +26,8 @@ async def _worker(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     if settings.migrate_on_start:
         await apply_migrations(settings)
+    if settings.metrics_port is not None:
+        serve_metrics(settings.metrics_port)
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=settings.pool_max_size)
     try:
         async with open_storage(settings) as storage:

@@ -6,24 +6,22 @@ from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from casefold_events.contracts import CASES_TOPIC
+from casefold_events.platform.settings import ServiceSettings, refuse_placeholder
 
 DEV_RECEIPT_KEY = "dev-attachment-receipt-key-change-me"
-DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/identity/.well-known/jwks.json"
 MIB = 1024 * 1024
 
 
-class Settings(BaseSettings):
+class Settings(ServiceSettings):
     """ATTACHMENTS_DATABASE_URL, ATTACHMENTS_STORAGE_BACKEND (filesystem | s3), ATTACHMENTS_MAX_FILE_BYTES, ..."""
 
     model_config = SettingsConfigDict(env_prefix="ATTACHMENTS_", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
     database_url: str = "postgresql://postgres@127.0.0.1:55432/casefold_attachments"
-    kafka_bootstrap_servers: str = "127.0.0.1:59092"
-    jwks_url: str = DEFAULT_JWKS_URL
+    port: int = 8003
     topic: str = CASES_TOPIC
     consumer_name: str = "attachments"
     receipt_key: SecretStr = SecretStr(DEV_RECEIPT_KEY)
@@ -49,37 +47,12 @@ class Settings(BaseSettings):
     cleanup_grace: timedelta = timedelta(hours=1)
     cleanup_interval_seconds: float = Field(default=300.0, gt=0)
 
-    pool_min_size: int = Field(default=2, ge=1)
-    pool_max_size: int = Field(default=10, ge=1)
-    run_migrations: bool | None = None
-    run_workers: bool | None = None
-    host: str = "127.0.0.1"
-    port: int = 8003
-    log_level: str = "INFO"
-
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
-        if self.environment == "production":
-            key = self.receipt_key.get_secret_value()
-            if key == DEV_RECEIPT_KEY or len(key) < 32:
-                raise ValueError("ATTACHMENTS_RECEIPT_KEY must be set to a real secret (32+ chars) in production")
+        refuse_placeholder(self.environment, "ATTACHMENTS_RECEIPT_KEY", self.receipt_key, DEV_RECEIPT_KEY)
         if self.storage_backend == "s3" and not self.s3_endpoint_url and self.environment != "production":
             raise ValueError("ATTACHMENTS_S3_ENDPOINT_URL is needed for the s3 backend outside production")
         return self
-
-    @property
-    def migrate_on_start(self) -> bool:
-        """Apply migrations in the lifespan: on by default in development and test, a Job does it in production."""
-        if self.run_migrations is not None:
-            return self.run_migrations
-        return self.environment != "production"
-
-    @property
-    def workers_in_process(self) -> bool:
-        """Run the consumer and the cleanup inside the API process: development only, unless told otherwise."""
-        if self.run_workers is not None:
-            return self.run_workers
-        return self.environment == "development"
 
     @property
     def receipt_key_bytes(self) -> bytes:

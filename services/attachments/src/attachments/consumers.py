@@ -12,5 +12,10 @@ from casefold_events.consumer import ConsumerRunner
 def case_events_consumer(settings: Settings, pool: asyncpg.Pool) -> ConsumerRunner:
     """ConsumerRunner "attachments" on the cases topic (dead letters on attachments.dlq)."""
     return ConsumerRunner(
-        settings.consumer_name, settings.kafka_bootstrap_servers, [settings.topic], pool, apply_case_event
+        settings.consumer_name,
+        settings.kafka_bootstrap_servers,
+        [settings.topic],
+        pool,
+        apply_case_event,
+        client_options=settings.kafka_options(),
     )

@@ -65,6 +65,6 @@ def create_app(settings: Settings | None = None, *, verifier: JwksVerifier | Non
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.jwt_verifier = verifier or JwksVerifier(settings.jwks_url)
+    app.state.jwt_verifier = verifier or settings.jwt_verifier()
     app.include_router(router)
     return app
