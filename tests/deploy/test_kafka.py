@@ -4,6 +4,7 @@ from __future__ import annotations
 
 PUBLIC_TOPICS = {"cases.events.v1", "identity.events.v1"}
 PRIVATE_MAIL_TOPIC = "identity.mail.v1"
+PRIVATE_MAIL_DLQ = "notifications.mail.dlq"  # the mail topic's dead letters carry its confirmation links
 OWNERS = {"cases.events.v1": "cases", "identity.events.v1": "identity", "identity.mail.v1": "identity"}
 CONSUMER_GROUPS = {"attachments", "notifications"}
 
@@ -67,7 +68,7 @@ def test_every_client_authenticates_and_acls_are_enforced(manifests):
 
 def test_topics_exist_with_partitions_and_replication(manifests):
     topics = {t["spec"]["topicName"]: t["spec"] for t in manifests.of_kind("KafkaTopic")}
-    assert set(topics) == set(OWNERS) | {f"{g}.dlq" for g in CONSUMER_GROUPS}
+    assert set(topics) == set(OWNERS) | {f"{g}.dlq" for g in CONSUMER_GROUPS} | {PRIVATE_MAIL_DLQ}
     replicas = 3 if manifests.overlay == "prod" else 1
     for name, spec in topics.items():
         assert spec["replicas"] == replicas, name
@@ -82,6 +83,7 @@ def test_only_the_owning_service_writes_its_topic(manifests):
         assert writers[topic] == {owner}, topic
     for group in CONSUMER_GROUPS:
         assert writers[f"{group}.dlq"] == {group}
+    assert writers[PRIVATE_MAIL_DLQ] == {"notifications"}
 
 
 def test_support_tooling_reads_public_topics_only(manifests):
@@ -89,6 +91,7 @@ def test_support_tooling_reads_public_topics_only(manifests):
     topics_read = {name for kind, name, _, op in tooling if kind == "topic" and op in ("Read", "All")}
     assert topics_read == PUBLIC_TOPICS
     assert PRIVATE_MAIL_TOPIC not in {name for _, name, _, _ in tooling}
+    assert PRIVATE_MAIL_DLQ not in {name for _, name, _, _ in tooling}
     assert not [a for a in tooling if a[0] == "topic" and a[3] in ("Write", "All")]
 
 
@@ -96,6 +99,16 @@ def test_only_notifications_reads_the_private_mail_topic(manifests):
     readers = topic_grants(manifests, "Read")
     assert readers[PRIVATE_MAIL_TOPIC] == {"notifications"}
     assert "support-tooling" in readers["cases.events.v1"]
+
+
+def test_the_mail_topics_dead_letters_go_to_a_private_topic_only_notifications_reads(manifests):
+    config = manifests.named("ConfigMap", "notifications-config")["data"]
+    assert config["NOTIFICATIONS_MAIL_DEAD_LETTER_TOPIC"] == PRIVATE_MAIL_DLQ
+    assert topic_grants(manifests, "Read")[PRIVATE_MAIL_DLQ] == {"notifications"}
+    assert topic_grants(manifests, "Describe")[PRIVATE_MAIL_DLQ] == {"notifications"}
+    topics = {t["spec"]["topicName"]: t["spec"] for t in manifests.of_kind("KafkaTopic")}
+    retention = int(topics[PRIVATE_MAIL_DLQ]["config"]["retention.ms"])
+    assert retention <= int(topics[PRIVATE_MAIL_TOPIC]["config"]["retention.ms"])
 
 
 def test_consumers_may_use_their_own_groups_only(manifests):

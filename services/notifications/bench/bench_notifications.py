@@ -1,6 +1,7 @@
 """Notifications benchmark: event published -> email accepted by a real SMTP server (aiosmtpd).
 
-    uv run python services/notifications/bench/bench_notifications.py [--quick]
+    uv run python -m bench notifications [--quick]
+    PYTHONPATH=. uv run python services/notifications/bench/bench_notifications.py [--quick]   # directly
 
 Measures, beside a same-run baseline (a raw aiosmtplib send of a like message to the same server):
 - latency p50/p99 of CaseOpened published to Kafka -> acknowledgement accepted by SMTP, at a steady rate;
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import sys
 import time
 import uuid
@@ -26,21 +26,15 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from bench.harness import Infra, Result, median, percentile, print_table, servers, write_results
+from casefold_events.contracts import CaseOpened, UserRegistered
+from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers
+from casefold_local.procs import free_port
+from notifications.config import Settings
+from notifications.main import apply_migrations
+from notifications.worker import Worker
+
 ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT))
-
-from bench.harness import Infra, Result, median, percentile, print_table, servers, write_results  # noqa: E402
-from casefold_events.contracts import CaseOpened, UserRegistered  # noqa: E402
-from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers  # noqa: E402
-from notifications.config import Settings  # noqa: E402
-from notifications.main import apply_migrations  # noqa: E402
-from notifications.worker import Worker  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # The SMTP server runs in its own process (as a real one would): it prints "<Message-ID> <monotonic time>" per

@@ -11,6 +11,7 @@ import asyncpg
 import uvicorn
 
 from casefold_events.platform.logging import configure_logging
+from casefold_events.platform.metrics import serve_metrics
 from notifications.config import Settings
 from notifications.main import apply_migrations, create_app
 from notifications.worker import Worker
@@ -21,6 +22,8 @@ USAGE = "usage: python -m notifications api|worker|migrate"
 async def _run_worker(settings: Settings) -> None:
     if settings.migrate_on_start:
         await apply_migrations(settings)
+    if settings.metrics_port is not None:
+        serve_metrics(settings.metrics_port)
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=settings.pool_max_size)
     worker = Worker(settings, pool)
     stop = asyncio.Event()

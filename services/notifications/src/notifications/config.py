@@ -3,29 +3,28 @@
 from __future__ import annotations
 
 from email.utils import parseaddr
-from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from casefold_events.contracts import CASES_TOPIC, IDENTITY_MAIL_TOPIC, IDENTITY_TOPIC
+from casefold_events.platform.settings import ServiceSettings
 
-DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/identity/.well-known/jwks.json"
 
-
-class Settings(BaseSettings):
+class Settings(ServiceSettings):
     """NOTIFICATIONS_DATABASE_URL, NOTIFICATIONS_SMTP_HOST, NOTIFICATIONS_SUPPORT_ADDRESS, ..."""
 
     model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
     database_url: str = "postgresql://postgres@127.0.0.1:55432/casefold_notifications"
-    kafka_bootstrap_servers: str = "127.0.0.1:59092"
-    jwks_url: str = DEFAULT_JWKS_URL
+    port: int = 8004
     consumer_name: str = "notifications"
     cases_topic: str = CASES_TOPIC
     identity_topic: str = IDENTITY_TOPIC
     identity_mail_topic: str = IDENTITY_MAIL_TOPIC
+    # The mail topic carries confirmation links: its failures go to a dead-letter topic of their own, which only
+    # notifications may read, never to the shared <consumer_name>.dlq. Unset: <consumer_name>.mail.dlq.
+    mail_dead_letter_topic: str | None = None
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)
@@ -46,14 +45,6 @@ class Settings(BaseSettings):
     retry_initial_seconds: float = Field(default=2.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)
 
-    pool_min_size: int = Field(default=2, ge=1)
-    pool_max_size: int = Field(default=10, ge=1)
-    run_migrations: bool | None = None
-    run_workers: bool | None = None
-    host: str = "127.0.0.1"
-    port: int = 8004
-    log_level: str = "INFO"
-
     @model_validator(mode="after")
     def _check(self) -> Settings:
         for name in ("from_address", "support_address"):
@@ -68,15 +59,6 @@ class Settings(BaseSettings):
         return [self.cases_topic, self.identity_topic, self.identity_mail_topic]
 
     @property
-    def migrate_on_start(self) -> bool:
-        """Apply migrations in the lifespan: on by default in development and test, a Job does it in production."""
-        if self.run_migrations is not None:
-            return self.run_migrations
-        return self.environment != "production"
-
-    @property
-    def workers_in_process(self) -> bool:
-        """Run the consumer and the delivery loop inside the API process: development only, unless told otherwise."""
-        if self.run_workers is not None:
-            return self.run_workers
-        return self.environment == "development"
+    def dead_letter_topics(self) -> dict[str, str]:
+        """Source topic -> its own dead-letter topic; the other topics' failures go to <consumer_name>.dlq."""
+        return {self.identity_mail_topic: self.mail_dead_letter_topic or f"{self.consumer_name}.mail.dlq"}

@@ -10,7 +10,6 @@ from fastapi import FastAPI
 
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
 from casefold_events.platform.app import service_app
-from casefold_events.platform.auth import JwksVerifier
 from notifications.api.routes import router
 from notifications.config import Settings
 from notifications.worker import Worker
@@ -53,6 +52,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = service_app("notifications", readiness=[("database", _database_ready)], lifespan=lifespan)
     app.state.settings = settings
-    app.state.jwt_verifier = JwksVerifier(settings.jwks_url)
+    app.state.jwt_verifier = settings.jwt_verifier()
     app.include_router(router)
     return app

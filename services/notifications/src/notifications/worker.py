@@ -34,7 +34,9 @@ class Worker:
 
     def __init__(self, settings: Settings, pool: asyncpg.Pool) -> None:
         self.consumer = ConsumerRunner(settings.consumer_name, settings.kafka_bootstrap_servers, settings.topics, pool,
-                                       make_handler(build_mailer(settings)))  # fmt: skip
+                                       make_handler(build_mailer(settings)),
+                                       dead_letter_topics=settings.dead_letter_topics,
+                                       client_options=settings.kafka_options())  # fmt: skip
         policy = RetryPolicy(settings.delivery_max_attempts, settings.retry_initial_seconds, settings.retry_max_seconds)
         self.delivery = DeliveryLoop(pool, build_sender(settings), dsn=settings.database_url, policy=policy,
                                      batch_size=settings.delivery_batch_size,

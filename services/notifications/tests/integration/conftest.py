@@ -52,6 +52,7 @@ async def harness(
         environment="test", database_url=migrated, kafka_bootstrap_servers=kafka_bootstrap,
         consumer_name=f"notifications-{uuid.uuid4().hex[:8]}", cases_topic=await topic_factory("cases"),
         identity_topic=await topic_factory("identity"), identity_mail_topic=await topic_factory("mail"),
+        mail_dead_letter_topic=await topic_factory("mail-dlq"),
         smtp_port=smtp.port, run_workers=True, run_migrations=False, retry_initial_seconds=0.2,
         retry_max_seconds=0.5, delivery_poll_seconds=0.1, delivery_max_attempts=50,
     )  # fmt: skip

@@ -1,0 +1,33 @@
+"""Settings: the shared platform settings under NOTIFICATIONS_*, and the mail topic's own dead-letter topic."""
+
+from __future__ import annotations
+
+import pytest
+
+from notifications.config import Settings
+
+
+def test_the_mail_topic_dead_letters_to_a_private_topic_by_default() -> None:
+    settings = Settings(environment="test")
+
+    assert settings.dead_letter_topics == {"identity.mail.v1": "notifications.mail.dlq"}
+    assert "notifications.dlq" not in settings.dead_letter_topics.values()
+
+
+def test_the_private_dead_letter_topic_follows_the_consumer_name_or_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTIFICATIONS_CONSUMER_NAME", "ci-notifications")
+    assert Settings().dead_letter_topics == {"identity.mail.v1": "ci-notifications.mail.dlq"}
+
+    monkeypatch.setenv("NOTIFICATIONS_MAIL_DEAD_LETTER_TOPIC", "mail.failures")
+    assert Settings().dead_letter_topics == {"identity.mail.v1": "mail.failures"}
+
+
+def test_kafka_clients_log_in_with_sasl_when_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+                        "KAFKA_SASL_USERNAME": "notifications", "KAFKA_SASL_PASSWORD": "pw"}.items():  # fmt: skip
+        monkeypatch.setenv(f"NOTIFICATIONS_{name}", value)
+
+    assert Settings().kafka_options() == {
+        "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "notifications", "sasl_plain_password": "pw",
+    }  # fmt: skip
