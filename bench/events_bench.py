@@ -6,7 +6,6 @@ uv run python -m bench events [--quick]
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from typing import Any, Self
@@ -19,9 +18,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from bench.harness import Infra, Result, interleaved, median, print_table, rate, seconds, write_results
 from casefold_events.contracts import CommentAdded
 from casefold_events.contracts.base import Event
-from casefold_events.envelope import Actor, Metadata, new_event_id
+from casefold_events.envelope import Actor, Metadata, encode, kafka_headers, new_event_id
 from casefold_events.migrate import migrate, shared_migrations
-from casefold_events.relay import OutboxRelay
+from casefold_events.relay import PRODUCER_DEFAULTS, OutboxRelay
 from casefold_events.store import NO_STREAM, Aggregate, EventStore, Repository
 
 META = Metadata(actor=Actor(user_id=uuid.uuid4(), role="customer"), correlation_id=uuid.uuid4())
@@ -238,22 +237,25 @@ def _snapshot(thread: Thread) -> Any:
 
 
 async def bench_relay(dsn: str, pool: asyncpg.Pool, bootstrap: str, n: int, rounds: int) -> list[Result]:
+    """The relay against a raw producer sending the very same messages (values and headers) with the same options."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     topics = [f"bench.relay.{uuid.uuid4().hex[:8]}", f"bench.raw.{uuid.uuid4().hex[:8]}"]
     await admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1) for t in topics])
     await admin.close()
     store = EventStore(topics={"thread": topics[0]})
-    values = [json.dumps({"n": i, "body": BODY}).encode() for i in range(n)]
+    messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = []
 
     async def relay_run() -> float:
         async with pool.acquire() as conn:
             await conn.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
             for start in range(0, n, 100):
                 async with conn.transaction():
-                    await store.append(conn, str(uuid.uuid4()), "thread",
-                                       [comment() for _ in range(min(100, n - start))], expected_version=NO_STREAM,
-                                       metadata=META)  # fmt: skip
+                    written = await store.append(conn, str(uuid.uuid4()), "thread",
+                                                 [comment() for _ in range(min(100, n - start))],
+                                                 expected_version=NO_STREAM, metadata=META)  # fmt: skip
+                if not messages or len(messages) < n:
+                    messages.extend((encode(e), e.stream_id.encode(), kafka_headers(e)) for e in written)
         relay = OutboxRelay(dsn, bootstrap, "bench", batch_size=1000)
         started = time.perf_counter()
         await relay.start()
@@ -264,10 +266,13 @@ async def bench_relay(dsn: str, pool: asyncpg.Pool, bootstrap: str, n: int, roun
         return n / elapsed
 
     async def raw_producer() -> float:
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                                    **PRODUCER_DEFAULTS)  # fmt: skip
         started = time.perf_counter()
         await producer.start()
-        futures = [await producer.send(topics[1], v, key=str(i % 100).encode()) for i, v in enumerate(values)]
+        futures = [
+            await producer.send(topics[1], value, key=key, headers=headers) for value, key, headers in messages[:n]
+        ]
         await asyncio.gather(*futures)
         elapsed = time.perf_counter() - started
         await producer.stop()

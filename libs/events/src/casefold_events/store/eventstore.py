@@ -39,7 +39,7 @@ _INSERT_EVENTS = f"""
            n.actor_role, n.correlation_id, n.causation_id, n.traceparent, n.payload::jsonb
     FROM ({_UNNEST}) AS n
     WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $14
-    RETURNING event_id, event_type, schema_version, traceparent
+    RETURNING event_id
 """
 
 APPEND = f"WITH inserted AS ({_INSERT_EVENTS}) SELECT count(*) FROM inserted"
@@ -47,8 +47,9 @@ APPEND = f"WITH inserted AS ({_INSERT_EVENTS}) SELECT count(*) FROM inserted"
 APPEND_WITH_OUTBOX = f"""
     WITH inserted AS ({_INSERT_EVENTS}),
     queued AS (
-        INSERT INTO outbox (topic, message_key, event_id, event_type, schema_version, traceparent)
-        SELECT $15, $1, event_id, event_type, schema_version, traceparent FROM inserted
+        INSERT INTO outbox (topic, message_key, stream_id, first_version, last_version)
+        SELECT $15, $1, $1, min(n.stream_version), max(n.stream_version) FROM ({_UNNEST}) AS n
+        WHERE EXISTS (SELECT 1 FROM inserted)
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM queued), pg_notify('{OUTBOX_CHANNEL}', '')
