@@ -1,6 +1,9 @@
 """Cases service benchmarks over HTTP, each beside a same-run baseline on the same PostgreSQL.
 
-    uv run python services/cases/bench/bench_cases.py [--quick] [--cases 1000000] [--requests 2000]
+    uv run python -m bench cases [--quick]
+    PYTHONPATH=. uv run python services/cases/bench/bench_cases.py [--quick] [--cases 1000000] [--requests 2000]
+
+(from the repository root: the shared helpers come from bench.harness)
 
 - open-case and add-comment: throughput and p50/p99 latency over HTTP (uvicorn in its own process, one worker),
   baseline: a raw asyncpg INSERT of one row per transaction at the same concurrency;
@@ -26,11 +29,10 @@ from typing import Any
 import asyncpg
 import httpx
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT))
+from bench.harness import Result, percentile, print_table, servers, write_results
+from casefold_testing.tokens import TestTokenIssuer
 
-from bench.harness import Result, percentile, print_table, servers, write_results  # noqa: E402
-from casefold_testing.tokens import TestTokenIssuer  # noqa: E402
+ROOT = Path(__file__).resolve().parents[3]
 
 WORDS = [
     "production",

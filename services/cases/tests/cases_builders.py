@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 
 from casefold_events.contracts import AttachmentRef, Event
-from casefold_events.envelope import Actor, Envelope, Metadata
 from casefold_events.receipts import issue
 from casefold_testing.tokens import TestTokenIssuer
 from cases.config import DEV_ATTACHMENT_RECEIPT_KEY
@@ -63,23 +62,17 @@ def receipt(uploaded_by: uuid.UUID, ref: AttachmentRef | None = None, **kwargs: 
     return issue(kwargs.pop("key", RECEIPT_KEY), ref or attachment_ref(), uploaded_by, **kwargs)
 
 
-def fold(case: Case, events: Sequence[Event], *, at: datetime | None = None, actor: Caller | None = None) -> Case:
-    """Apply new events to an aggregate as the repository would after an append."""
+def fold(case: Case, events: Sequence[Event], *, at: datetime | None = None) -> Case:
+    """Apply new events to an aggregate as the repository would after an append (they happen `at`)."""
     when = at or T0 + timedelta(minutes=case.version)
-    metadata = Metadata(actor=Actor(user_id=actor.user_id, role=actor.role) if actor else Actor())
-    envelopes = [
-        Envelope.wrap(e, stream_id=case.id, stream_type="case", stream_version=case.version + i,
-                      metadata=metadata, occurred_at=when)
-        for i, e in enumerate(events, start=1)
-    ]  # fmt: skip
-    return case.replay(envelopes)
+    return case.replay_events([(case.version + i, when, e) for i, e in enumerate(events, start=1)])
 
 
 def opened_case(owner: Caller | None = None, **overrides: Any) -> Case:
     owner = owner or customer()
     command = open_command(**overrides)
     event = open_case(command, owner, number=42, catalogue=CATALOGUE)
-    return fold(Case(str(command.case_id)), [event], actor=owner)
+    return fold(Case(str(command.case_id)), [event])
 
 
 @dataclass

@@ -9,7 +9,6 @@ import structlog
 from fastapi import FastAPI
 
 from casefold_events.platform.app import service_app
-from casefold_events.platform.auth import JwksVerifier
 from cases import wiring
 from cases.adapters.database import apply_migrations, create_pool
 from cases.api.routes import router
@@ -55,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Support cases: open, comment, attach, close; my cases with search; time travel.",
     )
     app.state.settings = settings
-    # Building the verifier fetches nothing; tests replace it with one over their own key set.
-    app.state.jwt_verifier = JwksVerifier(settings.jwks_url)
+    # Building the verifier fetches nothing (keys and the revocation list are fetched on demand); tests may replace
+    # it with one over their own key set.
+    app.state.jwt_verifier = settings.jwt_verifier()
     app.include_router(router)
     return app

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncpg
 
 from casefold_events.relay import OutboxRelay
-from casefold_events.store import EventStore
-from cases.adapters.repository import CaseRepository
+from casefold_events.store import EventStore, Repository
 from cases.app.handlers import CommandDeps
 from cases.app.queries import QueryDeps
 from cases.config import Settings
-from cases.domain.model import STREAM_TYPE
+from cases.domain.model import STREAM_TYPE, Case
 
 
-def repository(settings: Settings) -> CaseRepository:
+def repository(settings: Settings) -> Repository[Case]:
     store = EventStore(topics={STREAM_TYPE: settings.topic})
-    return CaseRepository(store, snapshot_every=settings.snapshot_every or None)
+    return Repository(store, Case, snapshot_every=settings.snapshot_every or None)
 
 
 def command_deps(settings: Settings, pool: asyncpg.Pool) -> CommandDeps:

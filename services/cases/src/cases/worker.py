@@ -6,8 +6,8 @@ import asyncio
 import signal
 
 import structlog
-from prometheus_client import start_http_server
 
+from casefold_events.platform.metrics import serve_metrics
 from cases import wiring
 from cases.config import Settings
 
@@ -16,7 +16,7 @@ log = structlog.get_logger("cases.worker")
 
 async def run_worker(settings: Settings) -> None:
     if settings.metrics_port:
-        start_http_server(settings.metrics_port)
+        serve_metrics(settings.metrics_port)
     relay = wiring.outbox_relay(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -60,7 +60,7 @@ async def test_each_cases_events_arrive_in_order_keyed_by_case_id(
 
     received: dict[str, list[tuple[int, str]]] = defaultdict(list)
     consumer = AIOKafkaConsumer(settings.topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
-                                group_id=f"t-{uuid.uuid4().hex[:6]}")  # fmt: skip
+                                group_id=f"t-{uuid.uuid4().hex[:6]}", **settings.kafka_options())  # fmt: skip
     await consumer.start()
     try:
         async with asyncio.timeout(30):

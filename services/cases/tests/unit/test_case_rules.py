@@ -116,7 +116,7 @@ def test_a_case_that_does_not_exist_is_not_found() -> None:
 def test_close_is_final_and_refuses_every_later_command() -> None:
     owner = customer()
     case = opened_case(owner)
-    fold(case, case.close(owner), actor=owner)
+    fold(case, case.close(owner))
 
     assert case.state.status == "closed"
     assert case.state.closed_at is not None
@@ -142,7 +142,7 @@ def test_the_same_attachment_twice_is_refused() -> None:
     case = opened_case(owner)
     ref = attachment_ref()
     events = case.add_attachment(verified(owner.user_id, ref), owner)
-    fold(case, events, actor=owner)
+    fold(case, events)
 
     assert isinstance(events[0], AttachmentAdded)
     with pytest.raises(AttachmentAlreadyOnCase):
@@ -161,10 +161,10 @@ def test_agent_may_attach_own_upload_but_not_someone_elses() -> None:
 def test_snapshot_round_trip_keeps_the_whole_state() -> None:
     owner, support = customer(), agent()
     case = opened_case(owner)
-    fold(case, case.add_comment(_comment(case, "first"), owner), actor=owner)
-    fold(case, case.add_comment(_comment(case, "secret", internal=True), support), actor=support)
-    fold(case, case.add_attachment(verified(owner.user_id), owner), actor=owner)
-    fold(case, case.close(owner), actor=owner)
+    fold(case, case.add_comment(_comment(case, "first"), owner))
+    fold(case, case.add_comment(_comment(case, "secret", internal=True), support))
+    fold(case, case.add_attachment(verified(owner.user_id), owner))
+    fold(case, case.close(owner))
 
     restored = Case.from_snapshot(case.id, case.to_snapshot())
 

@@ -13,11 +13,10 @@ import asyncpg
 from casefold_events import idempotency
 from casefold_events.envelope import Metadata
 from casefold_events.platform.problems import Conflict
-from casefold_events.store import ConcurrencyError, in_transaction
+from casefold_events.store import ConcurrencyError, Repository, in_transaction
 from cases.adapters.numbers import next_case_number
 from cases.adapters.projection import hold_writer_lock, project
 from cases.adapters.receipts import verify_reference
-from cases.adapters.repository import CaseRepository
 from cases.app.render import attachment_view, case_view, comment_view
 from cases.app.views import Viewer
 from cases.domain.commands import AddAttachment, AddComment, Caller, CloseCase, OpenCase
@@ -31,7 +30,7 @@ class CommandDeps:
     """What command handlers need; built once in the app factory."""
 
     pool: asyncpg.Pool
-    repository: CaseRepository
+    repository: Repository[Case]
     catalogue: Mapping[str, str]
     receipt_key: bytes
     retries: int = 3

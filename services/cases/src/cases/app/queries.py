@@ -8,19 +8,20 @@ from uuid import UUID
 
 import asyncpg
 
+from casefold_events.store import Repository
 from cases.adapters import read_model
 from cases.adapters.read_model import StatusFilter
-from cases.adapters.repository import CaseRepository
 from cases.app.render import case_view
 from cases.app.views import CasePage, CaseView, Viewer
 from cases.domain.commands import Caller
 from cases.domain.errors import CaseNotFound
+from cases.domain.model import Case
 
 
 @dataclass(frozen=True)
 class QueryDeps:
     pool: asyncpg.Pool
-    repository: CaseRepository
+    repository: Repository[Case]
 
 
 async def get_case(

@@ -1,7 +1,7 @@
 """The Case aggregate: its state is a fold of its events; its command methods check the rules and return events.
 
-No I/O here. Timestamps come from the envelopes being replayed (the store stamps occurred_at), so the aggregate
-can render a case as of any version or time without a read model.
+No I/O here. Timestamps come from the events being replayed (`self.event_time`, the occurred_at the store stamped),
+so the aggregate can render a case as of any version or time without a read model.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from uuid import UUID
 
 from casefold_events.contracts import AttachmentAdded, AttachmentRef, CaseClosed, CaseOpened, CommentAdded, Event
 from casefold_events.contracts.cases import Role
-from casefold_events.envelope import Envelope
 from casefold_events.store import Aggregate
 from cases.domain.commands import AddComment, Caller, OpenCase, VerifiedAttachment
 from cases.domain.errors import AttachmentAlreadyOnCase, CaseIsClosed, CaseNotFound, NotAllowed, invalid
@@ -133,7 +132,6 @@ class Case(Aggregate):
     def __init__(self, stream_id: str) -> None:
         super().__init__(stream_id)
         self.state = CaseState()
-        self._at: datetime | None = None
 
     @property
     def exists(self) -> bool:
@@ -191,16 +189,9 @@ class Case(Aggregate):
 
     # ----- folding -----------------------------------------------------------------------------------------------
 
-    def replay(self, envelopes: Sequence[Envelope]) -> Self:
-        for envelope in envelopes:
-            self._at = envelope.occurred_at
-            self.apply(envelope.event())
-            self.version = envelope.stream_version
-        return self
-
     def apply(self, event: Event) -> None:
-        at = self._at
-        assert at is not None, "events are applied through replay(), which knows when they occurred"
+        at = self.event_time
+        assert at is not None, "events are applied through replay, which knows when they occurred"
         s = self.state
         if isinstance(event, CaseOpened):
             s.number, s.product_id, s.product_name = event.number, event.product_id, event.product_name
