@@ -49,7 +49,7 @@ APPEND_WITH_OUTBOX = f"""
     queued AS (
         INSERT INTO outbox (topic, message_key, stream_id, first_version, last_version)
         SELECT $15, $1, $1, min(n.stream_version), max(n.stream_version) FROM ({_UNNEST}) AS n
-        WHERE EXISTS (SELECT 1 FROM inserted)
+        HAVING EXISTS (SELECT 1 FROM inserted)  -- an aggregate without GROUP BY yields a row even when none apply
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM queued), pg_notify('{OUTBOX_CHANNEL}', '')

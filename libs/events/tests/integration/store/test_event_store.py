@@ -36,9 +36,12 @@ async def test_append_then_read_stream_returns_the_events_in_order(pool: asyncpg
     assert read[0].actor == META.actor
 
 
+@pytest.mark.parametrize("topics", [{}, {"thread": "threads.events.v1"}], ids=["no-outbox", "outbox"])
 @pytest.mark.parametrize("expected", [NO_STREAM, 0, 2, 5])
-async def test_append_at_a_stale_version_raises_concurrency_error(pool: asyncpg.Pool, expected: object) -> None:
-    store, stream = EventStore(), _stream()
+async def test_append_at_a_stale_version_raises_concurrency_error(
+    pool: asyncpg.Pool, expected: object, topics: dict[str, str]
+) -> None:
+    store, stream = EventStore(topics=topics), _stream()
     async with pool.acquire() as conn, conn.transaction():
         await store.append(conn, stream, "thread", [comment()], expected_version=NO_STREAM, metadata=META)
 
@@ -47,6 +50,7 @@ async def test_append_at_a_stale_version_raises_concurrency_error(pool: asyncpg.
             await store.append(conn, stream, "thread", [comment()], expected_version=expected, metadata=META)  # type: ignore[arg-type]
 
     assert len(await store.read_stream(pool, stream)) == 1
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE message_key = $1", stream) == len(topics)
 
 
 async def test_append_with_any_goes_after_the_current_version(pool: asyncpg.Pool) -> None:
