@@ -118,30 +118,6 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-class RevokedTokens:
-    """What another service plugs into JwksVerifier(is_revoked=...): a cached copy of identity's revocation list.
-
-    Reference implementation of the contract in the README: poll GET /internal/identity/revoked-tokens every few
-    seconds; a jti in the list is refused until it expires.
-    """
-
-    def __init__(self, url: str, *, max_age: float = 5.0) -> None:
-        self.url = url
-        self.max_age = max_age
-        self._jtis: set[str] = set()
-        self._fetched_at = float("-inf")
-
-    async def is_revoked(self, jti: str) -> bool:
-        loop = asyncio.get_running_loop()
-        if loop.time() - self._fetched_at >= self.max_age:
-            async with httpx.AsyncClient(timeout=5) as http:
-                response = await http.get(self.url)
-            response.raise_for_status()
-            self._jtis = {entry["jti"] for entry in response.json()["revoked"]}
-            self._fetched_at = loop.time()
-        return jti in self._jtis
-
-
 async def run_command(settings: Settings, *args: str, **env: str) -> tuple[int, str]:
     """Run `python -m identity ARGS` against the test database; (exit code, stdout + stderr)."""
     environment = {

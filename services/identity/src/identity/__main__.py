@@ -14,6 +14,7 @@ import asyncpg
 import uvicorn
 
 from casefold_events.platform.logging import configure_logging
+from casefold_events.platform.metrics import serve_metrics
 from casefold_events.platform.problems import DomainError
 from identity.adapters import signing_keys
 from identity.app import accounts
@@ -30,7 +31,7 @@ def _api(settings: Settings, _: argparse.Namespace) -> int:
 
 
 async def _with_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[int]]) -> int:
-    if settings.migrations_enabled:
+    if settings.migrate_on_start:
         await apply_migrations(settings)
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
     try:
@@ -40,6 +41,9 @@ async def _with_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitabl
 
 
 async def _worker(settings: Settings, _: argparse.Namespace) -> int:
+    if settings.metrics_port is not None:
+        serve_metrics(settings.metrics_port)
+
     async def run(pool: asyncpg.Pool) -> int:
         workers = Workers(settings, pool)
         stop = asyncio.Event()
@@ -136,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "api":
         return _api(settings, args)
     if args.command == "migrate":
-        settings = settings.model_copy(update={"apply_migrations": True})
+        settings = settings.model_copy(update={"run_migrations": True})
     handlers = {
         "worker": _worker, "migrate": _migrate, "create-admin": _create_admin, "rebuild-read-model": _rebuild,
         "rotate-signing-key": _rotate,

@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from casefold_events.contracts import IDENTITY_MAIL_TOPIC, IDENTITY_TOPIC
+from casefold_events.platform.settings import ServiceSettings
 
-Environment = Literal["development", "test", "production"]
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:55432/casefold_identity"
 
 
-class Settings(BaseSettings):
-    """Everything the identity service reads from its environment."""
+class Settings(ServiceSettings):
+    """IDENTITY_DATABASE_URL, IDENTITY_PUBLIC_URL, IDENTITY_SIGNING_KEYS, IDENTITY_ACCESS_TOKEN_SECONDS, ..."""
 
-    model_config = SettingsConfigDict(env_prefix="IDENTITY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="IDENTITY_", extra="ignore", validate_by_name=True)
 
-    environment: Environment = "development"
     database_url: str = DEFAULT_DATABASE_URL
-    kafka_bootstrap_servers: str = "127.0.0.1:59092"
-    jwks_url: str = "http://127.0.0.1:8001/api/identity/.well-known/jwks.json"
-    host: str = "127.0.0.1"
     port: int = 8001
-    apply_migrations: bool | None = None
-    run_workers: bool | None = None
-    log_level: str = "INFO"
+    # deploy/k8s sets IDENTITY_APPLY_MIGRATIONS, the name identity used before the shared settings.
+    run_migrations: bool | None = Field(
+        default=None, validation_alias=AliasChoices("IDENTITY_RUN_MIGRATIONS", "IDENTITY_APPLY_MIGRATIONS")
+    )
+    # Identity checks revocations in its own database (bootstrap.build_identity), not through its HTTP list.
+    revoked_tokens_url: str | None = None
 
     events_topic: str = IDENTITY_TOPIC
     mail_topic: str = IDENTITY_MAIL_TOPIC
@@ -52,14 +49,6 @@ class Settings(BaseSettings):
     @property
     def is_local(self) -> bool:
         return self.environment in ("development", "test")
-
-    @property
-    def migrations_enabled(self) -> bool:
-        return self.apply_migrations if self.apply_migrations is not None else self.is_local
-
-    @property
-    def workers_enabled(self) -> bool:
-        return self.run_workers if self.run_workers is not None else self.environment == "development"
 
     @property
     def may_generate_signing_key(self) -> bool:

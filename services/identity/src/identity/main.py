@@ -30,14 +30,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.migrations_enabled:
+        if settings.migrate_on_start:
             await apply_migrations(settings)
-        pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
+        pool = await asyncpg.create_pool(
+            settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+        )
         workers = Workers(settings, pool)
         try:
             await ensure_signing_key(settings, pool)
             app.state.identity = build_identity(settings, pool)
-            if settings.workers_enabled:
+            if settings.workers_in_process:
                 await workers.start()
             yield
         finally:

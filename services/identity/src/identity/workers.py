@@ -21,7 +21,12 @@ class Workers:
     """Starts and stops the relay (user events and private mail commands) and housekeeping."""
 
     def __init__(self, settings: Settings, pool: asyncpg.Pool) -> None:
-        self.relay = OutboxRelay(settings.database_url, settings.kafka_bootstrap_servers, "identity-relay")
+        self.relay = OutboxRelay(
+            settings.database_url,
+            settings.kafka_bootstrap_servers,
+            "identity-relay",
+            producer_options=settings.kafka_options(),
+        )
         self.pool = pool
         self._housekeeping: asyncio.Task[None] | None = None
 

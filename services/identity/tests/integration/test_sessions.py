@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 import jwt
 import pytest
-from identity_builders import RevokedTokens, bearer, log_in, running_server, settings_for, sign_up
+from identity_builders import bearer, log_in, running_server, settings_for, sign_up
 
 from casefold_events.platform.auth import JwksVerifier
 from casefold_events.platform.problems import Unauthorized
+from casefold_events.platform.revocation import RevocationList
+from casefold_events.platform.settings import ServiceSettings
 from identity.config import Settings
 
 pytestmark = pytest.mark.integration
@@ -69,7 +72,7 @@ async def test_concurrent_refreshes_with_one_token_issue_one_pair(client: httpx.
 async def test_a_logged_out_token_is_refused_by_another_services_verifier(
     client: httpx.AsyncClient, base_url: str
 ) -> None:
-    revoked = RevokedTokens(f"{base_url}/internal/identity/revoked-tokens", max_age=0)
+    revoked = RevocationList(f"{base_url}/internal/identity/revoked-tokens", max_age=0)
     verifier = verifier_of(base_url, is_revoked=revoked.is_revoked)
     user = await sign_up(client)
     pair = await log_in(client, user["email"])
@@ -80,6 +83,50 @@ async def test_a_logged_out_token_is_refused_by_another_services_verifier(
     assert response.status_code == 204
     with pytest.raises(Unauthorized, match="revoked"):
         await verifier.verify(pair["access_token"])
+
+
+async def test_the_shared_verifier_refuses_a_logged_out_token_within_five_seconds(
+    client: httpx.AsyncClient, base_url: str
+) -> None:
+    settings = ServiceSettings(
+        jwks_url=f"{base_url}/api/identity/.well-known/jwks.json",
+        revoked_tokens_url=f"{base_url}/internal/identity/revoked-tokens",
+    )
+    verifier = settings.jwt_verifier()
+    user = await sign_up(client)
+    pair = await log_in(client, user["email"])
+    await verifier.verify(pair["access_token"])  # the revocation list is now cached, without this token
+    await client.request("DELETE", "/api/identity/sessions/current", json={"refresh_token": pair["refresh_token"]})
+    logged_out = time.monotonic()
+
+    async def accepted() -> bool:
+        try:
+            await verifier.verify(pair["access_token"])
+        except Unauthorized:
+            return False
+        return True
+
+    while await accepted():
+        assert time.monotonic() - logged_out < 6.0, "still accepted after the list's maximum age"
+        await asyncio.sleep(0.2)
+    with pytest.raises(Unauthorized, match="revoked"):
+        await verifier.verify(pair["access_token"])
+
+
+async def test_identity_refuses_exactly_the_tokens_on_its_revocation_list(client: httpx.AsyncClient) -> None:
+    user = await sign_up(client)
+    ended = await log_in(client, user["email"])
+    live = await log_in(client, user["email"])
+    await client.request("DELETE", "/api/identity/sessions/current", json={"refresh_token": ended["refresh_token"]})
+    listed = {entry["jti"] for entry in (await client.get("/internal/identity/revoked-tokens")).json()["revoked"]}
+
+    def jti(pair: dict[str, str]) -> str:
+        return str(jwt.decode(pair["access_token"], options={"verify_signature": False})["jti"])
+
+    assert jti(ended) in listed
+    assert jti(live) not in listed
+    assert (await client.get("/api/identity/me", headers=bearer(ended["access_token"]))).status_code == 401
+    assert (await client.get("/api/identity/me", headers=bearer(live["access_token"]))).status_code == 200
 
 
 async def test_unknown_refresh_tokens_and_logouts_answer_without_leaking(client: httpx.AsyncClient) -> None:
