@@ -134,6 +134,7 @@ class Layout:
     def topics(self) -> list[str]:
         """Public and private event topics, and the consumers' dead-letter topics."""
         names = ["cases.events.v1", "identity.events.v1", "identity.mail.v1", "attachments.dlq", "notifications.dlq"]
+        names.append("notifications.mail.dlq")  # private: the mail topic's dead letters carry its confirmation links
         return [self.topic(n) for n in names]
 
     def service_env(self, service: Service) -> dict[str, str]:
