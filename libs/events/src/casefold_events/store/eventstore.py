@@ -138,7 +138,7 @@ class EventStore:
                           metadata=metadata, occurred_at=occurred_at)
             for i, e in enumerate(events, start=1)
         ]  # fmt: skip
-        arrays = envelope_arrays(envelopes)
+        arrays = envelope_arrays(envelopes, [e.model_dump_json() for e in events])
         topic = self.topics.get(stream_type)
         try:
             if topic is None:
