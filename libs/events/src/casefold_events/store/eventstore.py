@@ -16,29 +16,26 @@ from typing import Any, Final, Literal
 import asyncpg
 
 from casefold_events.contracts.base import Event, registry
-from casefold_events.envelope import Envelope, Metadata
+from casefold_events.envelope import Envelope, Metadata, utcnow
 from casefold_events.store.errors import ConcurrencyError
-from casefold_events.store.rows import COLUMNS, envelope_arrays, envelope_from_row
+from casefold_events.store.rows import COLUMNS, envelope_from_row
 
 ANY: Final = "any"
 NO_STREAM: Final = "no_stream"
 ExpectedVersion = int | Literal["any", "no_stream"]
 OUTBOX_CHANNEL = "casefold_outbox"
 
-_UNNEST = """
-    SELECT * FROM unnest($3::uuid[], $4::text[], $5::int[], $6::int[], $7::timestamptz[], $8::uuid[],
-                         $9::text[], $10::uuid[], $11::uuid[], $12::text[], $13::text[])
-        AS n(event_id, event_type, schema_version, stream_version, occurred_at, actor_id, actor_role,
-             correlation_id, causation_id, traceparent, payload)
-"""
-
-_INSERT_EVENTS = f"""
+# What varies per event travels as arrays; what one append shares (time, actor, correlation, trace) as scalars.
+# Parameters: $1 stream_id, $2 stream_type, $3 event ids, $4 event types, $5 schema versions, $6 payloads (JSON
+# text), $7 the expected version, $8 occurred_at, $9 actor id, $10 actor role, $11 correlation id,
+# $12 causation id, $13 traceparent; $14 the outbox topic.
+_INSERT_EVENTS = """
     INSERT INTO events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, occurred_at,
                         actor_id, actor_role, correlation_id, causation_id, traceparent, payload)
-    SELECT n.event_id, $1, $2, n.stream_version, n.event_type, n.schema_version, n.occurred_at, n.actor_id,
-           n.actor_role, n.correlation_id, n.causation_id, n.traceparent, n.payload::jsonb
-    FROM ({_UNNEST}) AS n
-    WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $14
+    SELECT n.event_id, $1, $2, $7 + n.ord, n.event_type, n.schema_version, $8, $9, $10, $11, $12, $13, n.payload::jsonb
+    FROM unnest($3::uuid[], $4::text[], $5::int[], $6::text[]) WITH ORDINALITY
+        AS n(event_id, event_type, schema_version, payload, ord)
+    WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $7
     RETURNING event_id
 """
 
@@ -48,8 +45,8 @@ APPEND_WITH_OUTBOX = f"""
     WITH inserted AS ({_INSERT_EVENTS}),
     queued AS (
         INSERT INTO outbox (topic, message_key, stream_id, first_version, last_version)
-        SELECT $15, $1, $1, min(n.stream_version), max(n.stream_version) FROM ({_UNNEST}) AS n
-        HAVING EXISTS (SELECT 1 FROM inserted)  -- an aggregate without GROUP BY yields a row even when none apply
+        SELECT $14, $1, $1, $7 + 1, $7 + cardinality($3::uuid[])
+        WHERE EXISTS (SELECT 1 FROM inserted)
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM queued), pg_notify('{OUTBOX_CHANNEL}', '')
@@ -133,18 +130,24 @@ class EventStore:
             base = 0
         else:
             base = int(expected_version)
+        at = occurred_at or utcnow()  # the events of one append happen together
         envelopes = [
             Envelope.wrap(e, stream_id=stream_id, stream_type=stream_type, stream_version=base + i,
-                          metadata=metadata, occurred_at=occurred_at)
+                          metadata=metadata, occurred_at=at)
             for i, e in enumerate(events, start=1)
         ]  # fmt: skip
-        arrays = envelope_arrays(envelopes, [e.model_dump_json() for e in events])
+        params = (
+            stream_id, stream_type, [e.event_id for e in envelopes], [e.event_type for e in events],
+            [e.schema_version for e in events], [e.model_dump_json() for e in events], base, at,
+            metadata.actor.user_id, metadata.actor.role, metadata.correlation_id, metadata.causation_id,
+            metadata.traceparent,
+        )  # fmt: skip
         topic = self.topics.get(stream_type)
         try:
             if topic is None:
-                inserted = await conn.fetchval(APPEND, stream_id, stream_type, *arrays, base)
+                inserted = await conn.fetchval(APPEND, *params)
             else:
-                row = await conn.fetchrow(APPEND_WITH_OUTBOX, stream_id, stream_type, *arrays, base, topic)
+                row = await conn.fetchrow(APPEND_WITH_OUTBOX, *params, topic)
                 inserted = row[0] if row else 0
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "events_stream_version_unique":

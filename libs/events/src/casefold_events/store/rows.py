@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import asyncpg
 
@@ -30,24 +29,4 @@ def envelope_from_row(row: asyncpg.Record) -> Envelope:
         causation_id=row["causation_id"],
         traceparent=row["traceparent"],
         payload=json.loads(row["payload"]),
-    )
-
-
-def envelope_arrays(envelopes: list[Envelope], payloads: list[str]) -> tuple[list[Any], ...]:
-    """Column arrays for an INSERT ... SELECT FROM unnest(...): one round trip whatever the batch size.
-
-    payloads are the events' JSON texts (pydantic's serializer is several times faster than json.dumps).
-    """
-    return (
-        [e.event_id for e in envelopes],
-        [e.event_type for e in envelopes],
-        [e.schema_version for e in envelopes],
-        [e.stream_version for e in envelopes],
-        [e.occurred_at for e in envelopes],
-        [e.actor.user_id for e in envelopes],
-        [e.actor.role for e in envelopes],
-        [e.correlation_id for e in envelopes],
-        [e.causation_id for e in envelopes],
-        [e.traceparent for e in envelopes],
-        payloads,
     )
