@@ -22,6 +22,7 @@ from casefold_events.envelope import Actor, Metadata, encode, kafka_headers, new
 from casefold_events.migrate import migrate, shared_migrations
 from casefold_events.relay import PRODUCER_DEFAULTS, OutboxRelay
 from casefold_events.store import NO_STREAM, Aggregate, EventStore, Repository
+from casefold_local.databases import create_database
 
 META = Metadata(actor=Actor(user_id=uuid.uuid4(), role="customer"), correlation_id=uuid.uuid4())
 BODY = "The export job fails with a timeout after the upgrade; logs attached. " * 3
@@ -78,16 +79,6 @@ class Thread(Aggregate):
         thread = cls(stream_id)
         thread.comments, thread.last_body = state["comments"], state["last_body"]
         return thread
-
-
-async def _fresh_database(admin_dsn: str) -> str:
-    name = f"bench_events_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return admin_dsn.rsplit("/", 1)[0] + f"/{name}"
 
 
 async def bench_append(conn: asyncpg.Connection, n: int, rounds: int) -> list[Result]:
@@ -287,7 +278,7 @@ async def bench_relay(dsn: str, pool: asyncpg.Pool, bootstrap: str, n: int, roun
 
 async def run(infra: Infra, quick: bool = False) -> list[Result]:
     n, rounds = (300, 3) if quick else (2000, 5)
-    dsn = await _fresh_database(infra.postgres_dsn)
+    dsn = await create_database(infra.postgres_dsn, "bench_events")
     await migrate(dsn, [shared_migrations()])
     pool = await asyncpg.create_pool(dsn, min_size=2, max_size=4)
     try:

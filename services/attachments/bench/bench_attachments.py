@@ -27,10 +27,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 
 from bench.harness import Result, median, print_table, servers, write_results
+from casefold_local.databases import create_database, drop_database
 from casefold_local.procs import free_port
 from casefold_testing.tokens import TestTokenIssuer
 
@@ -71,25 +71,6 @@ def _multipart(data: bytes, filename: str) -> bytes:
     return head + data + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
-async def _create_database(admin_dsn: str) -> tuple[str, str]:
-    name = f"bench_attachments_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    base, _, query = admin_dsn.partition("?")
-    return name, base.rpartition("/")[0] + f"/{name}" + (f"?{query}" if query else "")
-
-
-async def _drop_database(admin_dsn: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 async def _mb_per_s(total_bytes: int, concurrency: int, jobs: list[Callable[[], Awaitable[None]]]) -> float:
     queue = list(jobs)
 
@@ -122,7 +103,7 @@ def _copy_mb_per_s(sources: list[Path], target_dir: Path, fsync: bool) -> float:
 async def run(admin_dsn: str, *, size: int, files: int, rounds: int) -> list[Result]:
     issuer = TestTokenIssuer()
     headers = issuer.auth_header(user_id=USER)
-    name, dsn = await _create_database(admin_dsn)
+    dsn = await create_database(admin_dsn, "bench_attachments")
     work = ROOT / ".casefold" / f"bench-attachments-{uuid.uuid4().hex[:6]}"  # the repository's disk
     work.mkdir(parents=True)
     port = free_port()
@@ -187,7 +168,7 @@ async def run(admin_dsn: str, *, size: int, files: int, rounds: int) -> list[Res
         server.terminate()
         server.join(10)
         shutil.rmtree(work, ignore_errors=True)
-        await _drop_database(admin_dsn, name)
+        await drop_database(admin_dsn, dsn)
 
     copy, copy_fsync = median(samples["copy"]), median(samples["copy_fsync"])
     label = f"{size // MB} MB files"

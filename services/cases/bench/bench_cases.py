@@ -30,6 +30,7 @@ import asyncpg
 import httpx
 
 from bench.harness import Result, percentile, print_table, servers, write_results
+from casefold_local.databases import create_database, drop_database
 from casefold_testing.tokens import TestTokenIssuer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -203,25 +204,6 @@ def _lines(name: str, ours: tuple[float, list[float]], base: tuple[float, list[f
     return lines
 
 
-async def _create_database(admin_dsn: str) -> str:
-    name = f"casefold_cases_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    base, _, query = admin_dsn.partition("?")
-    return f"{base.rpartition('/')[0]}/{name}" + (f"?{query}" if query else "")
-
-
-async def _drop_database(admin_dsn: str, dsn: str) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{dsn.partition("?")[0].rpartition("/")[2]}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 async def bulk_load(dsn: str, cases: int) -> float:
     """cases summaries straight into the read model (indexes rebuilt once at the end); seconds taken."""
     began = time.perf_counter()
@@ -242,7 +224,7 @@ async def bulk_load(dsn: str, cases: int) -> float:
 
 
 async def run(admin_dsn: str, *, cases: int, requests: int, reads: int, concurrency: int) -> None:
-    dsn = await _create_database(admin_dsn)
+    dsn = await create_database(admin_dsn, "casefold_cases_bench")
     issuer = TestTokenIssuer()
     server: multiprocessing.process.BaseProcess | None = None
     try:
@@ -265,7 +247,7 @@ async def run(admin_dsn: str, *, cases: int, requests: int, reads: int, concurre
         if server is not None:
             server.terminate()
             server.join(10)
-        await _drop_database(admin_dsn, dsn)
+        await drop_database(admin_dsn, dsn)
 
 
 async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, requests: int, reads: int,

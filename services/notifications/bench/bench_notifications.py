@@ -29,6 +29,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from bench.harness import Infra, Result, median, percentile, print_table, servers, write_results
 from casefold_events.contracts import CaseOpened, UserRegistered
 from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers
+from casefold_local.databases import create_database, drop_database
 from casefold_local.procs import free_port
 from notifications.config import Settings
 from notifications.main import apply_migrations
@@ -95,25 +96,6 @@ class SmtpServer:
             await self._proc.wait()
         if self._reader is not None:
             await self._reader
-
-
-async def _database(admin_dsn: str) -> str:
-    name = f"bench_notifications_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    base, _, query = admin_dsn.partition("?")
-    return f"{base.rpartition('/')[0]}/{name}" + (f"?{query}" if query else "")
-
-
-async def _drop(admin_dsn: str, dsn: str) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{dsn.partition("?")[0].rpartition("/")[2]}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 async def _topics(bootstrap: str) -> list[str]:
@@ -215,7 +197,7 @@ class Bench:
 
 async def run(infra: Infra, quick: bool) -> list[Result]:
     rate, count, burst, rounds = (20.0, 100, 300, 1) if quick else (50.0, 300, 2000, 3)
-    dsn = await _database(infra.postgres_dsn)
+    dsn = await create_database(infra.postgres_dsn, "bench_notifications")
     stamp = SmtpServer()
     await stamp.start()
     port = stamp.port
@@ -250,7 +232,7 @@ async def run(infra: Infra, quick: bool) -> list[Result]:
         await producer.stop()
         await pool.close()
         await stamp.stop()
-        await _drop(infra.postgres_dsn, dsn)
+        await drop_database(infra.postgres_dsn, dsn)
     steady = f"@ {rate:.0f} events/s"
     results = []
     for p in (50, 99):

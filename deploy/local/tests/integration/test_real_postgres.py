@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from casefold_testing.plugin import create_database, drop_database
+from casefold_local.databases import create_database, drop_database
 
 
 async def test_asyncpg_round_trip(database: str) -> None:

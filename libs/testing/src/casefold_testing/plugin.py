@@ -7,11 +7,11 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from casefold_local.databases import create_database, drop_database
 from casefold_testing.infra import TestInfrastructure
 
 TopicFactory = Callable[..., Awaitable[str]]
@@ -39,41 +39,14 @@ def kafka_bootstrap(test_infrastructure: TestInfrastructure) -> str:
     return test_infrastructure.kafka_bootstrap()
 
 
-def with_database(dsn: str, database: str) -> str:
-    """The same server DSN pointing at another database."""
-    base, _, query = dsn.partition("?")
-    head, _, _ = base.rpartition("/")
-    return f"{head}/{database}" + (f"?{query}" if query else "")
-
-
 def _slug(text: str, limit: int) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:limit]
-
-
-async def create_database(admin_dsn: str, hint: str) -> str:
-    """Create a fresh, empty database with a unique name; return its DSN."""
-    name = f"t_{_slug(hint, 40)}_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return with_database(admin_dsn, name)
-
-
-async def drop_database(admin_dsn: str, dsn: str) -> None:
-    name = dsn.partition("?")[0].rpartition("/")[2]
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def database(postgres_admin_dsn: str, request: pytest.FixtureRequest) -> AsyncIterator[str]:
     """DSN of a fresh database that only this test module uses; dropped afterwards."""
-    dsn = await create_database(postgres_admin_dsn, request.module.__name__.rpartition(".")[2])
+    dsn = await create_database(postgres_admin_dsn, "t_" + request.module.__name__.rpartition(".")[2])
     try:
         yield dsn
     finally:
