@@ -15,7 +15,7 @@ from attachments.api.routes import router
 from attachments.config import Settings
 from attachments.worker import Worker
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
-from casefold_events.platform.app import service_app
+from casefold_events.platform.app import database_ready, service_app
 from casefold_events.platform.auth import JwksVerifier
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -23,12 +23,6 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 async def apply_migrations(settings: Settings) -> list[str]:
     return await migrate(settings.database_url, [shared_migrations(), package_migrations("attachments")])
-
-
-async def _database_ready(app: FastAPI) -> None:
-    pool: asyncpg.Pool = app.state.pool
-    async with pool.acquire() as conn:
-        await conn.fetchval("SELECT 1")
 
 
 async def _storage_ready(app: FastAPI) -> None:
@@ -60,7 +54,7 @@ def create_app(settings: Settings | None = None, *, verifier: JwksVerifier | Non
 
     app = service_app(
         "attachments",
-        readiness=[("database", _database_ready), ("storage", _storage_ready)],
+        readiness=[("database", database_ready), ("storage", _storage_ready)],
         max_body_bytes=settings.max_request_bytes,
         lifespan=lifespan,
     )

@@ -8,18 +8,13 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 
-from casefold_events.platform.app import service_app
+from casefold_events.platform.app import database_ready, service_app
 from cases import wiring
 from cases.adapters.database import apply_migrations, create_pool
 from cases.api.routes import router
 from cases.config import Settings
 
 log = structlog.get_logger("cases")
-
-
-async def _database_ready(app: FastAPI) -> None:
-    async with app.state.pool.acquire() as conn:
-        await conn.fetchval("SELECT 1")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = service_app(
         "cases",
-        readiness=[("database", _database_ready)],
+        readiness=[("database", database_ready)],
         max_body_bytes=settings.max_body_bytes,
         lifespan=lifespan,
         description="Support cases: open, comment, attach, close; my cases with search; time travel.",

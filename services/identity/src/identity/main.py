@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 from fastapi import FastAPI
 
-from casefold_events.platform.app import service_app
+from casefold_events.platform.app import database_ready, service_app
 from casefold_events.platform.logging import configure_logging
 from identity.api.routes import internal, router
 from identity.bootstrap import apply_migrations, build_identity, ensure_signing_key
@@ -16,11 +16,6 @@ from identity.config import Settings
 from identity.workers import Workers
 
 MAX_BODY_BYTES = 16 * 1024
-
-
-async def _database_ready(app: FastAPI) -> None:
-    pool: asyncpg.Pool = app.state.identity.pool
-    await pool.fetchval("SELECT 1")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await ensure_signing_key(settings, pool)
             app.state.identity = build_identity(settings, pool)
+            app.state.pool = pool
             if settings.workers_in_process:
                 await workers.start()
             yield
@@ -47,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await pool.close()
 
     app = service_app(
-        "identity", readiness=[("database", _database_ready)], max_body_bytes=MAX_BODY_BYTES, lifespan=lifespan
+        "identity", readiness=[("database", database_ready)], max_body_bytes=MAX_BODY_BYTES, lifespan=lifespan
     )
     app.include_router(router)
     app.include_router(internal)

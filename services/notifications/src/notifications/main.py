@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import FastAPI
 
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
-from casefold_events.platform.app import service_app
+from casefold_events.platform.app import database_ready, service_app
 from notifications.api.routes import router
 from notifications.config import Settings
 from notifications.worker import Worker
@@ -17,14 +17,6 @@ from notifications.worker import Worker
 
 async def apply_migrations(settings: Settings) -> list[str]:
     return await migrate(settings.database_url, [shared_migrations(), package_migrations("notifications")])
-
-
-async def _database_ready(app: FastAPI) -> None:
-    pool: asyncpg.Pool | None = getattr(app.state, "pool", None)
-    if pool is None:
-        raise RuntimeError("no database pool")
-    async with pool.acquire() as conn:
-        await conn.fetchval("SELECT 1")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await worker.stop()
             await pool.close()
 
-    app = service_app("notifications", readiness=[("database", _database_ready)], lifespan=lifespan)
+    app = service_app("notifications", readiness=[("database", database_ready)], lifespan=lifespan)
     app.state.settings = settings
     app.state.jwt_verifier = settings.jwt_verifier()
     app.include_router(router)

@@ -16,6 +16,15 @@ from casefold_events.platform.tracing import TracingMiddleware
 
 ReadinessCheck = Callable[[FastAPI], Awaitable[None]]
 
+
+async def database_ready(app: FastAPI) -> None:
+    """Readiness check of the service's PostgreSQL pool (the lifespan puts it in app.state.pool)."""
+    pool = getattr(app.state, "pool", None)
+    if pool is None:
+        raise RuntimeError("no database pool yet")
+    await pool.fetchval("SELECT 1")
+
+
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
