@@ -145,7 +145,7 @@ async def _journey(
     assert refused.json()["error_id"] == refused.headers["x-request-id"]  # the id a customer quotes is in the logs
     assert case_id in await listed(status="closed")
 
-    # Log out: the refresh token is dead and identity refuses the old access token.
+    # Log out: the refresh token is dead and identity refuses the old access token at once.
     logout = await gateway.request(
         "DELETE", "/api/identity/sessions/current", json={"refresh_token": customer.refresh_token}
     )
@@ -153,6 +153,13 @@ async def _journey(
     again = await gateway.post("/api/identity/sessions/refresh", json={"refresh_token": customer.refresh_token})
     assert again.status_code == 401
     assert (await gateway.get("/api/identity/me", headers=customer.auth)).status_code == 401
+
+    # The other services refuse it too, once they have polled identity's revocation list (every few seconds).
+    async def cases_refuses() -> bool | None:
+        status = (await gateway.get(f"/api/cases/{case_id}", headers=customer.auth)).status_code
+        return True if status == 401 else None
+
+    await eventually(cases_refuses, "the cases service refusing the logged-out access token", within=20)
 
     # Support tooling saw the case's events in order, each valid against the published schema.
     expected = ["CaseOpened", "CommentAdded", "CommentAdded", "AttachmentAdded", "CaseClosed"]

@@ -150,6 +150,8 @@ class Layout:
             f"{prefix}HOST": "127.0.0.1",
             f"{prefix}PORT": str(service.port),
         }
+        if service.name != "identity":  # identity checks revocation in its own database
+            env[f"{prefix}REVOKED_TOKENS_URL"] = f"{identity.url}/internal/identity/revoked-tokens"
         if service.name == "identity":
             # Behind the gateway every client is 127.0.0.1; Envoy appends the real address, identity reads the last.
             env["IDENTITY_TRUST_FORWARDED_FOR"] = "true"

@@ -37,6 +37,8 @@ def test_each_service_gets_its_own_database_and_the_shared_endpoints() -> None:
     assert env["NOTIFICATIONS_PUBLIC_URL"] == "http://127.0.0.1:8080"
     assert env["NOTIFICATIONS_ENVIRONMENT"] == "development"
     assert "NOTIFICATIONS_CASES_TOPIC" not in env  # the services' own defaults
+    assert env["NOTIFICATIONS_REVOKED_TOKENS_URL"] == "http://127.0.0.1:8001/internal/identity/revoked-tokens"
+    assert "IDENTITY_REVOKED_TOKENS_URL" not in layout.service_env(layout.service("identity"))  # its own database
 
 
 def test_a_topic_prefix_renames_topics_and_consumer_groups_everywhere() -> None:
