@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
+from argon2 import PasswordHasher
 
 from casefold_events.platform.problems import InvalidInput
 from identity.domain.emails import email_key, normalise_email
@@ -42,6 +45,32 @@ def test_hashes_are_argon2id_and_verify() -> None:
 
 def test_verifying_without_a_hash_fails_but_still_runs() -> None:
     assert not Passwords().verify(None, "casefold dummy password for constant-time login")
+
+
+class CountingHasher(PasswordHasher):
+    """Counts argon2 verifications: the work that makes a login slow, whatever the account."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.verifications: list[str] = []
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        self.verifications.append(str(hash))
+        return super().verify(hash, password)
+
+
+def test_an_unknown_account_costs_the_same_argon2_work_as_a_wrong_password() -> None:
+    hasher = CountingHasher()
+    passwords = Passwords(hasher)
+    known = passwords.hash("correct horse battery staple")
+
+    assert not passwords.verify(known, "wrong password 123")
+    assert not passwords.verify(None, "wrong password 123")
+
+    # One full verification each, both against argon2id hashes with the same parameters.
+    assert len(hasher.verifications) == 2
+    params = [h.rsplit("$", 2)[0] for h in hasher.verifications]
+    assert params[0] == params[1]
 
 
 def test_emails_are_normalised() -> None:
