@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,13 +23,6 @@ class S3Server:
     endpoint_url: str
     access_key_id: str
     secret_access_key: str
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def service_settings(database: str, storage_dir: Path, **overrides: object) -> Settings:

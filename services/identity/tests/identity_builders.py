@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -17,6 +16,7 @@ import asyncpg
 import httpx
 import uvicorn
 
+from casefold_local.procs import free_port
 from identity.config import Settings
 from identity.main import create_app
 
@@ -35,12 +35,6 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.asynccontextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,12 +20,6 @@ from fastapi import FastAPI
 from casefold_events.envelope import Envelope, encode, kafka_headers
 from casefold_testing.tokens import TestTokenIssuer
 from notifications.config import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class _Collector:

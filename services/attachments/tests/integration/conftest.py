@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from attachments_harness import S3Server, Service, free_port, running_service, service_settings
+from attachments_harness import S3Server, Service, running_service, service_settings
 
+from casefold_local.procs import free_port
 from casefold_testing.tokens import TestTokenIssuer
 
 S3_KEY, S3_SECRET = "casefold-test", "casefold-test-secret"

@@ -15,11 +15,12 @@ import pytest
 import pytest_asyncio
 import uvicorn
 from attachments_builders import BOUNDARY, CONTENT_TYPE, LOG
-from attachments_harness import free_port, service_settings
+from attachments_harness import service_settings
 
 from attachments.config import Settings
 from attachments.main import create_app
 from casefold_events.platform.auth import JwksVerifier
+from casefold_local.procs import free_port
 from casefold_testing.tokens import TestTokenIssuer
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from notifications_harness import SmtpSink, free_port
+from notifications_harness import SmtpSink
 
+from casefold_local.procs import free_port
 from notifications.adapters.smtp import SmtpConfig, SmtpSender, build_message
 
 pytestmark = pytest.mark.integration
