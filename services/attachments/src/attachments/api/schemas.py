@@ -8,8 +8,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class AttachmentUploaded(BaseModel):
-    """One stored file and the reference to present to the cases service."""
+class StoredFile(BaseModel):
+    """What every answer says about a stored file."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -18,19 +18,17 @@ class AttachmentUploaded(BaseModel):
     size: int
     content_type: str = Field(max_length=255)
     sha256: str = Field(max_length=64)
+
+
+class AttachmentUploaded(StoredFile):
+    """One stored file and the reference to present to the cases service."""
+
     reference: str = Field(max_length=4096, description="signed receipt: pass it to POST /api/cases or .../attachments")
 
 
-class AttachmentMeta(BaseModel):
+class AttachmentMeta(StoredFile):
     """What is known about a stored file."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    id: UUID
-    filename: str = Field(max_length=255)
-    size: int
-    content_type: str = Field(max_length=255)
-    sha256: str = Field(max_length=64)
     uploaded_by: UUID
     uploaded_at: datetime
     case_id: UUID | None = None

@@ -61,20 +61,8 @@ class CaseSummaryView(View):
     version: int
 
 
-class CaseView(View):
-    id: UUID
-    number: str = Field(description="zero-padded to 8 digits")
-    product: ProductView
-    subject: str
+class CaseView(CaseSummaryView):
     description: str
-    severity: int = Field(description="1 critical, 2 major, 3 minor")
-    prioritised: bool
-    status: Literal["open", "closed"]
-    opened_by: UUID
-    opened_at: datetime
-    closed_at: datetime | None
-    last_activity_at: datetime
-    version: int
     comments: list[CommentView]
     attachments: list[AttachmentView]
 
