@@ -7,20 +7,6 @@ import pytest
 from cases.config import Settings
 
 
-def test_kafka_sasl_comes_from_cases_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CASES_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
-    monkeypatch.setenv("CASES_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
-    monkeypatch.setenv("CASES_KAFKA_SASL_USERNAME", "cases")
-    monkeypatch.setenv("CASES_KAFKA_SASL_PASSWORD", "s3cret")
-
-    assert Settings().kafka_options() == {
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": "SCRAM-SHA-512",
-        "sasl_plain_username": "cases",
-        "sasl_plain_password": "s3cret",
-    }
-
-
 def test_defaults_are_the_cases_port_and_database() -> None:
     settings = Settings()
 

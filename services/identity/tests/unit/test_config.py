@@ -16,19 +16,3 @@ def test_run_migrations_is_read_like_in_the_other_services(monkeypatch: pytest.M
     monkeypatch.setenv("IDENTITY_RUN_MIGRATIONS", "true")
     assert Settings(environment="test").migrate_on_start is True
     assert Settings(environment="test", run_migrations=False).migrate_on_start is False
-
-
-def test_kafka_sasl_and_worker_metrics_come_from_identity_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IDENTITY_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
-    monkeypatch.setenv("IDENTITY_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
-    monkeypatch.setenv("IDENTITY_KAFKA_SASL_USERNAME", "identity")
-    monkeypatch.setenv("IDENTITY_KAFKA_SASL_PASSWORD", "s3cret")
-    monkeypatch.setenv("IDENTITY_METRICS_PORT", "9100")
-    settings = Settings()
-    assert settings.kafka_options() == {
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": "SCRAM-SHA-512",
-        "sasl_plain_username": "identity",
-        "sasl_plain_password": "s3cret",
-    }
-    assert settings.metrics_port == 9100

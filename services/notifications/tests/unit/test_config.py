@@ -20,14 +20,3 @@ def test_the_private_dead_letter_topic_follows_the_consumer_name_or_is_set(monke
 
     monkeypatch.setenv("NOTIFICATIONS_MAIL_DEAD_LETTER_TOPIC", "mail.failures")
     assert Settings().dead_letter_topics == {"identity.mail.v1": "mail.failures"}
-
-
-def test_kafka_clients_log_in_with_sasl_when_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
-                        "KAFKA_SASL_USERNAME": "notifications", "KAFKA_SASL_PASSWORD": "pw"}.items():  # fmt: skip
-        monkeypatch.setenv(f"NOTIFICATIONS_{name}", value)
-
-    assert Settings().kafka_options() == {
-        "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
-        "sasl_plain_username": "notifications", "sasl_plain_password": "pw",
-    }  # fmt: skip
