@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from casefold_events.envelope import encode, message_headers
+from casefold_events.loops import BackgroundLoop
 from casefold_events.platform.metrics import OUTBOX_BACKLOG, RELAY_LAG_SECONDS
 from casefold_events.platform.tracing import context_from_traceparent, get_tracer
 from casefold_events.store.eventstore import OUTBOX_CHANNEL
@@ -58,7 +59,7 @@ PRODUCER_DEFAULTS: dict[str, Any] = {"linger_ms": 5, "max_batch_size": 256 * 102
 RETRYABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError, TimeoutError)
 
 
-class OutboxRelay:
+class OutboxRelay(BackgroundLoop):
     """Publishes one database's outbox to Kafka. start() returns at once; stop() finishes the current batch."""
 
     def __init__(
@@ -83,42 +84,29 @@ class OutboxRelay:
         self.producer_options = producer_options or {}
         self.published = 0
         self.is_leader = False
-        self._stopping = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self.task_name = f"outbox-relay-{name}"
+        super().__init__()
 
-    async def start(self) -> None:
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.name}")
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
         backoff = 0.2
-        while not self._stopping.is_set():
+        while not self.stopping:
             try:
                 await self._lead_once()
                 backoff = 0.2
             except RETRYABLE as exc:
                 log.warning("relay_retrying", relay=self.name, error=type(exc).__name__, detail=str(exc)[:200])
-                await self._sleep(backoff)
+                await self.pause(backoff, wakeable=False)
                 backoff = min(backoff * 2, 10.0)
 
     async def _lead_once(self) -> None:
         conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=10)
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):
-                if await self._sleep(self.standby_poll):
+                if await self.pause(self.standby_poll, wakeable=False):
                     return
             self.is_leader = True
             log.info("relay_leading", relay=self.name)
-            await conn.add_listener(OUTBOX_CHANNEL, self._notified)
+            await conn.add_listener(OUTBOX_CHANNEL, self.wake)
             producer = AIOKafkaProducer(
                 bootstrap_servers=self.bootstrap_servers,
                 acks="all",
@@ -138,14 +126,14 @@ class OutboxRelay:
 
     async def _pump(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> None:
         last_housekeeping = 0.0
-        while not self._stopping.is_set():
+        while not self.stopping:
             self._wake.clear()
             sent = await self.publish_batch(conn, producer)
             if time.monotonic() - last_housekeeping > 5:
                 await self._housekeeping(conn)
                 last_housekeeping = time.monotonic()
             if sent < self.batch_size:
-                await self._sleep(self.poll_interval, wake=self._wake)
+                await self.pause(self.poll_interval)
 
     async def publish_batch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> int:
         """Publish up to batch_size outbox rows (their messages in order) and mark them; returns how many rows."""
@@ -175,16 +163,3 @@ class OutboxRelay:
             OUTBOX_BACKLOG.set(row["backlog"])
             RELAY_LAG_SECONDS.set(float(row["lag"]))
         await conn.execute(PURGE, self.keep_published)
-
-    def _notified(self, *_: object) -> None:
-        self._wake.set()
-
-    async def _sleep(self, seconds: float, wake: asyncio.Event | None = None) -> bool:
-        """Sleep until seconds pass, stop() is called or wake is set; True when stopping."""
-        waiters = [asyncio.ensure_future(self._stopping.wait())]
-        if wake is not None:
-            waiters.append(asyncio.ensure_future(wake.wait()))
-        _, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        for waiter in pending:
-            waiter.cancel()
-        return self._stopping.is_set()

@@ -9,7 +9,6 @@ Message-ID, so a receiving mail system can tell.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import asyncpg
 import structlog
 from opentelemetry.trace import SpanKind, StatusCode
 
+from casefold_events.loops import BackgroundLoop
 from casefold_events.platform.metrics import EMAILS_FAILED, EMAILS_SENT
 from casefold_events.platform.tracing import context_from_traceparent, get_tracer
 from notifications.adapters import outbox
@@ -46,8 +46,10 @@ class RetryPolicy:
     max_seconds: float = 600.0
 
 
-class DeliveryLoop:
+class DeliveryLoop(BackgroundLoop):
     """Sends due emails until stopped."""
+
+    task_name = "notifications-delivery"
 
     def __init__(
         self,
@@ -68,39 +70,28 @@ class DeliveryLoop:
         self.poll_seconds = poll_seconds
         self.keepalive_seconds = keepalive_seconds
         self.sent = 0
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._listener: asyncpg.Connection | None = None
-
-    def wake(self, *_: object) -> None:
-        self._wake.set()
+        super().__init__()
 
     async def start(self) -> None:
-        self._stopping.clear()
         if self.dsn is not None:
             try:
                 self._listener = await asyncpg.connect(self.dsn)
                 await self._listener.add_listener(outbox.CHANNEL, self.wake)
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("delivery_listen_failed", error=type(exc).__name__)  # polling still delivers
-        self._task = asyncio.create_task(self._run(), name="notifications-delivery")
+        await super().start()
 
     async def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().stop()
         await self.sender.close()
         if self._listener is not None:
             with contextlib.suppress(OSError, asyncpg.PostgresError):
                 await self._listener.close()
             self._listener = None
 
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
+    async def run(self) -> None:
+        while not self.stopping:
             self._wake.clear()
             try:
                 handled = await self.run_once()
@@ -109,8 +100,7 @@ class DeliveryLoop:
                 handled = 0
             if handled >= self.batch_size:
                 continue  # more may be due right now
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            await self.pause(self.poll_seconds)
             await self.sender.close_if_idle(self.keepalive_seconds)
 
     async def run_once(self) -> int:
