@@ -6,6 +6,7 @@ Kafka: value = the envelope as JSON; key = stream id; headers event_type, event_
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -102,11 +103,77 @@ class Envelope(BaseModel):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event the store has just appended: the typed event, where it sits, when and who.
+
+    The in-process form of an envelope, for the write path (aggregate, inline projections): it keeps the event
+    model the caller built, so nothing is dumped to a payload dict or validated again, and it costs a few plain
+    attributes. It reads like an Envelope (same attributes, `event()`); `envelope()` is its wire form.
+    """
+
+    event_id: UUID
+    stream_id: str
+    stream_type: str
+    stream_version: int
+    occurred_at: datetime
+    metadata: Metadata
+    body: Event
+
+    def event(self) -> Event:
+        return self.body
+
+    @property
+    def event_type(self) -> str:
+        return self.body.event_type
+
+    @property
+    def schema_version(self) -> int:
+        return self.body.schema_version
+
+    @property
+    def actor(self) -> Actor:
+        return self.metadata.actor
+
+    @property
+    def correlation_id(self) -> UUID | None:
+        return self.metadata.correlation_id
+
+    @property
+    def causation_id(self) -> UUID | None:
+        return self.metadata.causation_id
+
+    @property
+    def traceparent(self) -> str | None:
+        return self.metadata.traceparent
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.body.model_dump(mode="json")
+
+    def envelope(self) -> Envelope:
+        return Envelope.wrap(
+            self.body,
+            stream_id=self.stream_id,
+            stream_type=self.stream_type,
+            stream_version=self.stream_version,
+            metadata=self.metadata,
+            occurred_at=self.occurred_at,
+            event_id=self.event_id,
+        )
+
+
+# Anything a projection or an aggregate can apply: a recorded event (write path) or an envelope (read, Kafka).
+EventRecord = Envelope | RecordedEvent
+
+
 class DecodeError(ValueError):
     """Bytes that are not a valid envelope of a known event: a poison message."""
 
 
-def encode(envelope: Envelope) -> bytes:
+def encode(envelope: EventRecord) -> bytes:
+    if isinstance(envelope, RecordedEvent):
+        envelope = envelope.envelope()
     return envelope.model_dump_json().encode()
 
 
@@ -132,11 +199,11 @@ def message_headers(
     return headers
 
 
-def kafka_headers(envelope: Envelope) -> list[tuple[str, bytes]]:
+def kafka_headers(envelope: EventRecord) -> list[tuple[str, bytes]]:
     return message_headers(envelope.event_type, envelope.event_id, envelope.schema_version, envelope.traceparent)
 
 
-def to_json(envelope: Envelope) -> dict[str, Any]:
+def to_json(envelope: EventRecord) -> dict[str, Any]:
     """The envelope as plain JSON data (what the outbox stores and tooling prints)."""
     data: dict[str, Any] = json.loads(encode(envelope))
     return data

@@ -6,14 +6,14 @@ An aggregate's command methods check the rules and return new events; `apply` fo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import asyncpg
 
 from casefold_events.contracts.base import Event
-from casefold_events.envelope import Envelope, Metadata
+from casefold_events.envelope import EventRecord, Metadata, RecordedEvent
 from casefold_events.store.errors import ConcurrencyError
 from casefold_events.store.eventstore import EventStore, Snapshot
 
@@ -44,10 +44,10 @@ class Aggregate:
     def from_snapshot(cls, stream_id: str, state: dict[str, Any]) -> Self:
         raise NotImplementedError
 
-    def replay(self, envelopes: Sequence[Envelope]) -> Self:
-        return self.replay_events([(e.stream_version, e.occurred_at, e.event()) for e in envelopes])
+    def replay(self, records: Iterable[EventRecord]) -> Self:
+        return self.replay_events((r.stream_version, r.occurred_at, r.event()) for r in records)
 
-    def replay_events(self, events: Sequence[tuple[int, datetime, Event]]) -> Self:
+    def replay_events(self, events: Iterable[tuple[int, datetime, Event]]) -> Self:
         """Fold (stream_version, occurred_at, event) triples into this aggregate, in order."""
         for version, occurred_at, event in events:
             self.event_time = occurred_at
@@ -89,20 +89,20 @@ class Repository(Generic[A]):
 
     async def save(
         self, conn: asyncpg.Connection, aggregate: A, events: Sequence[Event], metadata: Metadata
-    ) -> list[Envelope]:
+    ) -> list[RecordedEvent]:
         """Append events at the version the aggregate was loaded at, apply them, snapshot when due."""
         before = aggregate.version
-        envelopes = await self.store.append(
+        recorded = await self.store.append(
             conn, aggregate.id, self.cls.stream_type, events, expected_version=before, metadata=metadata
         )
-        aggregate.replay(envelopes)
+        aggregate.replay(recorded)
         every = self.snapshot_every
         if every and aggregate.version // every > before // every:
             state = aggregate.to_snapshot()
             if state is not None:
                 snap = Snapshot(aggregate.version, self.cls.snapshot_version, state)
                 await self.store.save_snapshot(conn, aggregate.id, self.cls.stream_type, snap)
-        return envelopes
+        return recorded
 
 
 async def in_transaction(

@@ -11,6 +11,7 @@ import pytest
 from events_builders import META, Thread, comment
 
 from casefold_events.contracts import CommentAdded
+from casefold_events.envelope import Metadata
 from casefold_events.migrate import migrate, shared_migrations
 from casefold_events.store import ANY, NO_STREAM, ConcurrencyError, EventStore, Repository, in_transaction
 
@@ -34,6 +35,31 @@ async def test_append_then_read_stream_returns_the_events_in_order(pool: asyncpg
     assert [e.event_id for e in read] == [e.event_id for e in written]
     assert [e.event().body for e in read if isinstance(e.event(), CommentAdded)] == ["a", "b"]  # type: ignore[attr-defined]
     assert read[0].actor == META.actor
+
+
+async def test_what_append_returns_is_exactly_what_the_store_recorded(pool: asyncpg.Pool) -> None:
+    store, stream = EventStore(), _stream()
+    metadata = Metadata(actor=META.actor, correlation_id=uuid.uuid4(), causation_id=uuid.uuid4(),
+                        traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")  # fmt: skip
+    async with pool.acquire() as conn, conn.transaction():
+        await store.append(conn, stream, "thread", [comment()], expected_version=NO_STREAM, metadata=META)
+        written = await store.append(
+            conn, stream, "thread", [comment(body="x"), comment(body="y")], expected_version=1, metadata=metadata
+        )
+
+    assert [r.stream_version for r in written] == [2, 3]
+    assert [r.envelope() for r in written] == await store.read_stream(pool, stream, after_version=1)
+
+
+async def test_replay_decodes_each_stored_event_into_its_contract(pool: asyncpg.Pool) -> None:
+    store, stream = EventStore(), _stream()
+    events = [comment(body=f"b{i}") for i in range(5)]
+    async with pool.acquire() as conn, conn.transaction():
+        await store.append(conn, stream, "thread", events, expected_version=NO_STREAM, metadata=META)
+
+    replayed = list(await store.read_events(pool, stream, after_version=1, to_version=4))
+
+    assert [(version, event) for version, _, event in replayed] == [(v, events[v - 1]) for v in (2, 3, 4)]
 
 
 @pytest.mark.parametrize("topics", [{}, {"thread": "threads.events.v1"}], ids=["no-outbox", "outbox"])

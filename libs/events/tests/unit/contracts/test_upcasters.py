@@ -96,3 +96,27 @@ def test_a_second_model_for_the_same_event_type_is_refused() -> None:
 def test_test_only_events_stay_out_of_the_global_registry() -> None:
     parcels()
     assert "ParcelShipped" not in global_registry.types()
+
+
+def test_json_loader_validates_current_payloads_and_upcasts_older_ones() -> None:
+    events = parcels()
+    current = events.json_loader("ParcelShipped", 3)
+    old = events.json_loader("ParcelShipped", 1)
+
+    assert current(f'{{"parcel_id": "{PARCEL}", "weight_grams": 5, "carrier": "courier"}}') == ParcelShipped(
+        parcel_id=UUID(PARCEL), weight_grams=5, carrier="courier"
+    )
+    assert old(f'{{"parcel_id": "{PARCEL}", "weight": 7}}') == ParcelShipped(
+        parcel_id=UUID(PARCEL), weight_grams=7, carrier="post"
+    )
+    with pytest.raises(ValidationError):
+        current(f'{{"parcel_id": "{PARCEL}", "weight_grams": -1, "carrier": "courier"}}')
+    with pytest.raises(ValidationError):
+        current(f'{{"parcel_id": "{PARCEL}", "weight_grams": 1, "carrier": "courier", "extra": 1}}')
+
+
+def test_json_loader_refuses_unknown_types_and_versions_from_the_future() -> None:
+    with pytest.raises(LookupError):
+        parcels().json_loader("ParcelLost", 1)
+    with pytest.raises(ValueError, match="newer than this code knows"):
+        parcels().json_loader("ParcelShipped", 4)(f'{{"parcel_id": "{PARCEL}"}}')

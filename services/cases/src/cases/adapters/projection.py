@@ -15,7 +15,7 @@ from functools import cached_property
 import asyncpg
 
 from casefold_events.contracts import AttachmentAdded, AttachmentRef, CaseClosed, CaseOpened, CommentAdded
-from casefold_events.envelope import Envelope
+from casefold_events.envelope import EventRecord
 from cases.domain.model import STREAM_TYPE
 
 # Command transactions hold this lock shared from their first statement; the rebuild takes it exclusively for its
@@ -98,7 +98,7 @@ async def hold_writer_lock(conn: asyncpg.Connection) -> None:
     await conn.execute(HOLD_WRITER_LOCK)
 
 
-async def project(conn: asyncpg.Connection, envelopes: Sequence[Envelope], tables: Tables = LIVE) -> None:
+async def project(conn: asyncpg.Connection, envelopes: Sequence[EventRecord], tables: Tables = LIVE) -> None:
     """Apply case events to the read model, in stream order."""
     for envelope in envelopes:
         if envelope.stream_type != STREAM_TYPE:
@@ -106,7 +106,7 @@ async def project(conn: asyncpg.Connection, envelopes: Sequence[Envelope], table
         await _project_one(conn, envelope, tables)
 
 
-async def _project_one(conn: asyncpg.Connection, envelope: Envelope, t: Tables) -> None:
+async def _project_one(conn: asyncpg.Connection, envelope: EventRecord, t: Tables) -> None:
     event = envelope.event()
     at, version = envelope.occurred_at, envelope.stream_version
     if isinstance(event, CaseOpened):
