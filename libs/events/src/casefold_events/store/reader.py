@@ -7,8 +7,9 @@ Our remedy (rather than serialising every append behind one lock, which would ca
 records the id of the transaction that wrote it (tx_id, xid8). A reader only returns rows whose tx_id is below
 the oldest transaction still running (pg_snapshot_xmin of its snapshot). Every transaction below that horizon has
 finished, so no row can appear there later: reading in (tx_id, global_position) order from a checkpoint of the same
-pair never skips anything and never goes backwards. The cost: a long-running transaction holds readers back
-(delay, never loss), so keep transactions short.
+pair never skips anything and never goes backwards. (tx_id, global_position) is the primary key, so a batch is a
+range of the index. The cost: a long-running transaction holds readers back (delay, never loss), so keep
+transactions short.
 """
 
 from __future__ import annotations

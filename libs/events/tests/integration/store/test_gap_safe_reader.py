@@ -10,6 +10,7 @@ import pytest
 from events_builders import META, comment
 
 from casefold_events.store import NO_STREAM, EventStore, Position, read_all
+from casefold_events.store.reader import READ_ALL
 
 pytestmark = pytest.mark.integration
 
@@ -92,3 +93,22 @@ async def test_concurrent_appends_are_all_read_exactly_once_in_non_decreasing_or
     assert set(ids) == written  # nothing skipped
     positions = [pos for pos, _ in seen]
     assert positions == sorted(positions)  # never backwards
+
+
+async def test_the_global_read_walks_the_primary_key_in_order_without_sorting(pool: asyncpg.Pool) -> None:
+    """(tx_id, global_position) is the primary key: a batch is an index range, however long the log."""
+    store = EventStore()
+    async with pool.acquire() as conn:
+        for _ in range(20):
+            async with conn.transaction():
+                await store.append(conn, str(uuid.uuid4()), "thread", [comment() for _ in range(100)],
+                                   expected_version=NO_STREAM, metadata=META)  # fmt: skip
+        await conn.execute("ANALYZE events")
+        plan = "\n".join(row[0] for row in await conn.fetch(f"EXPLAIN {READ_ALL}", str(Position().tx_id), 0, 500))
+
+        indexes = {r[0] for r in await conn.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'events'")}
+
+    assert "using events_pkey" in plan
+    assert "Sort" not in plan
+    # Each index costs every append: the order, the concurrency guard, the event id's uniqueness; no more.
+    assert indexes == {"events_pkey", "events_stream_version_unique", "events_event_id_key"}
