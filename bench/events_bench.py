@@ -15,7 +15,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.harness import Infra, Result, interleaved, median, print_table, rate, seconds, write_results
+from bench.harness import Infra, Result, alternating, interleaved, median, print_table, write_results
 from casefold_events.contracts import CommentAdded
 from casefold_events.contracts.base import Event
 from casefold_events.envelope import Actor, Metadata, encode, kafka_headers, new_event_id
@@ -81,51 +81,37 @@ class Thread(Aggregate):
         return thread
 
 
-async def bench_append(conn: asyncpg.Connection, n: int, rounds: int) -> list[Result]:
+async def bench_append(conn: asyncpg.Connection, n: int) -> list[Result]:
     store = EventStore(topics={"thread": "bench.events"})
 
-    async def ours_single() -> float:
-        async def op(_: int) -> None:
-            async with conn.transaction():
-                await store.append(conn, str(uuid.uuid4()), "thread", [comment()], expected_version=NO_STREAM,
-                                   metadata=META)  # fmt: skip
+    async def ours_single() -> None:
+        async with conn.transaction():
+            await store.append(conn, str(uuid.uuid4()), "thread", [comment()], expected_version=NO_STREAM,
+                               metadata=META)  # fmt: skip
 
-        return await rate(n, op)
+    async def raw_single() -> None:
+        async with conn.transaction():
+            await conn.execute(RAW_INSERT, new_event_id(), str(uuid.uuid4()), 1, META.actor.user_id,
+                               META.correlation_id, payload())  # fmt: skip
 
-    async def raw_single() -> float:
-        async def op(_: int) -> None:
-            async with conn.transaction():
-                await conn.execute(RAW_INSERT, new_event_id(), str(uuid.uuid4()), 1, META.actor.user_id,
-                                   META.correlation_id, payload())  # fmt: skip
+    async def ours_batch() -> None:
+        async with conn.transaction():
+            await store.append(conn, str(uuid.uuid4()), "thread", [comment() for _ in range(100)],
+                               expected_version=NO_STREAM, metadata=META)  # fmt: skip
 
-        return await rate(n, op)
+    async def raw_batch() -> None:
+        async with conn.transaction():
+            await conn.execute(RAW_INSERT_BATCH, [new_event_id() for _ in range(100)], str(uuid.uuid4()),
+                               META.actor.user_id, META.correlation_id, list(range(1, 101)),
+                               [payload() for _ in range(100)])  # fmt: skip
 
-    batches = max(5, n // 100)
-
-    async def ours_batch() -> float:
-        async def op(_: int) -> None:
-            async with conn.transaction():
-                await store.append(conn, str(uuid.uuid4()), "thread", [comment() for _ in range(100)],
-                                   expected_version=NO_STREAM, metadata=META)  # fmt: skip
-
-        return 100 * await rate(batches, op)
-
-    async def raw_batch() -> float:
-        async def op(_: int) -> None:
-            async with conn.transaction():
-                await conn.execute(RAW_INSERT_BATCH, [new_event_id() for _ in range(100)], str(uuid.uuid4()),
-                                   META.actor.user_id, META.correlation_id, list(range(1, 101)),
-                                   [payload() for _ in range(100)])  # fmt: skip
-
-        return 100 * await rate(batches, op)
-
-    s_ours, s_raw = await interleaved(ours_single, raw_single, rounds)
-    b_ours, b_raw = await interleaved(ours_batch, raw_batch, rounds)
+    single = await alternating(ours_single, raw_single, n)
+    batch = await alternating(ours_batch, raw_batch, n // 2)
     return [
-        Result("append 1 event + outbox row per transaction", "events/s", median(s_ours), median(s_raw),
-               "raw INSERT+COMMIT", ">= 0.8x baseline", s_ours, s_raw),
-        Result("append 100-event batches + outbox rows", "events/s", median(b_ours), median(b_raw),
-               "raw 100-row INSERT+COMMIT", ">= 0.8x baseline", b_ours, b_raw),
+        Result("append 1 event + outbox row per transaction", "events/s", *single.per_second(),
+               "raw INSERT+COMMIT", ">= 0.8x baseline", *single.spread(lambda t: 1 / t)),
+        Result("append 100-event batches + outbox rows", "events/s", *batch.per_second(100),
+               "raw 100-row INSERT+COMMIT", ">= 0.8x baseline", *batch.spread(lambda t: 100 / t)),
     ]  # fmt: skip
 
 
@@ -148,7 +134,7 @@ def bench_eventsourcing_library(dsn: str, n: int, rounds: int, ours: list[Result
             recorder.insert_events([StoredEvent(uuid.uuid4(), 1, topic, state)])
         return n / (time.perf_counter() - start)
 
-    batches = max(5, n // 100)
+    batches = max(10, n // 20)  # the same volume as ours (bench_append)
 
     def batch() -> float:
         start = time.perf_counter()
@@ -184,7 +170,7 @@ def bench_eventsourcing_library(dsn: str, n: int, rounds: int, ours: list[Result
     ]  # fmt: skip
 
 
-async def bench_replay(pool: asyncpg.Pool, rounds: int) -> list[Result]:
+async def bench_replay(pool: asyncpg.Pool) -> list[Result]:
     store = EventStore()
     stream = str(uuid.uuid4())
     async with pool.acquire() as conn:
@@ -199,25 +185,16 @@ async def bench_replay(pool: asyncpg.Pool, rounds: int) -> list[Result]:
             await store.save_snapshot(conn, stream, "thread", _snapshot(thread))
     plain = Repository(store, Thread)
 
-    async def replay() -> float:
-        async with pool.acquire() as conn:
-            return 1000 * await seconds(lambda: plain.load(conn, stream))
-
-    async def raw_fetch() -> float:
-        async with pool.acquire() as conn:
-            return 1000 * await seconds(lambda: conn.fetch(RAW_FETCH, stream))
-
-    async def from_snapshot() -> float:
-        async with pool.acquire() as conn:
-            return 1000 * await seconds(lambda: snapshotting.load(conn, stream))
-
-    r_ours, r_raw = await interleaved(replay, raw_fetch, rounds * 3)
-    s_ours, s_plain = await interleaved(from_snapshot, replay, rounds * 3)
+    async with pool.acquire() as conn:
+        replays = await alternating(lambda: plain.load(conn, stream), lambda: conn.fetch(RAW_FETCH, stream), 300)
+        snapshots = await alternating(lambda: snapshotting.load(conn, stream), lambda: plain.load(conn, stream), 300)
     return [
-        Result("replay 1,000-event stream into an aggregate", "ms", median(r_ours), median(r_raw),
-               "raw fetch of the same rows", "<= 2x baseline", r_ours, r_raw, higher_is_better=False),
-        Result("load the same aggregate from a snapshot", "ms", median(s_ours), median(s_plain),
-               "full replay (row above)", ">= 5x faster (<= 0.2)", s_ours, s_plain, higher_is_better=False),
+        Result("replay 1,000-event stream into an aggregate", "ms", *replays.milliseconds(),
+               "raw fetch of the same rows", "<= 2x baseline", *replays.spread(lambda t: 1000 * t),
+               higher_is_better=False),
+        Result("load the same aggregate from a snapshot", "ms", *snapshots.milliseconds(),
+               "full replay (row above)", ">= 5x faster (<= 0.2)", *snapshots.spread(lambda t: 1000 * t),
+               higher_is_better=False),
     ]  # fmt: skip
 
 
@@ -284,9 +261,9 @@ async def run(infra: Infra, quick: bool = False) -> list[Result]:
     try:
         async with pool.acquire() as conn:
             await conn.execute(RAW_TABLE)
-            results = await bench_append(conn, n, rounds)
+            results = await bench_append(conn, n)
         results += await asyncio.to_thread(bench_eventsourcing_library, dsn, n, rounds, results)
-        replay = await bench_replay(pool, rounds)
+        replay = await bench_replay(pool)
         es_read = results[-1]
         es_read.ours = replay[0].ours
         es_read.samples_ours = replay[0].samples_ours

@@ -1,7 +1,7 @@
 """What every benchmark shares: its own real servers, repeated timing, medians and ratios, a table, a JSON file.
 
-These machines are shared and noisy: each measurement is repeated, ours and the baseline interleaved, and we
-report medians and the ratio of medians, never a single run.
+These machines are shared and noisy: each measurement is repeated, ours and the baseline interleaved (operation by
+operation where operations are short), and we report medians and the ratio of medians, never a single run.
 """
 
 from __future__ import annotations
@@ -90,18 +90,62 @@ async def interleaved(
     return a, b
 
 
+@dataclass
+class Alternated:
+    """Per-operation seconds of ours and the baseline, timed in turn (ours, baseline, ours, ...)."""
+
+    ours: list[float]
+    baseline: list[float]
+
+    def per_second(self, items: int = 1) -> tuple[float, float]:
+        """Items per second at the median operation time: (ours, baseline)."""
+        return items / median(self.ours), items / median(self.baseline)
+
+    def milliseconds(self) -> tuple[float, float]:
+        """The median operation time in ms: (ours, baseline)."""
+        return 1000 * median(self.ours), 1000 * median(self.baseline)
+
+    def spread(self, convert: Callable[[float], float], chunks: int = 10) -> tuple[list[float], list[float]]:
+        """The medians of consecutive chunks (converted, e.g. to a rate): how the figure moved during the run."""
+
+        def of(times: list[float]) -> list[float]:
+            size = max(1, len(times) // chunks)
+            return [convert(median(times[i : i + size])) for i in range(0, len(times), size)]
+
+        return of(self.ours), of(self.baseline)
+
+
+async def alternating(
+    ours: Callable[[], Awaitable[Any]], baseline: Callable[[], Awaitable[Any]], n: int, warmup: int = 10
+) -> Alternated:
+    """Time n operations of each, alternating one of ours with one of the baseline.
+
+    For operations of a few milliseconds: on a shared machine the noise comes in bursts (other tenants, autovacuum,
+    checkpoints) longer than one operation, so neighbours in time see the same conditions, and the medians of the
+    two series compare like with like. (Blocks of many operations in turn, as `interleaved` does, let a burst fall
+    on one side: the same code measured 0.69-0.93x its baseline from run to run that way.)
+    """
+    for _ in range(warmup):
+        await ours()
+        await baseline()
+    result = Alternated([], [])
+    clock = time.perf_counter
+    for _ in range(n):
+        start = clock()
+        await ours()
+        middle = clock()
+        await baseline()
+        result.ours.append(middle - start)
+        result.baseline.append(clock() - middle)
+    return result
+
+
 async def rate(n: int, op: Callable[[int], Awaitable[Any]]) -> float:
     """Operations per second of n sequential calls op(i)."""
     start = time.perf_counter()
     for i in range(n):
         await op(i)
     return n / (time.perf_counter() - start)
-
-
-async def seconds(op: Callable[[], Awaitable[Any]]) -> float:
-    start = time.perf_counter()
-    await op()
-    return time.perf_counter() - start
 
 
 def median(values: list[float]) -> float:
