@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -115,6 +116,30 @@ async def test_brute_force_on_one_account_is_stopped_even_for_the_right_password
     blocked = await client.post("/api/identity/sessions", json={"email": user["email"], "password": STRONG_PASSWORD})
     assert blocked.status_code == 429
     assert 0 < int(blocked.headers["Retry-After"]) <= 900
+
+
+async def test_a_burst_of_concurrent_guesses_gets_no_more_tries_than_the_limit(client: httpx.AsyncClient) -> None:
+    user = await sign_up(client)
+
+    async def guess(i: int) -> int:
+        answer = await client.post("/api/identity/sessions", json={"email": user["email"], "password": f"guess {i} !!"})
+        return answer.status_code
+
+    answers = await asyncio.gather(*(guess(i) for i in range(15)))
+
+    # Each attempt is counted before its password is checked: 5 (the per-account limit) are answered, the rest wait.
+    assert sorted(answers) == [401] * 5 + [429] * 10
+
+
+async def test_a_successful_login_gives_its_count_back(database: str) -> None:
+    limited = settings_for(database, login_failures_per_address=2, trust_forwarded_for=True)
+    async with running_server(limited) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
+        office = {"X-Forwarded-For": "192.0.2.10"}
+        users = [await sign_up(http) for _ in range(4)]
+        for user in users:  # more colleagues behind one address than its failure limit: all log in
+            ok = await http.post("/api/identity/sessions", json={"email": user["email"], "password": STRONG_PASSWORD},
+                                 headers=office)  # fmt: skip
+            assert ok.status_code == 200
 
 
 async def test_brute_force_on_an_unknown_account_looks_the_same(client: httpx.AsyncClient) -> None:

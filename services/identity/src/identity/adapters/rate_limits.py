@@ -15,6 +15,10 @@ WINDOW = """
 """
 HIT = "INSERT INTO rate_limit_hits (bucket) VALUES ($1)"
 CLEAR = "DELETE FROM rate_limit_hits WHERE bucket = $1"
+RELEASE = """
+    DELETE FROM rate_limit_hits
+    WHERE ctid = (SELECT ctid FROM rate_limit_hits WHERE bucket = $1 ORDER BY at DESC LIMIT 1)
+"""
 PURGE = "DELETE FROM rate_limit_hits WHERE at < now() - make_interval(secs => $1)"
 
 
@@ -34,11 +38,28 @@ async def hit(conn: asyncpg.Connection, bucket: str) -> None:
 
 async def take(conn: asyncpg.Connection, bucket: str, *, limit: int, window_seconds: int) -> int | None:
     """Count one attempt if there is room (returns None), else return the seconds to wait and count nothing."""
-    await conn.execute(LOCK, bucket)
-    wait = await retry_after(conn, bucket, limit=limit, window_seconds=window_seconds)
-    if wait is None:
+    return await take_all(conn, [(bucket, limit)], window_seconds=window_seconds)
+
+
+async def take_all(conn: asyncpg.Connection, buckets: list[tuple[str, int]], *, window_seconds: int) -> int | None:
+    """Count one attempt in every (bucket, limit) if all have room (None), else the longest wait and count nothing.
+
+    The buckets are locked in one order (no deadlock between two callers taking the same pair) until the caller's
+    transaction ends, so concurrent attempts are counted one after the other.
+    """
+    for bucket, _ in sorted(buckets):
+        await conn.execute(LOCK, bucket)
+    waits = [await retry_after(conn, bucket, limit=limit, window_seconds=window_seconds) for bucket, limit in buckets]
+    if any(w is not None for w in waits):
+        return max(w for w in waits if w is not None)
+    for bucket, _ in buckets:
         await hit(conn, bucket)
-    return wait
+    return None
+
+
+async def release(conn: asyncpg.Connection, bucket: str) -> None:
+    """Take back one counted attempt (the newest) from a bucket."""
+    await conn.execute(RELEASE, bucket)
 
 
 async def clear(conn: asyncpg.Connection, bucket: str) -> None:

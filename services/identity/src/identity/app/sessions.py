@@ -65,32 +65,27 @@ async def login(ctx: Identity, email: str, password: str, client_address: str) -
     account_bucket = f"login:acct:{login_key}"
     address_bucket = f"login:addr:{client_address}"
 
-    async def check_limits(conn: asyncpg.Connection) -> int | None:
-        for bucket, limit in ((account_bucket, settings.login_failures_per_account),
-                              (address_bucket, settings.login_failures_per_address)):  # fmt: skip
-            wait = await rate_limits.retry_after(conn, bucket, limit=limit, window_seconds=window)
-            if wait is not None:
-                return wait
-        return None
+    buckets = [(account_bucket, settings.login_failures_per_account),
+               (address_bucket, settings.login_failures_per_address)]  # fmt: skip
 
-    wait = await transact(ctx.pool, check_limits)
+    async def reserve_attempt(conn: asyncpg.Connection) -> int | None:
+        # Counted before the password is checked, under the buckets' locks: a burst of concurrent guesses cannot
+        # all pass a check that none of them has been counted in yet. A success takes its count back below.
+        return await rate_limits.take_all(conn, buckets, window_seconds=window)
+
+    wait = await transact(ctx.pool, reserve_attempt)
     if wait is not None:
         raise RateLimited("Too many failed logins; try again later.", retry_after=wait)
     user_id, stored = await users.login_lookup(ctx.pool, login_key)
     ok = await asyncio.to_thread(ctx.passwords.verify, stored, password)
     if user_id is None or not ok:
-
-        async def count_failure(conn: asyncpg.Connection) -> None:
-            await rate_limits.hit(conn, account_bucket)
-            await rate_limits.hit(conn, address_bucket)
-
-        await transact(ctx.pool, count_failure)
         log.info("login_failed", known_account=user_id is not None)
         raise Unauthorized(LOGIN_FAILED, invalid_token=False)
     known_user = user_id
 
     async def open_session(conn: asyncpg.Connection) -> TokenPair:
         await rate_limits.clear(conn, account_bucket)
+        await rate_limits.release(conn, address_bucket)
         family_id = uuid.uuid4()
         await sessions.create_session(conn, family_id, known_user)
         return await _issue(ctx, conn, known_user, family_id, None)
