@@ -120,3 +120,16 @@ async def test_an_unsatisfiable_range_is_416(service: Service) -> None:
     response = await get(service, f"/api/attachments/{uploaded['id']}", OWNER, Range="bytes=999999-")
     assert response.status_code == 416
     assert response.headers["content-range"] == f"bytes */{len(LOG)}"
+
+
+async def test_a_file_whose_bytes_are_gone_is_a_clear_410_not_a_cut_download(service: Service) -> None:
+    uploaded = await upload(service, bytes(LOG * 10), "lost.log")
+    async with service.pool.acquire() as conn:
+        key = await conn.fetchval("SELECT storage_key FROM attachments WHERE id = $1", uuid.UUID(uploaded["id"]))
+    await service.app.state.storage.delete(key)  # a lost volume, an object deleted by hand
+
+    for extra in ({}, {"Range": "bytes=0-9"}):
+        response = await get(service, f"/api/attachments/{uploaded['id']}", OWNER, **extra)
+        assert response.status_code == 410
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "no longer available" in response.json()["detail"]

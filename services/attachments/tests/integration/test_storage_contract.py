@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from attachments.adapters.fs_storage import FilesystemStorage
 from attachments.adapters.s3_storage import S3Storage
-from attachments.adapters.storage import Storage
+from attachments.adapters.storage import BlobMissing, Storage
 from attachments.adapters.storage_factory import open_s3_storage
 
 pytestmark = pytest.mark.integration
@@ -111,6 +111,15 @@ async def test_delete_removes_the_blob_and_is_idempotent(storage: Storage) -> No
     await storage.delete(key)
     assert not await storage.exists(key)
     await storage.delete(key)
+
+
+async def test_reading_a_blob_that_is_gone_raises_blob_missing(storage: Storage) -> None:
+    key = await write(storage, b"soon gone")
+    await storage.delete(key)
+    with pytest.raises(BlobMissing):
+        await anext(storage.open_reader(key))
+    with pytest.raises(BlobMissing):
+        await anext(storage.open_reader(key, (0, 3)))
 
 
 async def test_commit_refuses_anything_but_a_sha256(storage: Storage) -> None:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
-from attachments.adapters.storage import READ_CHUNK_BYTES, check_sha256
+from attachments.adapters.storage import READ_CHUNK_BYTES, BlobMissing, check_sha256
 
 _KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}")
 _FLUSH_BYTES = 1024 * 1024
@@ -109,7 +109,10 @@ class FilesystemStorage:
 
     async def open_reader(self, key: str, byte_range: tuple[int, int] | None = None) -> AsyncIterator[bytes]:
         path = self.path_of(key)
-        handle = await asyncio.to_thread(open, path, "rb")
+        try:
+            handle = await asyncio.to_thread(open, path, "rb")
+        except FileNotFoundError:
+            raise BlobMissing(key) from None
         try:
             first, last = byte_range if byte_range is not None else (0, None)
             if first:

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from attachments.adapters.storage import READ_CHUNK_BYTES, check_sha256
+from attachments.adapters.storage import READ_CHUNK_BYTES, BlobMissing, check_sha256
 
 _KEY = re.compile(r"blobs/[0-9a-f]{64}")
 SMALL_OBJECT_BYTES = 1024 * 1024
@@ -133,7 +133,12 @@ class S3Storage:
 
     async def open_reader(self, key: str, byte_range: tuple[int, int] | None = None) -> AsyncIterator[bytes]:
         extra = {"Range": f"bytes={byte_range[0]}-{byte_range[1]}"} if byte_range is not None else {}
-        answer = await self.client.get_object(Bucket=self.bucket, Key=self._checked(key), **extra)
+        try:
+            answer = await self.client.get_object(Bucket=self.bucket, Key=self._checked(key), **extra)
+        except ClientError as exc:
+            if _missing(exc):
+                raise BlobMissing(key) from None
+            raise
         body = answer["Body"]
         try:
             while chunk := await body.read(READ_CHUNK_BYTES):

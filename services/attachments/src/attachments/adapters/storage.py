@@ -14,6 +14,10 @@ READ_CHUNK_BYTES = 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
+class BlobMissing(LookupError):
+    """A blob its attachment row points at is not in the store (a lost volume, an object deleted by hand)."""
+
+
 class BlobWriter(Protocol):
     """A blob being written to a temporary place; invisible until committed."""
 
@@ -42,7 +46,7 @@ class Storage(Protocol):
     async def open_writer(self) -> BlobWriter: ...
 
     def open_reader(self, key: str, byte_range: tuple[int, int] | None = None) -> AsyncIterator[bytes]:
-        """The blob's bytes (only first..last inclusive when a range is given), in chunks."""
+        """The blob's bytes (only first..last inclusive when a range is given), in chunks; BlobMissing if it is gone."""
         ...
 
     async def delete(self, key: str) -> None: ...

@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect
 
 from attachments.api.deps import AppSettings, BlobStorage, Pool
 from attachments.api.schemas import UPLOAD_OPENAPI, AttachmentMeta, AttachmentUploaded
-from attachments.app.downloads import readable_attachment, requested_range
+from attachments.app.downloads import opened, readable_attachment, requested_range
 from attachments.app.receiving import UploadLimits, receive_upload
 from attachments.app.uploads import CaseLimits, store_upload
 from casefold_events.platform.auth import CurrentPrincipal
@@ -78,7 +78,11 @@ async def metadata(attachment_id: uuid.UUID, principal: CurrentPrincipal, pool: 
 @router.get(
     "/{attachment_id}",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}, 206: {"description": "the requested range"}},
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        206: {"description": "the requested range"},
+        410: {"description": "the file's bytes are no longer in the store"},
+    },
 )
 async def download(
     attachment_id: uuid.UUID, request: Request, principal: CurrentPrincipal, pool: Pool, storage: BlobStorage
@@ -97,10 +101,10 @@ async def download(
     }
     if byte_range is None:
         headers["Content-Length"] = str(row.size)
-        return StreamingResponse(storage.open_reader(row.storage_key), media_type=row.content_type, headers=headers)
+        body = await opened(row.id, storage.open_reader(row.storage_key))
+        return StreamingResponse(body, media_type=row.content_type, headers=headers)
     first, last = byte_range
     headers["Content-Length"] = str(last - first + 1)
     headers["Content-Range"] = f"bytes {first}-{last}/{row.size}"
-    return StreamingResponse(
-        storage.open_reader(row.storage_key, byte_range), status_code=206, media_type=row.content_type, headers=headers
-    )
+    body = await opened(row.id, storage.open_reader(row.storage_key, byte_range))
+    return StreamingResponse(body, status_code=206, media_type=row.content_type, headers=headers)
