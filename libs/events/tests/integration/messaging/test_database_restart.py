@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from events_builders import META, comment
 
 from casefold_events.consumer import ConsumerRunner
-from casefold_events.envelope import Envelope, decode, encode
+from casefold_events.envelope import Envelope, RecordedEvent, decode, encode
 from casefold_events.migrate import migrate, shared_migrations
 from casefold_events.relay import OutboxRelay
 from casefold_events.store import NO_STREAM, EventStore
@@ -35,10 +35,10 @@ async def server(tmp_path: Path) -> AsyncIterator[PostgresServer]:
         await asyncio.to_thread(pg.stop)
 
 
-async def _append(dsn: str, store: EventStore, count: int) -> list[Envelope]:
+async def _append(dsn: str, store: EventStore, count: int) -> list[RecordedEvent]:
     conn = await asyncpg.connect(dsn)
     try:
-        written: list[Envelope] = []
+        written: list[RecordedEvent] = []
         for _ in range(count):
             async with conn.transaction():
                 written += await store.append(conn, str(uuid.uuid4()), "thread", [comment()],
@@ -124,7 +124,7 @@ async def test_a_consumer_retries_through_a_database_restart_and_handles_each_ev
     assert len(handled) == len(set(handled))  # the redelivered event was a no-op (inbox)
 
 
-async def _redeliver(bootstrap: str, topic: str, envelope: Envelope) -> None:
+async def _redeliver(bootstrap: str, topic: str, envelope: RecordedEvent) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:

@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from events_builders import META, comment
 
-from casefold_events.envelope import Envelope, decode
+from casefold_events.envelope import RecordedEvent, decode
 from casefold_events.relay import OutboxRelay
 from casefold_events.store import NO_STREAM, EventStore
 
@@ -23,8 +23,8 @@ async def _empty_outbox(pool: asyncpg.Pool) -> None:
     await pool.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
 
 
-async def _append(pool: asyncpg.Pool, store: EventStore, streams: int, per_stream: int) -> list[Envelope]:
-    written: list[Envelope] = []
+async def _append(pool: asyncpg.Pool, store: EventStore, streams: int, per_stream: int) -> list[RecordedEvent]:
+    written: list[RecordedEvent] = []
     for _ in range(streams):
         stream = str(uuid.uuid4())
         for v in range(per_stream):
