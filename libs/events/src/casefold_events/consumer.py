@@ -11,7 +11,6 @@ so one poison message never blocks the partition for ever and is never dropped s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -21,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaError
 
 from casefold_events.envelope import DecodeError, Envelope, decode
+from casefold_events.loops import BackgroundLoop
 from casefold_events.platform.metrics import CONSUMER_LAG, DEAD_LETTERS
 from casefold_events.platform.tracing import extract_context, get_tracer
 
@@ -53,8 +53,11 @@ class _Stopping(Exception):
     """Shutdown was asked for while a message was still being retried: leave it uncommitted."""
 
 
-class ConsumerRunner:
-    """Consumes topics in the consumer group `name` and hands each new event to handler."""
+class ConsumerRunner(BackgroundLoop):
+    """Consumes topics in the consumer group `name` and hands each new event to handler.
+
+    stop() is prompt: a retry's backoff (up to backoff_max) is cut short, the message in hand stays uncommitted.
+    """
 
     def __init__(
         self,
@@ -87,15 +90,14 @@ class ConsumerRunner:
         self.client_options = client_options or {}  # both clients: security (SASL) settings
         self.handled = 0
         self.dead_lettered = 0
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self.task_name = f"consumer-{name}"
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
-        self.assigned = asyncio.Event()
         self._positions: dict[TopicPartition, int] = {}
+        super().__init__()
+        self.assigned = asyncio.Event()
 
     async def start(self) -> None:
-        self._stopping.clear()
         self._consumer = AIOKafkaConsumer(
             *self.topics,
             bootstrap_servers=self.bootstrap_servers,
@@ -110,29 +112,25 @@ class ConsumerRunner:
         )
         await self._consumer.start()
         await self._producer.start()
-        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.name}")
+        await super().start()
 
     async def stop(self) -> None:
         """Finish (or abandon, uncommitted) the message in hand, commit what was handled, leave the group."""
-        self._stopping.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().stop()
         if self._consumer is not None:
             await self._consumer.stop()
         if self._producer is not None:
             await self._producer.stop()
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
         consumer = self._consumer
         assert consumer is not None
-        while not self._stopping.is_set():
+        while not self.stopping:
             try:
                 batches = await consumer.getmany(timeout_ms=500, max_records=200)
             except KafkaError as exc:
                 log.warning("consumer_fetch_failed", consumer=self.name, error=type(exc).__name__)
-                await asyncio.sleep(1)
+                await self.pause(1, wakeable=False)
                 continue
             if consumer.assignment():
                 self.assigned.set()
@@ -148,7 +146,7 @@ class ConsumerRunner:
                     if done is not None:
                         self._positions[tp] = done + 1
                         await self._commit(consumer, tp, done + 1)
-                if self._stopping.is_set():
+                if self.stopping:
                     break
             self._observe_lag(consumer)
 
@@ -193,9 +191,8 @@ class ConsumerRunner:
                     if attempts >= self.max_attempts:
                         await self._dead_letter(record, exc)
                         return
-                if self._stopping.is_set():
+                if await self.pause(delay, wakeable=False):
                     raise _Stopping
-                await asyncio.sleep(delay)
                 delay = min(delay * 2, self.backoff_max)
 
     @staticmethod
@@ -224,9 +221,8 @@ class ConsumerRunner:
                 await producer.send_and_wait(target, record.value, key=record.key, headers=headers)
                 break
             except KafkaError:
-                if self._stopping.is_set():
+                if await self.pause(delay, wakeable=False):
                     raise _Stopping from None
-                await asyncio.sleep(delay)
                 delay = min(delay * 2, self.backoff_max)
         self.dead_lettered += 1
         DEAD_LETTERS.labels(self.name).inc()

@@ -107,6 +107,44 @@ async def test_transient_failures_are_retried_until_they_pass(
     assert runner.dead_lettered == 0
 
 
+async def test_stop_cuts_a_retry_backoff_short_and_leaves_the_message_for_later(
+    pool: asyncpg.Pool, kafka_bootstrap: str, kafka_topic: str, producer: AIOKafkaProducer
+) -> None:
+    group = f"stopping-{uuid.uuid4().hex[:6]}"
+    calls = 0
+
+    async def down(conn: asyncpg.Connection, envelope: Envelope) -> None:
+        nonlocal calls
+        calls += 1
+        raise TransientError("smtp is down")
+
+    runner = ConsumerRunner(group, kafka_bootstrap, [kafka_topic], pool, down,
+                            backoff_initial=600, backoff_max=600)  # fmt: skip
+    await runner.start()
+    try:
+        await _send(producer, kafka_topic, _envelope())
+        await _until(lambda: calls == 1)
+    finally:
+        # A shutdown must not sit out a 10-minute backoff (the orchestrator's SIGKILL would come first).
+        stopping = asyncio.create_task(runner.stop())
+        stopped_in_time, _ = await asyncio.wait([stopping], timeout=20)
+        if not stopped_in_time:
+            stopping.cancel()
+    assert stopped_in_time
+
+    handled: list[Envelope] = []
+
+    async def up(conn: asyncpg.Connection, envelope: Envelope) -> None:
+        handled.append(envelope)
+
+    successor = ConsumerRunner(group, kafka_bootstrap, [kafka_topic], pool, up)
+    await successor.start()
+    try:
+        await _until(lambda: len(handled) == 1)  # uncommitted, so the group's next member gets it
+    finally:
+        await successor.stop()
+
+
 async def test_poison_and_failing_events_go_to_the_dead_letter_topic_and_the_partition_moves_on(
     pool: asyncpg.Pool, kafka_bootstrap: str, topic_factory: Callable[..., object], producer: AIOKafkaProducer
 ) -> None:
