@@ -23,30 +23,15 @@ from casefold_events.envelope import DecodeError, Envelope, decode
 from casefold_events.loops import BackgroundLoop
 from casefold_events.platform.metrics import CONSUMER_LAG, DEAD_LETTERS
 from casefold_events.platform.tracing import extract_context, get_tracer
+from casefold_events.transient import TRANSIENT, TransientError
+
+__all__ = ["ConsumerRunner", "Handler", "TransientError"]
 
 log = structlog.get_logger("casefold.consumer")
 
 Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
 
 RECORD = "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1"
-
-
-class TransientError(Exception):
-    """Raise from a handler when retrying later may succeed (a dependency is down); retried without limit."""
-
-
-TRANSIENT: tuple[type[BaseException], ...] = (
-    TransientError,
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.InterfaceError,
-    asyncpg.DeadlockDetectedError,
-    asyncpg.SerializationError,
-    asyncpg.AdminShutdownError,
-)
 
 
 class _Stopping(Exception):

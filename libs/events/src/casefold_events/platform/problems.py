@@ -15,9 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from casefold_events.transient import UNAVAILABLE
+
 PROBLEM_BASE = "https://casefold.dev/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
+RETRY_AFTER_UNAVAILABLE = 5  # seconds: about a database failover or a broker restart
 
 log = structlog.get_logger("casefold.problems")
 
@@ -226,10 +229,25 @@ async def _http_exception_handler(request: Request, exc: Exception) -> JSONRespo
     return problem_response(HttpProblem(exc), request_id_of(request))
 
 
+def unexpected_problem(exc: BaseException, request_id: str) -> DomainError:
+    """The answer to an error no handler expected, logged once with the error id.
+
+    A dependency that is down (database restarting, connection refused, timed out) is a 503 with Retry-After: the
+    request's transaction rolled back and trying again shortly works. Anything else is a 500 that says nothing more.
+    """
+    if isinstance(exc, UNAVAILABLE):
+        log.warning("dependency_unavailable", error_id=request_id, error=type(exc).__name__)
+        return ServiceUnavailable(
+            "A service this request needs is unavailable; nothing was changed. Try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+        )
+    log.error("unhandled_error", error_id=request_id, exc_info=exc)
+    return InternalError()
+
+
 async def _unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
     request_id = request_id_of(request)
-    log.error("unhandled_error", error_id=request_id, exc_info=exc)
-    return problem_response(InternalError(), request_id)
+    return problem_response(unexpected_problem(exc, request_id), request_id)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -11,7 +11,7 @@ import structlog
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from casefold_events.platform.problems import REQUEST_ID_HEADER, InternalError, TooLarge, problem_response
+from casefold_events.platform.problems import REQUEST_ID_HEADER, TooLarge, problem_response, unexpected_problem
 
 # The gateway's ids are UUIDs; accept any short token of safe characters, never anything that could forge log lines.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -62,11 +62,11 @@ class RequestContextMiddleware:
         began = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unhandled_error", error_id=request_id)
+        except Exception as exc:
+            problem = unexpected_problem(exc, request_id)
             if started:
                 raise
-            await problem_response(InternalError(), request_id)(scope, receive, send_with_id)
+            await problem_response(problem, request_id)(scope, receive, send_with_id)
         finally:
             _log_access(scope, status, time.perf_counter() - began, request_id)
             _request_id.reset(token)

@@ -14,11 +14,12 @@ from events_builders import META, comment
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from casefold_events.consumer import ConsumerRunner, TransientError
+from casefold_events.consumer import ConsumerRunner
 from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers
 from casefold_events.platform.tracing import configure_tracing, current_traceparent, get_tracer
 from casefold_events.relay import OutboxRelay
 from casefold_events.store import NO_STREAM, EventStore
+from casefold_events.transient import TransientError
 
 pytestmark = pytest.mark.integration
 

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import asyncpg
 import pytest
 import structlog
 from fastapi import FastAPI, HTTPException, Request
@@ -115,6 +116,14 @@ def _build_app(
     @app.get("/crash")
     async def crash() -> None:
         raise RuntimeError("connection to postgresql://admin:hunter2@db failed")
+
+    @app.get("/database-down")
+    async def database_down() -> None:
+        raise asyncpg.CannotConnectNowError("the database system is starting up")
+
+    @app.get("/refused")
+    async def refused() -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
 
     @app.get("/me")
     async def me(principal: CurrentPrincipal) -> dict[str, object]:

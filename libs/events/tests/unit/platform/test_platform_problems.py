@@ -128,6 +128,33 @@ def test_unexpected_error_is_a_500_that_hides_internals(client: TestClient, log_
     assert "hunter2" not in str(logged)
 
 
+@pytest.mark.parametrize("path", ["/database-down", "/refused"])
+def test_a_dependency_that_is_down_is_a_503_with_retry_after(
+    client: TestClient, log_lines: LogLines, path: str
+) -> None:
+    response = client.get(path)
+
+    body = assert_problem(response, 503, "service-unavailable")
+    assert response.headers["retry-after"] == "5"
+    assert "nothing was changed" in body["detail"]
+    [logged] = [line for line in log_lines() if line["event"] == "dependency_unavailable"]
+    assert logged["error_id"] == body["error_id"]
+    assert not [line for line in log_lines() if line["event"] == "unhandled_error"]
+
+
+def test_a_dependency_that_is_down_is_a_503_without_the_platform_middleware_too() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/down")
+    async def down() -> None:
+        raise TimeoutError
+
+    response = TestClient(app, raise_server_exceptions=False).get("/down")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+
+
 def test_the_access_line_of_a_failed_request_carries_its_error_id(client: TestClient, log_lines: LogLines) -> None:
     response = client.get("/things/404")
 

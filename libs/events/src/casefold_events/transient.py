@@ -1,0 +1,37 @@
+"""Errors that mean "a dependency is down for now": retrying later works, so they delay work and never drop it.
+
+Consumers retry TRANSIENT failures without limit (consumer.py); a request that meets an UNAVAILABLE error is
+answered 503 with Retry-After (platform/problems.py): its transaction rolled back, so nothing is half-written and the
+client may simply try again (with its Idempotency-Key, where the endpoint takes one).
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+
+class TransientError(Exception):
+    """Raise when retrying later may succeed (a dependency is down); retried without limit by consumers."""
+
+
+# A dependency could not be reached, or the database is shutting down, starting up or full of connections.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    TransientError,
+    ConnectionError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.ConnectionDoesNotExistError,
+)
+
+# What a consumer retries without counting attempts: the above, any OS-level I/O error, a broken connection, and
+# the database's "try again" answers.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    *UNAVAILABLE,
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
