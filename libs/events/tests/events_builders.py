@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any, Self
 
+from aiokafka import AIOKafkaConsumer
+
 from casefold_events.contracts import CommentAdded
 from casefold_events.contracts.base import Event
-from casefold_events.envelope import Actor, Metadata
+from casefold_events.envelope import Actor, Metadata, decode
 from casefold_events.store import Aggregate
 
 CUSTOMER = uuid.UUID("00000000-0000-7000-8000-000000000001")
@@ -46,3 +49,18 @@ class Thread(Aggregate):
         thread = cls(stream_id)
         thread.bodies = list(state["bodies"])
         return thread
+
+
+async def event_ids_on(bootstrap: str, topic: str, at_least: int, seconds: float = 30) -> set[uuid.UUID]:
+    """The event ids on a topic, read from the beginning (no group) until at_least distinct ones are seen."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        seen: set[uuid.UUID] = set()
+        async with asyncio.timeout(seconds):
+            while len(seen) < at_least:
+                batch = await consumer.getmany(timeout_ms=300)
+                seen |= {decode(r.value).event_id for rs in batch.values() for r in rs if r.value}
+        return seen
+    finally:
+        await consumer.stop()

@@ -10,12 +10,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from events_builders import META, comment
+from events_builders import META, comment, event_ids_on
 
 from casefold_events.consumer import ConsumerRunner
-from casefold_events.envelope import Envelope, RecordedEvent, decode
+from casefold_events.envelope import Envelope, RecordedEvent
 from casefold_events.relay import OutboxRelay
 from casefold_events.store import NO_STREAM, EventStore
 from casefold_local import KafkaServer
@@ -58,6 +57,12 @@ async def _until(predicate: Callable[[], bool], seconds: float) -> None:
             await asyncio.sleep(0.1)
 
 
+def _relay(database: str, broker: KafkaServer, name: str) -> OutboxRelay:
+    # Short producer timeouts: a send to the stopped broker fails (and is retried) within seconds, not 40 s.
+    return OutboxRelay(database, broker.bootstrap, name, poll_interval=0.2, standby_poll=0.2,
+                       producer_options={"request_timeout_ms": 3000, "retry_backoff_ms": 200})  # fmt: skip
+
+
 async def _unpublished(pool: asyncpg.Pool) -> int:
     return int(await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL AND topic = $1", TOPIC))
 
@@ -66,10 +71,7 @@ async def test_appends_go_on_while_the_broker_is_down_and_reach_it_once_it_is_ba
     database: str, pool: asyncpg.Pool, broker: KafkaServer
 ) -> None:
     store = EventStore(topics={"thread": TOPIC})
-    relay = OutboxRelay(
-        database, broker.bootstrap, "outage", poll_interval=0.2, standby_poll=0.2,
-        producer_options={"request_timeout_ms": 3000, "retry_backoff_ms": 200},
-    )  # fmt: skip
+    relay = _relay(database, broker, "outage")
     await relay.start()
     try:
         before = await _append(pool, store, 3)
@@ -87,16 +89,7 @@ async def test_appends_go_on_while_the_broker_is_down_and_reach_it_once_it_is_ba
     finally:
         await relay.stop()
 
-    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        seen: set[uuid.UUID] = set()
-        async with asyncio.timeout(30):
-            while len(seen) < 8:
-                batch = await consumer.getmany(timeout_ms=300)
-                seen |= {decode(r.value).event_id for rs in batch.values() for r in rs if r.value}
-    finally:
-        await consumer.stop()
+    seen = await event_ids_on(broker.bootstrap, TOPIC, 8)
     assert seen == {e.event_id for e in before + during}  # every event; duplicates only as at-least-once allows
 
 
@@ -104,10 +97,7 @@ async def test_a_consumer_waits_through_a_broker_outage_and_handles_each_event_o
     database: str, pool: asyncpg.Pool, broker: KafkaServer
 ) -> None:
     store = EventStore(topics={"thread": TOPIC})
-    relay = OutboxRelay(
-        database, broker.bootstrap, "outage-consumer", poll_interval=0.2, standby_poll=0.2,
-        producer_options={"request_timeout_ms": 3000, "retry_backoff_ms": 200},
-    )  # fmt: skip
+    relay = _relay(database, broker, "outage-consumer")
     handled: list[uuid.UUID] = []
 
     async def handle(conn: asyncpg.Connection, envelope: Envelope) -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from events_builders import META, comment
+from aiokafka import AIOKafkaProducer
+from events_builders import META, comment, event_ids_on
 
 from casefold_events.consumer import ConsumerRunner
-from casefold_events.envelope import Envelope, RecordedEvent, decode, encode
+from casefold_events.envelope import Envelope, RecordedEvent, encode
 from casefold_events.migrate import migrate, shared_migrations
 from casefold_events.relay import OutboxRelay
 from casefold_events.store import NO_STREAM, EventStore
@@ -73,16 +73,7 @@ async def test_the_relay_resumes_after_a_database_restart(
     finally:
         await relay.stop()
 
-    consumer = AIOKafkaConsumer(kafka_topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        seen: set[uuid.UUID] = set()
-        async with asyncio.timeout(30):
-            while len(seen) < 6:
-                batch = await consumer.getmany(timeout_ms=300)
-                seen |= {decode(r.value).event_id for rs in batch.values() for r in rs if r.value}
-    finally:
-        await consumer.stop()
+    seen = await event_ids_on(kafka_bootstrap, kafka_topic, 6)
     assert seen == {e.event_id for e in before + after}
 
 
