@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,18 @@ def ensure_jars(timeout: float = 600) -> Path:
     shutil.rmtree(libs, ignore_errors=True)
     staging.rename(libs)
     return libs
+
+
+def new_cluster_id(random_bytes: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:
+    """A KRaft cluster id: 16 random bytes, base64url without padding, never starting with "-".
+
+    (One id in 64 would start with "-", and `kafka-storage format -t -abc...` then fails: "expected one argument".
+    Kafka's own generator skips those ids too.)
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(random_bytes()).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 @dataclass
@@ -144,7 +157,7 @@ class KafkaServer:
     def _cluster_id(self) -> str:
         path = self.state_dir / "cluster-id"
         if not path.exists():
-            path.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))
+            path.write_text(new_cluster_id())
         return path.read_text().strip()
 
     def _java(self, libs: Path, main: str, *args: str) -> list[str]:
@@ -165,12 +178,16 @@ class KafkaServer:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         config = self._write_config()
         if not (self.data_dir / "meta.properties").exists():
-            fmt = self._java(libs, "kafka.tools.StorageTool", "format", "-t", self._cluster_id(), "-c", str(config))
+            # --cluster-id=ID, not "-t ID": an id written before ids stopped starting with "-" would read as an option.
+            fmt = self._java(libs, "kafka.tools.StorageTool", "format", f"--cluster-id={self._cluster_id()}", "-c",
+                             str(config))  # fmt: skip
             try:
                 subprocess.run(fmt, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                output = (exc.stdout or b"").decode(errors="replace").strip().splitlines()[-15:]
                 raise InfraError(
-                    f"kafka: formatting storage in {self.data_dir} failed; wipe that folder and retry"
+                    f"kafka: formatting storage in {self.data_dir} failed; wipe that folder and retry\n"
+                    + "\n".join(output)
                 ) from exc
         with open(self.state_dir / "logs" / "stdout.log", "ab") as out:
             proc = subprocess.Popen(

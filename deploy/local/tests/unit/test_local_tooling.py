@@ -61,3 +61,12 @@ def test_pid_of_an_unrelated_live_process_is_not_ours(tmp_path: Path) -> None:
 def test_stopping_servers_that_never_ran_is_a_no_op(tmp_path: Path) -> None:
     PostgresServer(tmp_path / "pg").stop()
     KafkaServer(tmp_path / "kafka").stop()
+
+
+def test_cluster_ids_never_start_with_a_dash() -> None:
+    draws = iter([bytes([0xF8]) + bytes(15), bytes([0x10]) + bytes(15)])  # the first encodes to "-..."
+
+    cluster_id = kafka_module.new_cluster_id(lambda: next(draws))
+
+    assert cluster_id == "EAAAAAAAAAAAAAAAAAAAAA"
+    assert all(not kafka_module.new_cluster_id().startswith("-") for _ in range(2000))
