@@ -168,7 +168,7 @@ class EventStore:
         until: datetime | None = None,
     ) -> list[Envelope]:
         """The stream's events after after_version, up to to_version and/or occurred_at <= until, in order."""
-        rows = await conn.fetch(READ_STREAM, stream_id, after_version, _upper(to_version), until or _END_OF_TIME)
+        rows = await _fetch_range(conn, READ_STREAM, stream_id, after_version, to_version, until)
         return [envelope_from_row(r) for r in rows]
 
     async def read_events(
@@ -186,8 +186,7 @@ class EventStore:
         decoded event alive at a time. (Decoding a whole stream into a list first keeps thousands of young objects
         alive, and the cyclic garbage collector then scans them again and again: it doubled replay time.)
         """
-        rows = await conn.fetch(READ_EVENTS, stream_id, after_version, _upper(to_version), until or _END_OF_TIME)
-        return _decode(rows)
+        return _decode(await _fetch_range(conn, READ_EVENTS, stream_id, after_version, to_version, until))
 
     async def load_snapshot(
         self, conn: asyncpg.Connection | asyncpg.Pool, stream_id: str, snapshot_version: int, *, max_version: int | None
@@ -208,6 +207,21 @@ class EventStore:
             snapshot.snapshot_version,
             json.dumps(snapshot.state, separators=(",", ":")),
         )
+
+
+async def _fetch_range(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    query: str,
+    stream_id: str,
+    after_version: int,
+    to_version: int | None,
+    until: datetime | None,
+) -> list[asyncpg.Record]:
+    """One stream's rows after after_version, up to to_version and occurred_at <= until (None: no bound)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        query, stream_id, after_version, _upper(to_version), until or _END_OF_TIME
+    )
+    return rows
 
 
 def _decode(rows: list[asyncpg.Record]) -> Iterator[tuple[int, datetime, Event]]:
