@@ -13,6 +13,7 @@ from cases import wiring
 from cases.adapters.database import apply_migrations, create_pool
 from cases.api.routes import router
 from cases.config import Settings
+from cases.consumers import identity_events_consumer
 
 log = structlog.get_logger("cases")
 
@@ -32,12 +33,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.commands = wiring.command_deps(settings, pool)
         app.state.queries = wiring.query_deps(settings, pool)
         relay = wiring.outbox_relay(settings) if settings.workers_in_process else None
-        if relay is not None:
+        consumer = identity_events_consumer(settings, pool) if settings.workers_in_process else None
+        if relay is not None and consumer is not None:
             await relay.start()
+            await consumer.start()
+        app.state.directory_consumer = consumer
         try:
             yield
         finally:
-            if relay is not None:
+            if relay is not None and consumer is not None:
+                await consumer.stop()
                 await relay.stop()
             await pool.close()
 

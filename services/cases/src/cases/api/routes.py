@@ -15,21 +15,25 @@ from cases.api.deps import AppSettings, Commands, CurrentCaller, CurrentViewer, 
 from cases.api.schemas import (
     AttachmentCreate,
     AttachmentRead,
+    CaseCountsRead,
     CaseCreate,
     CaseList,
     CaseRead,
     CommentCreate,
     CommentRead,
     ProductRead,
+    SeverityRead,
 )
 from cases.app import handlers, queries
 from cases.app.handlers import Reply
 from cases.domain.commands import AddAttachment, AddComment, CloseCase, OpenCase
 from cases.domain.errors import invalid
+from cases.domain.severity import SEVERITIES
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
 CaseId = Annotated[UUID, Path(description="the case id (a UUID)")]
+Search = Annotated[str | None, Query(max_length=200, description="keywords or part of a word in the subject")]
 
 
 def _reply(reply: Reply) -> JSONResponse:
@@ -40,6 +44,12 @@ def _reply(reply: Reply) -> JSONResponse:
 async def list_products(settings: AppSettings, _: CurrentViewer) -> Any:
     """The product catalogue a case is opened against: [{id, name}]."""
     return [p.model_dump() for p in settings.products]
+
+
+@router.get("/severities", response_model=list[SeverityRead])
+async def list_severities(_: CurrentViewer) -> Any:
+    """The severity levels a case is opened with, most severe first: [{level, name, description}]."""
+    return [SeverityRead(level=s.level, name=s.name, description=s.description) for s in SEVERITIES]
 
 
 @router.post("", status_code=201, response_model=CaseRead)
@@ -63,12 +73,18 @@ async def list_cases(
     viewer: CurrentViewer,
     deps: Queries,
     status: Annotated[StatusFilter, Query(description="all, open or closed")] = "all",
-    q: Annotated[str | None, Query(max_length=200, description="keywords or part of a word in the subject")] = None,
+    q: Search = None,
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CaseList:
     """My cases (agents: all cases), newest activity first, keyset-paginated."""
     return await queries.list_cases(deps, viewer, status=status, q=q, cursor=cursor, limit=limit)
+
+
+@router.get("/counts", response_model=CaseCountsRead)
+async def count_cases(viewer: CurrentViewer, deps: Queries, q: Search = None) -> CaseCountsRead:
+    """How many of my cases (agents: of all cases) there are: all, open, closed; with q, those the search finds."""
+    return await queries.count_cases(deps, viewer, q=q)
 
 
 @router.get("/by-number/{number}", response_model=CaseRead)

@@ -9,10 +9,10 @@ from uuid import UUID
 import asyncpg
 
 from casefold_events.store import Repository
-from cases.adapters import read_model
+from cases.adapters import directory, read_model
 from cases.adapters.read_model import StatusFilter
-from cases.app.render import case_view
-from cases.app.views import CasePage, CaseView, Viewer
+from cases.app.render import case_view, people_of
+from cases.app.views import CaseCounts, CasePage, CaseView, Viewer
 from cases.domain.commands import Caller
 from cases.domain.errors import CaseNotFound
 from cases.domain.model import Case
@@ -48,7 +48,10 @@ async def _time_travel(
     case = await deps.repository.load(deps.pool, str(case_id), to_version=to_version, until=until)
     # Ownership never changes, so the folded state answers who may see it at any point of its history.
     case.ensure_visible_to(Caller(user_id=viewer.user_id, role="agent" if viewer.is_agent else "customer"))
-    return case_view(case, viewer)
+    async with deps.pool.acquire() as conn:
+        people = await directory.people(conn, people_of(case))
+    # Names are today's even for a past version: the page shows who these people are, not what they were called.
+    return case_view(case, viewer, people)
 
 
 async def get_case_by_number(deps: QueryDeps, number: int, viewer: Viewer) -> CaseView:
@@ -71,3 +74,8 @@ async def list_cases(
 ) -> CasePage:
     async with deps.pool.acquire() as conn:
         return await read_model.list_cases(conn, viewer, status=status, q=q, cursor=cursor, limit=limit)
+
+
+async def count_cases(deps: QueryDeps, viewer: Viewer, *, q: str | None = None) -> CaseCounts:
+    async with deps.pool.acquire() as conn:
+        return await read_model.count_cases(conn, viewer, q=q)
