@@ -8,6 +8,7 @@ import httpx
 import pytest
 from cases_builders import User
 
+from cases.app import queries
 from cases.domain.severity import SEVERITIES
 
 pytestmark = pytest.mark.integration
@@ -51,6 +52,21 @@ async def test_an_agent_counts_every_case_as_the_list_finds_them(user: UserFacto
     assert found["all"] == len(listed)
     everything = await counts(agent)
     assert everything["all"] == everything["open"] + everything["closed"] >= found["all"]
+
+
+async def test_every_agent_shares_the_all_cases_counts_for_a_few_seconds(
+    user: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "ALL_CASES_COUNTS_TTL", 0.0)
+    fresh = await counts(user(role="agent"))
+    monkeypatch.setattr(queries, "ALL_CASES_COUNTS_TTL", 3600.0)
+    customer = user()
+    await customer.open()
+
+    assert await counts(user(role="admin")) == fresh  # shared, not yet refreshed
+    assert await counts(customer) == {"all": 1, "open": 1, "closed": 0}  # a customer's own: always fresh
+    monkeypatch.setattr(queries, "ALL_CASES_COUNTS_TTL", 0.0)
+    assert (await counts(user(role="agent")))["all"] == fresh["all"] + 1
 
 
 async def test_counts_refuse_an_overlong_search_naming_the_field(user: UserFactory) -> None:
