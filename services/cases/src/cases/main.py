@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from casefold_events.platform.app import database_ready, service_app
 from cases import wiring
 from cases.adapters.database import apply_migrations, create_pool
+from cases.api.problems import problem_json_only
 from cases.api.routes import router
 from cases.config import Settings
 from cases.consumers import identity_events_consumer
@@ -58,4 +59,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # it with one over their own key set.
     app.state.jwt_verifier = settings.jwt_verifier()
     app.include_router(router)
+    problem_json_only(app)
     return app
