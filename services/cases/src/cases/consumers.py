@@ -5,6 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from casefold_events.consumer import ConsumerRunner
 from casefold_events.contracts import EmailChanged, EmailConfirmed, Event, ProfileUpdated, RoleGranted, UserRegistered
@@ -51,3 +53,33 @@ def identity_events_consumer(settings: Settings, pool: asyncpg.Pool) -> Consumer
         apply_identity_event,
         client_options=settings.kafka_options(),
     )
+
+
+RESET = "DELETE FROM inbox WHERE consumer = $1"
+
+
+async def reset_user_directory(settings: Settings, pool: asyncpg.Pool) -> int:
+    """Rebuild from scratch: rewind the consumer group to the start of the topic, then empty the directory and the
+    group's inbox rows (so every event is applied again). Only while no worker runs the group: the broker refuses
+    the rewind of a group that has members. The partitions rewound."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, **settings.kafka_options())
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([settings.identity_topic])
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(settings.identity_topic, p["partition"]) for p in described.get("partitions", ())]
+    if not partitions:
+        raise LookupError(f"topic {settings.identity_topic} has no partitions (does it exist?)")
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=settings.consumer_name,
+                                enable_auto_commit=False, **settings.kafka_options())  # fmt: skip
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(await consumer.beginning_offsets(partitions))
+    finally:
+        await consumer.stop()
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(RESET, settings.consumer_name)
+        await directory.clear(conn)
+    return len(partitions)

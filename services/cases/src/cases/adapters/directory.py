@@ -71,3 +71,8 @@ async def people(conn: asyncpg.Connection, user_ids: Iterable[UUID]) -> dict[UUI
     """The known users among user_ids (one query by primary key)."""
     rows = await conn.fetch(PEOPLE, list(set(user_ids)))
     return {r["id"]: Person(r["id"], r["display_name"], r["email"], r["email_verified"], r["role"]) for r in rows}
+
+
+async def clear(conn: asyncpg.Connection) -> None:
+    """Forget every user (before a replay from the start of the topic)."""
+    await conn.execute("TRUNCATE users")
