@@ -12,8 +12,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from cases_builders import User
+from cases_builders import TopicMaker, User
 
 from casefold_events.contracts import EmailChanged, EmailConfirmed, Event, ProfileUpdated, RoleGranted, UserRegistered
 from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers
@@ -26,19 +25,13 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def topics(kafka_bootstrap: str) -> AsyncIterator[dict[str, str]]:
+async def topics(module_topics: TopicMaker) -> dict[str, str]:
     tag = uuid.uuid4().hex[:8]
     names = {"cases": f"cases.events.dir.{tag}", "identity": f"identity.events.dir.{tag}",
              "consumer": f"cases-dir-{tag}"}  # fmt: skip
-    created = [names["cases"], names["identity"], f"{names['consumer']}.dlq"]
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name=n, num_partitions=1, replication_factor=1) for n in created])
-        yield names
-        await admin.delete_topics(created)
-    finally:
-        await admin.close()
+    for name in (names["cases"], names["identity"], f"{names['consumer']}.dlq"):
+        await module_topics(name)
+    return names
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
+from cases_builders import TopicMaker
 
 from casefold_events.contracts import ProfileUpdated, UserRegistered
 from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers
@@ -23,16 +22,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def identity_topic(kafka_bootstrap: str) -> AsyncIterator[str]:
-    name = f"identity.events.rebuild.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name=name, num_partitions=2, replication_factor=1)])
-        yield name
-        await admin.delete_topics([name])
-    finally:
-        await admin.close()
+async def identity_topic(module_topics: TopicMaker) -> str:
+    name: str = await module_topics(f"identity.events.rebuild.{uuid.uuid4().hex[:8]}", 2)
+    return name
 
 
 @pytest.fixture(scope="module")
