@@ -48,8 +48,12 @@ ATTACHMENTS = """
 COUNTS = """
     SELECT count(*) AS "all", count(*) FILTER (WHERE status = 'open') AS open,
            count(*) FILTER (WHERE status = 'closed') AS closed
-    FROM case_summaries {filters}
+    FROM {source} {filters}
 """
+# A customer's search is counted among their own cases, read by the owner index first (OFFSET 0 keeps the planner
+# from merging the two): left alone, the prepared statement's generic plan asks the text indexes for every
+# customer's matches of a common prefix and filters by owner after (25 ms instead of 0.3 ms at 1M cases).
+OWN_CASES = "(SELECT status, subject, subject_tsv FROM case_summaries WHERE opened_by = {owner} OFFSET 0) AS own"
 
 
 def _named(page_query: str) -> str:
@@ -251,9 +255,14 @@ async def list_cases(
 async def count_cases(conn: asyncpg.Connection, viewer: Viewer, *, q: str | None = None) -> CaseCounts:
     """How many cases the viewer may see: all, open, closed; with q, those whose subject matches (as the list)."""
     where = _Where()
-    where.visible_to(viewer)
-    if (words := _searching(q)) is not None:
+    words = _searching(q)
+    source = "case_summaries"
+    if not viewer.is_agent and words is not None:
+        source = OWN_CASES.format(owner=where.arg(viewer.user_id))
+    else:
+        where.visible_to(viewer)
+    if words is not None:
         where.conditions.append(where.search(words))
-    row = await conn.fetchrow(COUNTS.format(filters=where.sql), *where.args)
+    row = await conn.fetchrow(COUNTS.format(source=source, filters=where.sql), *where.args)
     assert row is not None
     return CaseCounts(all=row["all"], open=row["open"], closed=row["closed"])
