@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 
+from casefold_events.loops import BackgroundLoop
 from casefold_events.platform.app import database_ready, service_app
 from cases import wiring
 from cases.adapters.database import apply_migrations, create_pool
@@ -33,18 +34,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.pool = pool
         app.state.commands = wiring.command_deps(settings, pool)
         app.state.queries = wiring.query_deps(settings, pool)
-        relay = wiring.outbox_relay(settings) if settings.workers_in_process else None
-        consumer = identity_events_consumer(settings, pool) if settings.workers_in_process else None
-        if relay is not None and consumer is not None:
-            await relay.start()
-            await consumer.start()
-        app.state.directory_consumer = consumer
+        # Under development the worker's jobs run here: the outbox relay and the user-directory consumer.
+        workers: list[BackgroundLoop] = (
+            [wiring.outbox_relay(settings), identity_events_consumer(settings, pool)]
+            if settings.workers_in_process
+            else []
+        )
+        for worker in workers:
+            await worker.start()
         try:
             yield
         finally:
-            if relay is not None and consumer is not None:
-                await consumer.stop()
-                await relay.stop()
+            for worker in reversed(workers):
+                await worker.stop()
             await pool.close()
 
     app = service_app(
