@@ -224,6 +224,24 @@ async def test_account_emails_carry_the_link_which_is_masked_in_the_store_once_s
     assert "[link removed after delivery]" in row["text_body"]
 
 
+async def test_a_password_reset_mail_is_sent_with_its_link_and_the_notice_without_one(harness: Harness) -> None:
+    user_id = uuid.uuid4()
+    to = f"reset-{user_id.hex[:8]}@customer.test"
+    link = "https://portal.test/reset-password?token=r3s3t-t0ken"
+    reset = wrap(account_email(user_id, to, link, "password-reset"), user_id, stream_type="mail")
+    await harness.publish(reset)
+    [message] = await harness.delivered(1)
+    assert message["Subject"] == "Casefold: Reset your password"
+    assert message["Message-ID"] == f"<{reset.event_id}.password-reset@casefold.local>"
+    assert link in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f'href="{link}"' in message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+    await harness.publish(wrap(account_email(user_id, to, None, "password-reset-notice"), user_id, stream_type="mail"))
+    [_, notice] = await harness.delivered(2)
+    assert notice["Subject"] == "Casefold: Your password was reset"
+    assert "was just reset" in notice.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
 async def test_a_permanent_refusal_is_recorded_as_failed_without_retrying(harness: Harness) -> None:
     user_id = uuid.uuid4()
     await harness.publish(wrap(user_registered(user_id, f"bounce-{user_id.hex[:6]}@customer.test"), user_id,

@@ -90,6 +90,24 @@ def test_account_email_carries_its_link_as_the_secret() -> None:
     assert draft.case_id is None
 
 
+def test_a_password_reset_email_carries_its_link_and_expiry_as_the_secret() -> None:
+    url = "https://portal.test/reset-password?token=abc"
+    draft = _mailer().account(EVENT, "password-reset", "ada@customer.test", "Ada", url, "2026-12-01 10:00 UTC")
+    assert draft.subject == "Casefold: Reset your password"
+    assert url in draft.text
+    assert f'href="{url}"' in draft.html
+    assert "2026-12-01 10:00 UTC" in draft.text
+    assert draft.secret == url
+
+
+def test_the_reset_notice_has_no_link() -> None:
+    draft = _mailer().account(EVENT, "password-reset-notice", "ada@customer.test", "Ada", None, None)
+    assert draft.subject == "Casefold: Your password was reset"
+    assert "was just reset" in draft.text
+    assert "was just reset" in draft.html
+    assert draft.secret is None
+
+
 def test_built_message_is_multipart_alternative_with_the_headers() -> None:
     draft = _mailer().to_customer(uuid.uuid4(), "closed", _case(), None)
     headers = {**draft.headers(), "To": "ada@customer.test"}

@@ -87,6 +87,8 @@ class Mailer:
             "confirm-email": "Confirm your email address",
             "confirm-email-change": "Confirm your new email address",
             "password-changed": "Your password was changed",
+            "password-reset": "Reset your password",
+            "password-reset-notice": "Your password was reset",
         }
         subject = f"Casefold: {subjects[kind]}"
         text, html = self.renderer.render(

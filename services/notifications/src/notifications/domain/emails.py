@@ -19,6 +19,8 @@ Kind = Literal[
     "confirm-email",
     "confirm-email-change",
     "password-changed",
+    "password-reset",
+    "password-reset-notice",
 ]
 # outbound: support -> customer; inbound: a copy of what the customer wrote, to support; internal: for support only.
 Direction = Literal["outbound", "inbound", "internal"]
