@@ -27,8 +27,15 @@ class _Collector:
         self.sink = sink
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
-        if address.startswith("bounce"):
+        sink = self.sink
+        if address.startswith("bounce") or address in sink.refused:
             return "550 5.1.1 no such mailbox"
+        if address.startswith("hangup"):
+            server.transport.close()  # the connection breaks under this message
+            return "421 4.4.2 closing connection"
+        if sink.tempfail.get(address, 0) > 0:
+            sink.tempfail[address] -= 1
+            return "451 4.3.0 try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -45,6 +52,8 @@ class SmtpSink:
 
     port: int
     received: list[EmailMessage] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # answered 550 while listed
+    tempfail: dict[str, int] = field(default_factory=dict)  # address -> how many more times to answer 451
     _controller: Controller | None = None
 
     def start(self) -> None:

@@ -41,9 +41,14 @@ class Settings(ServiceSettings):
 
     delivery_batch_size: int = Field(default=50, ge=1, le=1000)
     delivery_poll_seconds: float = Field(default=1.0, gt=0)
-    delivery_max_attempts: int = Field(default=10, ge=1)
+    # No attempt limit: only a 5xx answer for the message itself fails it (`python -m notifications redrive`).
     retry_initial_seconds: float = Field(default=2.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)
+    # While the server cannot be reached the loop itself backs off (capped); no email is charged for it.
+    connect_retry_max_seconds: float = Field(default=60.0, gt=0)
+    # How often emails waiting for their recipient are matched against the directory again (a safety net for a
+    # CaseOpened and its owner's UserRegistered handled at the same moment by two workers).
+    waiting_sweep_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -37,7 +37,12 @@ class Worker:
                                        make_handler(build_mailer(settings)),
                                        dead_letter_topics=settings.dead_letter_topics,
                                        client_options=settings.kafka_options())  # fmt: skip
-        policy = RetryPolicy(settings.delivery_max_attempts, settings.retry_initial_seconds, settings.retry_max_seconds)
+        policy = RetryPolicy(
+            settings.retry_initial_seconds,
+            settings.retry_max_seconds,
+            settings.connect_retry_max_seconds,
+            settings.waiting_sweep_seconds,
+        )
         self.delivery = DeliveryLoop(pool, build_sender(settings), dsn=settings.database_url, policy=policy,
                                      batch_size=settings.delivery_batch_size,
                                      poll_seconds=settings.delivery_poll_seconds,

@@ -55,7 +55,8 @@ async def harness(
         identity_topic=await topic_factory("identity"), identity_mail_topic=await topic_factory("mail"),
         mail_dead_letter_topic=await topic_factory("mail-dlq"),
         smtp_port=smtp.port, run_workers=True, run_migrations=False, retry_initial_seconds=0.2,
-        retry_max_seconds=0.5, delivery_poll_seconds=0.1, delivery_max_attempts=50,
+        retry_max_seconds=0.5, delivery_poll_seconds=0.1, connect_retry_max_seconds=0.3,
+        waiting_sweep_seconds=0.2,
     )  # fmt: skip
     app = create_app(settings)
     tokens = TestTokenIssuer()

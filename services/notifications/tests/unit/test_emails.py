@@ -34,7 +34,14 @@ def test_subject_carries_the_zero_padded_case_number_on_one_line() -> None:
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:
-    assert [retry_delay(n, 1.0, 5.0) for n in (1, 2, 3, 4, 5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+    assert [retry_delay(n, 1.0, 5.0, jitter=lambda: 1.0) for n in (1, 2, 3, 4, 5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+def test_backoff_is_jittered_between_half_the_step_and_the_step() -> None:
+    assert retry_delay(3, 1.0, 5.0, jitter=lambda: 0.0) == 2.0
+    delays = {retry_delay(3, 1.0, 5.0) for _ in range(50)}
+    assert len(delays) > 1
+    assert all(2.0 <= d <= 4.0 for d in delays)
 
 
 def test_only_5xx_is_permanent() -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from notifications.domain.emails import Draft
+from notifications.domain.emails import Draft, mailbox
 
 CHANNEL = "notifications_emails"
 LINK_REMOVED = "[link removed after delivery]"
@@ -59,6 +60,31 @@ WHERE id = $1
 MARK_FAILED = f"""
 UPDATE emails SET status = 'failed', attempts = attempts + 1, last_error = $2, {_PURGE.replace("$LINK", "$3")}
 WHERE id = $1
+"""
+# Not the message's fault (the server could not be reached): noted, not counted, due again at once.
+MARK_UNTRIED = """
+UPDATE emails SET last_error = $2 WHERE id = ANY($1::uuid[])
+"""
+# Waiting emails whose recipient the directory knows by now (their user event committed while the email's
+# transaction was still open, so that event's release did not see it).
+KNOWN_WAITING = """
+SELECT DISTINCT u.user_id, u.email, u.display_name FROM emails e JOIN users u ON u.user_id = e.recipient_user_id
+WHERE e.status = 'waiting'
+"""
+# An operator's re-drive of failed emails. A failed account email lost its single-use link when it failed (masked
+# like a sent one): sending it again would send a dead link, so it stays failed and the user asks for a new one.
+REDRIVE = f"""
+UPDATE emails SET status = 'queued', next_attempt_at = clock_timestamp(), last_error = NULL
+WHERE status = 'failed' AND (cardinality($1::uuid[]) = 0 OR id = ANY($1::uuid[]))
+  AND ($2::timestamptz IS NULL OR created_at >= $2)
+  AND NOT (case_id IS NULL AND text_body LIKE '%{LINK_REMOVED}%')
+RETURNING id
+"""
+COUNT_DEAD_LINKS = f"""
+SELECT count(*) FROM emails
+WHERE status = 'failed' AND (cardinality($1::uuid[]) = 0 OR id = ANY($1::uuid[]))
+  AND ($2::timestamptz IS NULL OR created_at >= $2)
+  AND case_id IS NULL AND text_body LIKE '%{LINK_REMOVED}%'
 """
 LIST_FOR_CASE = """
 SELECT id, direction, from_address, to_address, subject, sent_at, status FROM emails
@@ -125,6 +151,35 @@ async def mark_retry(conn: asyncpg.Connection, email_id: UUID, error: str, delay
 
 async def mark_failed(conn: asyncpg.Connection, email_id: UUID, error: str) -> None:
     await conn.execute(MARK_FAILED, email_id, error[:1000], LINK_REMOVED)
+
+
+async def mark_untried(conn: asyncpg.Connection, email_ids: list[UUID], error: str) -> None:
+    if email_ids:
+        await conn.execute(MARK_UNTRIED, email_ids, error[:1000])
+
+
+async def release_known_waiting(conn: asyncpg.Connection) -> int:
+    """Queue every waiting email whose recipient is in the directory; how many were released."""
+    released = 0
+    for row in await conn.fetch(KNOWN_WAITING):
+        released += await resolve_waiting(conn, row["user_id"], mailbox(row["email"], row["display_name"]))
+    return released
+
+
+@dataclass(frozen=True)
+class Redriven:
+    queued: list[UUID]
+    dead_links: int  # failed account emails left as they are: their link is gone
+
+
+async def redrive(conn: asyncpg.Connection, email_ids: list[UUID], since: datetime | None) -> Redriven:
+    """Queue failed emails again (all of them, those given, or those created since a time)."""
+    async with conn.transaction():
+        dead = int(await conn.fetchval(COUNT_DEAD_LINKS, email_ids, since))
+        queued = [r["id"] for r in await conn.fetch(REDRIVE, email_ids, since)]
+        if queued:
+            await wake_delivery(conn)
+    return Redriven(queued, dead)
 
 
 async def list_for_case(conn: asyncpg.Connection, case_id: UUID, directions: list[str]) -> list[dict[str, Any]]:

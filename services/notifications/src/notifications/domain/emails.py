@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime, formataddr
@@ -52,9 +54,11 @@ def mailbox(address: str, display_name: str | None = None) -> str:
     return formataddr((clean, address)) if clean else address
 
 
-def retry_delay(attempts: int, initial: float, cap: float) -> float:
-    """Exponential backoff after the attempts-th failure, capped."""
-    return float(min(initial * 2 ** max(attempts - 1, 0), cap))
+def retry_delay(attempts: int, initial: float, cap: float, jitter: Callable[[], float] = random.random) -> float:
+    """Exponential backoff after the attempts-th failure, capped, with "equal jitter": between half the step and
+    the whole of it, so the emails of one outage do not all come back in the same second."""
+    step = float(min(initial * 2 ** max(attempts - 1, 0), cap))
+    return step / 2 + jitter() * step / 2
 
 
 def is_permanent(smtp_code: int) -> bool:
