@@ -9,7 +9,15 @@ from notifications.adapters.directory import User
 from notifications.adapters.smtp import build_message
 from notifications.adapters.templates import Renderer
 from notifications.app.mailer import Mailer, human_size
-from notifications.domain.emails import case_subject, is_permanent, message_id, retry_delay, thread_root
+from notifications.domain.emails import (
+    case_subject,
+    describe,
+    is_permanent,
+    message_id,
+    retry_delay,
+    thread_references,
+    thread_root,
+)
 
 EVENT = uuid.UUID("0190a3c4-0000-7000-8000-000000000001")
 
@@ -104,3 +112,21 @@ def test_built_message_is_multipart_alternative_with_the_headers() -> None:
     assert message.get_content_type() == "multipart/alternative"
     assert message["Message-ID"] == draft.message_id
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+
+
+def test_the_references_chain_keeps_the_root_and_the_latest_messages() -> None:
+    earlier = [f"<m{n}@x>" for n in range(1, 20)]
+
+    chain = thread_references("<root@x>", ["<root@x>", *earlier])
+
+    assert len(chain) == 10
+    assert chain[0] == "<root@x>"
+    assert chain[1:] == tuple(earlier[-9:])
+    assert thread_references("<root@x>", []) == ("<root@x>",)
+
+
+def test_each_kind_is_described_for_its_reader() -> None:
+    assert describe("customer-comment", for_agent=False) == "Your comment"
+    assert describe("customer-comment", for_agent=True) == "Comment from the customer"
+    assert describe("agent-comment", for_agent=False) == "Reply from support"
+    assert describe("something-new", for_agent=False) == "Email"

@@ -86,13 +86,18 @@ WHERE status = 'failed' AND (cardinality($1::uuid[]) = 0 OR id = ANY($1::uuid[])
   AND ($2::timestamptz IS NULL OR created_at >= $2)
   AND case_id IS NULL AND text_body LIKE '%{LINK_REMOVED}%'
 """
+# The earlier messages of a case's thread that a recipient on this side has seen (customers never see the copies
+# and alerts sent to support).
+THREAD = """
+SELECT message_id FROM emails WHERE case_id = $1 AND direction = ANY($2::text[]) ORDER BY seq
+"""
 LIST_FOR_CASE = """
-SELECT id, direction, from_address, to_address, subject, sent_at, status FROM emails
+SELECT id, kind, direction, from_address, to_address, subject, sent_at, status FROM emails
 WHERE case_id = $1 AND direction = ANY($2::text[])
 ORDER BY seq
 """
 GET = """
-SELECT id, case_id, direction, headers, subject, text_body, html_body, from_address, to_address, status, sent_at,
+SELECT id, case_id, kind, direction, headers, subject, text_body, html_body, from_address, to_address, status, sent_at,
        attempts, last_error
 FROM emails WHERE id = $1
 """
@@ -180,6 +185,10 @@ async def redrive(conn: asyncpg.Connection, email_ids: list[UUID], since: dateti
         if queued:
             await wake_delivery(conn)
     return Redriven(queued, dead)
+
+
+async def thread(conn: asyncpg.Connection, case_id: UUID, directions: list[str]) -> list[str]:
+    return [r["message_id"] for r in await conn.fetch(THREAD, case_id, directions)]
 
 
 async def list_for_case(conn: asyncpg.Connection, case_id: UUID, directions: list[str]) -> list[dict[str, Any]]:

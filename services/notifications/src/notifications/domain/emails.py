@@ -26,7 +26,20 @@ Kind = Literal[
 Direction = Literal["outbound", "inbound", "internal"]
 Status = Literal["waiting", "queued", "sent", "failed"]
 
+ALL_DIRECTIONS: tuple[Direction, ...] = ("outbound", "inbound", "internal")
 CUSTOMER_VISIBLE: frozenset[Direction] = frozenset({"outbound", "inbound"})
+# References keeps the thread's root and its latest messages (RFC 5322 3.6.4: drop from the middle when trimming).
+MAX_REFERENCES = 10
+
+# What an entry of the activity history is, in words, for the customer and for agents.
+_LABELS: dict[str, tuple[str, str]] = {
+    "ack": ("Acknowledgement", "Acknowledgement"),
+    "alert": ("Alert to the support team", "Alert to the support team"),
+    "agent-comment": ("Reply from support", "Reply from support"),
+    "customer-comment": ("Your comment", "Comment from the customer"),
+    "attachment": ("Attachment notice", "Attachment notice"),
+    "closed": ("Closing confirmation", "Closing confirmation"),
+}
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -52,6 +65,18 @@ def case_subject(number: int, subject: str) -> str:
 def mailbox(address: str, display_name: str | None = None) -> str:
     clean = _WHITESPACE.sub(" ", display_name).strip() if display_name else ""
     return formataddr((clean, address)) if clean else address
+
+
+def describe(kind: str, *, for_agent: bool) -> str:
+    """The words the activity history shows for an email of this kind."""
+    customer, agent = _LABELS.get(kind, ("Email", "Email"))
+    return agent if for_agent else customer
+
+
+def thread_references(root: str, earlier: list[str]) -> tuple[str, ...]:
+    """The References chain of a new email of a thread: the root, then the latest earlier messages, oldest first."""
+    chain = [root, *(m for m in earlier if m != root)]
+    return tuple(chain if len(chain) <= MAX_REFERENCES else [root, *chain[-(MAX_REFERENCES - 1) :]])
 
 
 def retry_delay(attempts: int, initial: float, cap: float, jitter: Callable[[], float] = random.random) -> float:
@@ -83,6 +108,7 @@ class Draft:
     case_id: UUID | None = None
     recipient_user_id: UUID | None = None
     in_reply_to: str | None = None
+    references: tuple[str, ...] = ()  # the thread so far, root first; the last one is what this replies to
     secret: str | None = field(default=None, repr=False)
     traceparent: str | None = None
 
@@ -100,7 +126,10 @@ class Draft:
             "Message-ID": self.message_id,
             "Auto-Submitted": "auto-generated",
         }
-        if self.in_reply_to:
+        if self.references:
+            headers["In-Reply-To"] = self.references[-1]
+            headers["References"] = " ".join(self.references)
+        elif self.in_reply_to:
             headers["In-Reply-To"] = self.in_reply_to
             headers["References"] = self.in_reply_to
         if self.case_id:
