@@ -7,6 +7,7 @@ import email
 import email.policy
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -114,3 +115,6 @@ class Harness:
 
     def auth(self, user_id: uuid.UUID, role: str = "customer") -> dict[str, str]:
         return self.tokens.auth_header(user_id=user_id, role=role)
+
+
+HarnessFactory = Callable[..., AbstractAsyncContextManager[Harness]]

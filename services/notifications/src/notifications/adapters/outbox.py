@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -86,10 +86,22 @@ WHERE status = 'failed' AND (cardinality($1::uuid[]) = 0 OR id = ANY($1::uuid[])
   AND ($2::timestamptz IS NULL OR created_at >= $2)
   AND case_id IS NULL AND text_body LIKE '%{LINK_REMOVED}%'
 """
+# A reply received by email, in the activity history as it arrived ('sent' here means received: never delivered).
+RECORD_RECEIVED = """
+INSERT INTO emails (id, message_id, case_id, kind, direction, from_address, to_address, subject, text_body, html_body,
+                    headers, status, attempts, created_at, sent_at)
+VALUES ($1, $2, $3, 'inbound-reply', $4, $5, $6, $7, $8, $9, $10::jsonb, 'sent', 0, $11, $11)
+ON CONFLICT DO NOTHING
+"""
 # The earlier messages of a case's thread that a recipient on this side has seen (customers never see the copies
 # and alerts sent to support).
 THREAD = """
 SELECT message_id FROM emails WHERE case_id = $1 AND direction = ANY($2::text[]) ORDER BY seq
+"""
+# The case of an email we sent, by its Message-ID (a reply's In-Reply-To/References), newest first.
+CASE_OF_MESSAGES = """
+SELECT case_id, direction FROM emails WHERE message_id = ANY($1::text[]) AND case_id IS NOT NULL
+ORDER BY seq DESC LIMIT 1
 """
 LIST_FOR_CASE = """
 SELECT id, kind, direction, from_address, to_address, subject, sent_at, status FROM emails
@@ -187,8 +199,32 @@ async def redrive(conn: asyncpg.Connection, email_ids: list[UUID], since: dateti
     return Redriven(queued, dead)
 
 
+async def record_received(
+    conn: asyncpg.Connection,
+    email_id: UUID,
+    message_id: str,
+    case_id: UUID,
+    direction: str,
+    from_address: str,
+    to_address: str,
+    subject: str,
+    text: str,
+    html: str,
+    headers: dict[str, str],
+    received_at: datetime | None,
+) -> None:
+    await conn.execute(RECORD_RECEIVED, email_id, message_id, case_id, direction, from_address, to_address, subject,
+                       text, html, json.dumps(headers), received_at or datetime.now(UTC))  # fmt: skip
+
+
 async def thread(conn: asyncpg.Connection, case_id: UUID, directions: list[str]) -> list[str]:
     return [r["message_id"] for r in await conn.fetch(THREAD, case_id, directions)]
+
+
+async def case_of_messages(conn: asyncpg.Connection, message_ids: list[str]) -> tuple[UUID, str] | None:
+    """The case (and the direction) of the newest of these Message-IDs that we sent; None when none is ours."""
+    row = await conn.fetchrow(CASE_OF_MESSAGES, message_ids)
+    return (row["case_id"], row["direction"]) if row else None
 
 
 async def list_for_case(conn: asyncpg.Connection, case_id: UUID, directions: list[str]) -> list[dict[str, Any]]:

@@ -21,6 +21,8 @@ Kind = Literal[
     "confirm-email",
     "confirm-email-change",
     "password-changed",
+    "inbound-reply",
+    "closed-reply",
 ]
 # outbound: support -> customer; inbound: a copy of what the customer wrote, to support; internal: for support only.
 Direction = Literal["outbound", "inbound", "internal"]
@@ -39,6 +41,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "customer-comment": ("Your comment", "Comment from the customer"),
     "attachment": ("Attachment notice", "Attachment notice"),
     "closed": ("Closing confirmation", "Closing confirmation"),
+    "inbound-reply": ("Your reply by email", "Reply by email"),
+    "closed-reply": ("Automatic answer: the case is closed", "Automatic answer: the case is closed"),
 }
 _WHITESPACE = re.compile(r"\s+")
 
@@ -109,6 +113,8 @@ class Draft:
     recipient_user_id: UUID | None = None
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()  # the thread so far, root first; the last one is what this replies to
+    reply_to: str | None = None  # the case's reply address for this recipient (support+<token>@...)
+    auto_submitted: str = "auto-generated"  # RFC 3834: "auto-replied" for an automatic answer to a message
     secret: str | None = field(default=None, repr=False)
     traceparent: str | None = None
 
@@ -124,8 +130,10 @@ class Draft:
             "Subject": self.subject,
             "Date": format_datetime(self.created_at),
             "Message-ID": self.message_id,
-            "Auto-Submitted": "auto-generated",
+            "Auto-Submitted": self.auto_submitted,
         }
+        if self.reply_to:
+            headers["Reply-To"] = self.reply_to
         if self.references:
             headers["In-Reply-To"] = self.references[-1]
             headers["References"] = " ".join(self.references)
