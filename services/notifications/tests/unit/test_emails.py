@@ -9,7 +9,15 @@ from notifications.adapters.directory import User
 from notifications.adapters.smtp import build_message
 from notifications.adapters.templates import Renderer
 from notifications.app.mailer import Mailer, human_size
-from notifications.domain.emails import case_subject, is_permanent, message_id, retry_delay, thread_root
+from notifications.domain.emails import (
+    case_subject,
+    describe,
+    is_permanent,
+    message_id,
+    retry_delay,
+    thread_references,
+    thread_root,
+)
 
 EVENT = uuid.UUID("0190a3c4-0000-7000-8000-000000000001")
 
@@ -34,7 +42,14 @@ def test_subject_carries_the_zero_padded_case_number_on_one_line() -> None:
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:
-    assert [retry_delay(n, 1.0, 5.0) for n in (1, 2, 3, 4, 5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+    assert [retry_delay(n, 1.0, 5.0, jitter=lambda: 1.0) for n in (1, 2, 3, 4, 5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+def test_backoff_is_jittered_between_half_the_step_and_the_step() -> None:
+    assert retry_delay(3, 1.0, 5.0, jitter=lambda: 0.0) == 2.0
+    delays = {retry_delay(3, 1.0, 5.0) for _ in range(50)}
+    assert len(delays) > 1
+    assert all(2.0 <= d <= 4.0 for d in delays)
 
 
 def test_only_5xx_is_permanent() -> None:
@@ -115,3 +130,21 @@ def test_built_message_is_multipart_alternative_with_the_headers() -> None:
     assert message.get_content_type() == "multipart/alternative"
     assert message["Message-ID"] == draft.message_id
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+
+
+def test_the_references_chain_keeps_the_root_and_the_latest_messages() -> None:
+    earlier = [f"<m{n}@x>" for n in range(1, 20)]
+
+    chain = thread_references("<root@x>", ["<root@x>", *earlier])
+
+    assert len(chain) == 10
+    assert chain[0] == "<root@x>"
+    assert chain[1:] == tuple(earlier[-9:])
+    assert thread_references("<root@x>", []) == ("<root@x>",)
+
+
+def test_each_kind_is_described_for_its_reader() -> None:
+    assert describe("customer-comment", for_agent=False) == "Your comment"
+    assert describe("customer-comment", for_agent=True) == "Comment from the customer"
+    assert describe("agent-comment", for_agent=False) == "Reply from support"
+    assert describe("something-new", for_agent=False) == "Email"
