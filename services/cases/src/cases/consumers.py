@@ -60,8 +60,8 @@ RESET = "DELETE FROM inbox WHERE consumer = $1"
 
 async def reset_user_directory(settings: Settings, pool: asyncpg.Pool) -> int:
     """Rebuild from scratch: rewind the consumer group to the start of the topic, then empty the directory and the
-    group's inbox rows (so every event is applied again). Only while no worker runs the group: the broker refuses
-    the rewind of a group that has members. The partitions rewound."""
+    group's inbox rows (so every event is applied again). Stop the workers first: the broker refuses the rewind of
+    a group that has members, but a worker stalled past its session timeout is no member. The partitions rewound."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, **settings.kafka_options())
     await admin.start()
     try:

@@ -13,10 +13,11 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from cases_builders import TopicMaker
 
+from casefold_events.consumer import ConsumerRunner
 from casefold_events.contracts import ProfileUpdated, UserRegistered
 from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers
 from cases.config import Settings
-from cases.consumers import identity_events_consumer, reset_user_directory
+from cases.consumers import apply_identity_event, identity_events_consumer, reset_user_directory
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +63,10 @@ async def test_a_reset_replays_every_identity_event_into_an_empty_directory(
                                              headers=kafka_headers(e))  # fmt: skip
     finally:
         await producer.stop()
-    worker = identity_events_consumer(settings, pool)
+    # A member that misses heartbeats for session_timeout_ms (a starved CPU) leaves the group, and then the rewind
+    # is allowed: this worker gets a long session so that it stays a member while the test runs.
+    worker = ConsumerRunner(settings.consumer_name, settings.kafka_bootstrap_servers, [settings.identity_topic], pool,
+                            apply_identity_event, consumer_options={"session_timeout_ms": 60_000})  # fmt: skip
     await worker.start()
     try:
         before = await _names(pool, len(users))
