@@ -48,9 +48,10 @@ class Manifests:
             yield o, o["spec"]["jobTemplate"]["spec"]["template"]["spec"]
 
     def casefold_pod_specs(self) -> Iterator[tuple[Obj, Obj]]:
-        """Only the Casefold services' own processes (not the collector)."""
+        """Only the Casefold services' own processes (not the collector, nor the portal's static server)."""
         for o, pod in self.pod_specs():
-            if o["metadata"]["labels"].get("app.kubernetes.io/part-of") == "casefold":
+            labels = o["metadata"]["labels"]
+            if labels.get("app.kubernetes.io/part-of") == "casefold" and labels["app.kubernetes.io/name"] in SERVICES:
                 yield o, pod
 
 

@@ -10,17 +10,16 @@ REPO = Path(__file__).resolve().parents[2]
 BUILD_TOOLS = re.compile(r"\b(apt-get|apt|apk|gcc|g\+\+|make|build-essential|pip|uv)\b")
 
 
-def instructions(service):
+def parse(dockerfile: Path):
     """(INSTRUCTION, arguments) per logical line, continuation lines joined, comments dropped."""
-    text = (REPO / "services" / service / "Dockerfile").read_text()
-    logical = re.sub(r"\\\n", " ", text)
+    logical = re.sub(r"\\\n", " ", dockerfile.read_text())
     lines = [line.strip() for line in logical.splitlines()]
     return [tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")]
 
 
-def stages(service):
+def stages(service, dockerfile: Path | None = None):
     found = []
-    for instruction, args in instructions(service):
+    for instruction, args in parse(dockerfile or REPO / "services" / service / "Dockerfile"):
         if instruction.upper() == "FROM":
             found.append((args, []))
         else:
