@@ -81,29 +81,42 @@ def _run(command: list[str], cwd: Path, log: Path, what: str, timeout: float) ->
         raise InfraError(f"portal: {what} failed (exit {result.returncode}); see {log}")
 
 
+def npm() -> str:
+    found = shutil.which("npm")
+    if found is None or shutil.which("node") is None:
+        raise InfraError("portal: node and npm are needed to build it (Node 20: `apt-get install -y nodejs npm`)")
+    return found
+
+
+def npm_ci(package: Path, stamps: Path, report: Report = print) -> bool:
+    """`npm ci` when node_modules is missing or package-lock.json changed since the last one; True when it ran."""
+    stamps.mkdir(parents=True, exist_ok=True)
+    lock_stamp = stamps / "package-lock.sha256"
+    lock = file_hash(package / "package-lock.json")
+    if (package / "node_modules").is_dir() and lock_stamp.exists() and lock_stamp.read_text() == lock:
+        return False
+    report(f"casefold: npm ci in {package} ...")
+    lock_stamp.unlink(missing_ok=True)
+    _run([npm(), "ci", "--no-audit", "--no-fund"], package, stamps / "npm-ci.log", "npm ci", 600)
+    lock_stamp.write_text(lock)
+    return True
+
+
 def build(portal: Path, stamps: Path, report: Report = print, dist: Path | None = None) -> Built | None:
     """npm ci if node_modules is missing or package-lock.json changed; vite build if any source changed.
 
     None (with a warning) when there is no portal yet. InfraError, one line naming the log, when node or npm is
     missing or a step fails.
     """
+    portal, stamps = portal.resolve(), stamps.resolve()
     if not (portal / "package.json").is_file():
         report(f"casefold: warning: no portal at {portal} (no package.json yet); serving the API only")
         return None
-    npm = shutil.which("npm")
-    if npm is None or shutil.which("node") is None:
-        raise InfraError("portal: node and npm are needed to build it (Node 20: `apt-get install -y nodejs npm`)")
     dist = (dist or portal / "dist").resolve()
-    stamps.mkdir(parents=True, exist_ok=True)
-    lock_stamp, build_stamp = stamps / "package-lock.sha256", stamps / "sources.sha256"
-    lock = file_hash(portal / "package-lock.json")
-    installed = False
-    if not (portal / "node_modules").is_dir() or not lock_stamp.exists() or lock_stamp.read_text() != lock:
-        report("casefold: portal: npm ci ...")
+    build_stamp = stamps / "sources.sha256"
+    installed = npm_ci(portal, stamps, report)
+    if installed:
         build_stamp.unlink(missing_ok=True)
-        _run([npm, "ci", "--no-audit", "--no-fund"], portal, stamps / "npm-ci.log", "npm ci", 600)
-        lock_stamp.write_text(lock)
-        installed = True
     sources = sources_hash(portal) + str(dist)
     if build_stamp.exists() and build_stamp.read_text() == sources and (dist / "index.html").is_file():
         return Built(dist, installed, rebuilt=False)
