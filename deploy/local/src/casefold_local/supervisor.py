@@ -79,8 +79,8 @@ def run() -> int:
         current.start()
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
+        print("\n".join(current.describe()))  # the portal first: where a person goes
         print("\n".join(describe_infra()))
-        print("\n".join(current.describe()))
         print("\nCasefold is running. Press Ctrl-C to stop everything (or run `make stop` elsewhere).", flush=True)
         while not stopping:
             time.sleep(0.5)
