@@ -155,7 +155,7 @@ async def test_a_customer_signs_up_opens_discusses_and_closes_a_case(portal: Por
 
     with steps.step("comment"):
         add_comment = page.get_by_role("region", name="Add Comment")
-        await add_comment.get_by_label("Comment").fill("Still failing after a restart.")
+        await add_comment.get_by_role("textbox", name="Comment", exact=True).fill("Still failing after a restart.")
         await add_comment.get_by_role("button", name="Save").click()
         comments = page.get_by_role("region", name="Comments")
         await expect(comments.get_by_text("Still failing after a restart.")).to_be_visible()
@@ -175,7 +175,9 @@ async def test_a_customer_signs_up_opens_discusses_and_closes_a_case(portal: Por
         await agent_page.goto(case_url)
         await expect(agent_page.get_by_role("heading", name=f"Case {number}")).to_be_visible()
         reply = agent_page.get_by_role("region", name="Add Comment")
-        await reply.get_by_label("Comment").fill("We restarted the payment gateway; please retry.")
+        await reply.get_by_role("textbox", name="Comment", exact=True).fill(
+            "We restarted the payment gateway; please retry."
+        )
         await reply.get_by_role("button", name="Save").click()
         await expect(agent_page.get_by_text("We restarted the payment gateway; please retry.")).to_be_visible()
         await portal.shot(agent_page, "agent-replied")
@@ -191,7 +193,7 @@ async def test_a_customer_signs_up_opens_discusses_and_closes_a_case(portal: Por
         await portal.shot(page, "close-case-confirm")
         await dialog.get_by_role("button", name="Close Case").click()
         await expect(page.get_by_text("Closed").first).to_be_visible()
-        await expect(page.get_by_label("Comment")).to_have_count(0)
+        await expect(page.get_by_role("textbox", name="Comment", exact=True)).to_have_count(0)
         await expect(button_or_link(page, "Create a new case").first).to_be_visible()
         await portal.shot(page, "case-closed")
 
@@ -281,8 +283,7 @@ async def test_a_too_large_file_and_a_refused_file_type_each_say_why(portal: Por
     chooser = page.get_by_label("Attachments")
 
     huge = tmp_path / "huge.log"  # from disk: a 25 MiB buffer would crawl through the DevTools protocol
-    with huge.open("wb") as out:
-        out.truncate(25 * MIB + 1)
+    huge.write_bytes(b"line of a very long log\n" * (25 * MIB // 24 + 1))
     await chooser.set_input_files(huge)
     await expect(
         page.get_by_text(re.compile(r"too large|larger than|exceeds|at most|25 MB|25 MiB", re.I)).first
