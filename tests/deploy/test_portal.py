@@ -153,3 +153,13 @@ def test_prod_runs_two_portals_under_a_disruption_budget(prod) -> None:
     assert prod.get("PodDisruptionBudget", "portal")["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] == (
         "portal"
     )
+
+
+def test_links_in_emails_open_the_portal_on_the_gateways_host(manifests) -> None:
+    (listener,) = manifests.get("Gateway", "casefold")["spec"]["listeners"]
+    origin = f"https://{listener['hostname']}"
+
+    assert manifests.named("ConfigMap", "identity-config")["data"]["IDENTITY_PUBLIC_URL"] == origin
+    assert manifests.named("ConfigMap", "notifications-config")["data"]["NOTIFICATIONS_PUBLIC_URL"] == origin
+    portal = manifests.get("HTTPRoute", "portal")
+    assert portal["spec"]["hostnames"] == [listener["hostname"]]
