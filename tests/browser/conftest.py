@@ -19,7 +19,7 @@ import pytest_asyncio
 from browser.browser_steps import Portal
 from e2e.e2e_steps import CreateAdmin
 from e2e.e2e_system import admin_creator, private_layout, running_system
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, async_playwright, expect
 
 from casefold_local.errors import InfraError
 from casefold_local.portal_build import build, mirror, npm_ci
@@ -34,6 +34,10 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic",
 ]  # fmt: skip
+
+
+# The machines are shared and slow at times: a person waits ten seconds before calling something broken.
+expect.set_options(timeout=10_000)
 
 
 def _report(line: str) -> None:
