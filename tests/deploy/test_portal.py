@@ -6,8 +6,6 @@ import json
 import re
 from pathlib import Path
 
-from deploy.test_dockerfiles import stages
-
 from casefold_local.portal import ASSETS_PREFIX, IMMUTABLE, REVALIDATE, SECURITY_HEADERS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,8 +104,8 @@ def test_nginx_writes_only_under_tmp_and_lists_no_directory() -> None:
     assert re.search(r"listen 8080;", text)
 
 
-def test_image_builds_with_the_lock_then_serves_only_the_built_files_as_non_root() -> None:
-    (builder, build_steps), (final, final_steps) = stages("portal", PORTAL / "Dockerfile")
+def test_image_builds_with_the_lock_then_serves_only_the_built_files_as_non_root(dockerfile_stages) -> None:
+    (builder, build_steps), (final, final_steps) = dockerfile_stages(PORTAL / "Dockerfile")
 
     assert re.fullmatch(r"node:20\.\d+-\S+ AS builder", builder)
     runs = [args for name, args in build_steps if name == "RUN"]
