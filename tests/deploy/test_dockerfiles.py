@@ -6,29 +6,19 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD_TOOLS = re.compile(r"\b(apt-get|apt|apk|gcc|g\+\+|make|build-essential|pip|uv)\b")
 
 
-def instructions(service):
-    """(INSTRUCTION, arguments) per logical line, continuation lines joined, comments dropped."""
-    text = (REPO / "services" / service / "Dockerfile").read_text()
-    logical = re.sub(r"\\\n", " ", text)
-    lines = [line.strip() for line in logical.splitlines()]
-    return [tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")]
+@pytest.fixture
+def stages(dockerfile_stages):
+    """The build stages of one service's Dockerfile."""
+    return lambda service: dockerfile_stages(REPO / "services" / service / "Dockerfile")
 
 
-def stages(service):
-    found = []
-    for instruction, args in instructions(service):
-        if instruction.upper() == "FROM":
-            found.append((args, []))
-        else:
-            found[-1][1].append((instruction.upper(), args))
-    return found
-
-
-def test_build_is_multi_stage_on_slim_python(service):
+def test_build_is_multi_stage_on_slim_python(stages, service):
     built = stages(service)
     assert len(built) >= 2
     for base, _ in built:
@@ -38,7 +28,7 @@ def test_build_is_multi_stage_on_slim_python(service):
     assert built[0][0].split()[-1] == "builder"
 
 
-def test_builder_installs_pinned_uv_and_syncs_only_this_service(service):
+def test_builder_installs_pinned_uv_and_syncs_only_this_service(stages, service):
     _, steps = stages(service)[0]
     runs = " ".join(args for instruction, args in steps if instruction == "RUN")
     assert "pip install --no-cache-dir uv==0.13.8" in runs
@@ -50,7 +40,7 @@ def test_builder_installs_pinned_uv_and_syncs_only_this_service(service):
     assert "UV_PROJECT_ENVIRONMENT=/app/.venv" in envs
 
 
-def test_final_stage_runs_as_a_numeric_non_root_user_without_build_tools(service):
+def test_final_stage_runs_as_a_numeric_non_root_user_without_build_tools(stages, service):
     _, steps = stages(service)[-1]
     (user,) = [args for instruction, args in steps if instruction == "USER"]
     uid = user.split(":")[0]
@@ -65,7 +55,7 @@ def test_final_stage_runs_as_a_numeric_non_root_user_without_build_tools(service
     assert names.index("USER") > max(k for k, name in enumerate(names) if name in {"RUN", "COPY"}), "USER comes last"
 
 
-def test_entrypoint_is_the_service_module_serving_its_api(service, ports):
+def test_entrypoint_is_the_service_module_serving_its_api(stages, service, ports):
     _, steps = stages(service)[-1]
     final = dict(steps)
     assert json.loads(final["ENTRYPOINT"]) == ["python", "-m", service]

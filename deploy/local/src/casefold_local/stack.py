@@ -8,6 +8,7 @@ from pathlib import Path
 
 from casefold_local.kafka import DEFAULT_PORT as KAFKA_PORT
 from casefold_local.kafka import KafkaServer
+from casefold_local.portal_build import portal_source_dir
 from casefold_local.postgres import DEFAULT_PORT as PG_PORT
 from casefold_local.postgres import PostgresServer
 from casefold_local.procs import state_root
@@ -93,6 +94,9 @@ class Layout:
     # Private topic and consumer-group names, for a system that shares a broker with another one (tests).
     topic_prefix: str = ""
     environment: str = "development"
+    # The built portal (vite's output) that the gateway serves on every path outside /api/; None: the API only.
+    portal_dist: Path | None = None
+    portal_port: int = 8005
 
     @property
     def logs_dir(self) -> Path:
@@ -113,6 +117,11 @@ class Layout:
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def portal_url(self) -> str:
+        """The portal is on the gateway's origin (links in emails point here)."""
+        return f"{self.gateway_url}/"
 
     @property
     def mail_url(self) -> str:
@@ -197,4 +206,6 @@ def layout() -> Layout:
         smtp_port=int(os.environ.get("CASEFOLD_SMTP_PORT", 1025)),
         mail_http_port=int(os.environ.get("CASEFOLD_MAIL_UI_PORT", 8025)),
         cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        portal_dist=portal_source_dir() / "dist",
+        portal_port=int(os.environ.get("CASEFOLD_PORTAL_PORT", 8005)),
     )
