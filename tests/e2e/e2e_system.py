@@ -38,6 +38,7 @@ def private_layout(postgres_admin_dsn: str, kafka_bootstrap: str, state_dir: Pat
         gateway_admin_port=free_port(),
         smtp_port=free_port(),
         mail_http_port=free_port(),
+        inbound_smtp_port=free_port(),
         database_prefix=f"{kind}_{tag}_",
         topic_prefix=f"{kind}-{tag}.",
         environment="development",

@@ -89,6 +89,7 @@ class Layout:
     gateway_admin_port: int = 9901
     smtp_port: int = 1025
     mail_http_port: int = 8025
+    inbound_smtp_port: int = 2525  # notifications' own SMTP listener: replies to case emails
     cors_origins: tuple[str, ...] = ()
     database_prefix: str = "casefold_"
     # Private topic and consumer-group names, for a system that shares a broker with another one (tests).
@@ -166,7 +167,9 @@ class Layout:
             # Behind the gateway every client is 127.0.0.1; Envoy appends the real address, identity reads the last.
             env["IDENTITY_TRUST_FORWARDED_FOR"] = "true"
         if service.name == "notifications":
-            env |= {"NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(self.smtp_port)}
+            env |= {"NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(self.smtp_port),
+                    "NOTIFICATIONS_INBOUND_SMTP_PORT": str(self.inbound_smtp_port),
+                    "NOTIFICATIONS_CASES_INTERNAL_URL": self.service("cases").url}  # fmt: skip
         if service.name == "attachments":
             env["ATTACHMENTS_STORAGE_DIR"] = str(self.state_dir / "attachments")
         if self.topic_prefix:
@@ -205,6 +208,7 @@ def layout() -> Layout:
         gateway_admin_port=int(os.environ.get("CASEFOLD_GATEWAY_ADMIN_PORT", 9901)),
         smtp_port=int(os.environ.get("CASEFOLD_SMTP_PORT", 1025)),
         mail_http_port=int(os.environ.get("CASEFOLD_MAIL_UI_PORT", 8025)),
+        inbound_smtp_port=int(os.environ.get("CASEFOLD_INBOUND_SMTP_PORT", 2525)),
         cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         portal_dist=portal_source_dir() / "dist",
         portal_port=int(os.environ.get("CASEFOLD_PORTAL_PORT", 8005)),

@@ -132,6 +132,7 @@ class System:
             )
         ensure_port_free(layout.smtp_port, "mail inbox (SMTP)", "CASEFOLD_SMTP_PORT")
         ensure_port_free(layout.mail_http_port, "mail inbox (HTTP)", "CASEFOLD_MAIL_UI_PORT")
+        ensure_port_free(layout.inbound_smtp_port, "replies by email (SMTP)", "CASEFOLD_INBOUND_SMTP_PORT")
         for service in self.services:
             ensure_port_free(service.port, service.name, f"{service.env_prefix}PORT")
         if self.serves_portal:
@@ -257,6 +258,8 @@ class System:
             lines.append(f"{service.name:<13} {state:<9} {service.url}  (docs {service.url}/docs, log {log})")
         lines.append(f"mail inbox    {'ready':<9} {layout.mail_url}/  (API {layout.mail_url}/api/messages, "
                      f"SMTP 127.0.0.1:{layout.smtp_port})")  # fmt: skip
+        lines.append(f"replies in    {'ready':<9} SMTP 127.0.0.1:{layout.inbound_smtp_port}  (notifications' listener: "
+                     "a reply to a case email becomes a comment)")  # fmt: skip
         lines.append(f"logs                    {layout.logs_dir}")
         return lines
 
