@@ -21,8 +21,8 @@ from aiokafka.errors import KafkaError
 
 from casefold_events.envelope import DecodeError, Envelope, decode
 from casefold_events.loops import BackgroundLoop
-from casefold_events.platform.metrics import CONSUMER_LAG, DEAD_LETTERS
-from casefold_events.platform.tracing import extract_context, get_tracer
+from casefold_events.metrics import CONSUMER_LAG, DEAD_LETTERS
+from casefold_events.tracecontext import extract_context, get_tracer
 from casefold_events.transient import TRANSIENT, TransientError
 
 __all__ = ["ConsumerRunner", "Handler", "TransientError"]

@@ -24,10 +24,10 @@ from aiokafka.errors import KafkaError
 
 from casefold_events.envelope import encode, message_headers
 from casefold_events.loops import BackgroundLoop
-from casefold_events.platform.metrics import OUTBOX_BACKLOG, RELAY_LAG_SECONDS
-from casefold_events.platform.tracing import context_from_traceparent, get_tracer
+from casefold_events.metrics import OUTBOX_BACKLOG, RELAY_LAG_SECONDS
 from casefold_events.store.eventstore import OUTBOX_CHANNEL
 from casefold_events.store.rows import envelope_from_row
+from casefold_events.tracecontext import context_from_traceparent, get_tracer
 
 log = structlog.get_logger("casefold.relay")
 

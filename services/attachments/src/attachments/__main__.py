@@ -14,9 +14,9 @@ from attachments.adapters.storage_factory import open_storage
 from attachments.config import Settings
 from attachments.main import apply_migrations, create_app
 from attachments.worker import Worker
-from casefold_events.platform.logging import configure_logging
-from casefold_events.platform.metrics import serve_metrics
-from casefold_events.platform.tracing import configure_tracing
+from casefold_platform.logging import configure_logging
+from casefold_platform.metrics import serve_metrics
+from casefold_platform.tracing import configure_tracing
 
 
 async def _worker(settings: Settings) -> None:

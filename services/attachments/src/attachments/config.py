@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from casefold_events.contracts import CASES_TOPIC
-from casefold_events.platform.settings import ServiceSettings, refuse_placeholder
+from casefold_platform.settings import ServiceSettings, refuse_placeholder
 
 DEV_RECEIPT_KEY = "dev-attachment-receipt-key-change-me"
 MIB = 1024 * 1024

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from casefold_events.contracts import CASES_TOPIC
-from casefold_events.platform.settings import ServiceSettings, refuse_placeholder
+from casefold_platform.settings import ServiceSettings, refuse_placeholder
 
 DEV_ATTACHMENT_RECEIPT_KEY = "dev-attachment-receipt-key-change-me"
 

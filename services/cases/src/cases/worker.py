@@ -7,7 +7,7 @@ import signal
 
 import structlog
 
-from casefold_events.platform.metrics import serve_metrics
+from casefold_platform.metrics import serve_metrics
 from cases import wiring
 from cases.config import Settings
 

@@ -12,7 +12,7 @@ import pytest_asyncio
 from cases_builders import User
 from fastapi import FastAPI
 
-from casefold_events.platform.auth import JwksVerifier
+from casefold_platform.auth import JwksVerifier
 from casefold_testing.tokens import TestTokenIssuer
 from cases.config import Settings
 from cases.main import create_app

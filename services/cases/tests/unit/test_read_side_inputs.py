@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from casefold_events.platform.problems import InvalidInput
+from casefold_platform.problems import InvalidInput
 from cases.adapters.cursor import decode_cursor, encode_cursor
 from cases.adapters.read_model import SearchTerms
 from cases.app.views import format_number

@@ -10,8 +10,8 @@ import sys
 import asyncpg
 import uvicorn
 
-from casefold_events.platform.logging import configure_logging
-from casefold_events.platform.metrics import serve_metrics
+from casefold_platform.logging import configure_logging
+from casefold_platform.metrics import serve_metrics
 from notifications.config import Settings
 from notifications.main import apply_migrations, create_app
 from notifications.worker import Worker

@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from casefold_events.contracts import CASES_TOPIC, IDENTITY_MAIL_TOPIC, IDENTITY_TOPIC
-from casefold_events.platform.settings import ServiceSettings
+from casefold_platform.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):

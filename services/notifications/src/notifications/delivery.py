@@ -18,8 +18,8 @@ import structlog
 from opentelemetry.trace import SpanKind, StatusCode
 
 from casefold_events.loops import BackgroundLoop
-from casefold_events.platform.metrics import EMAILS_FAILED, EMAILS_SENT
-from casefold_events.platform.tracing import context_from_traceparent, get_tracer
+from casefold_platform.metrics import EMAILS_FAILED, EMAILS_SENT
+from casefold_platform.tracing import context_from_traceparent, get_tracer
 from notifications.adapters import outbox
 from notifications.adapters.smtp import Outcome, SmtpSender, build_message
 from notifications.domain.emails import retry_delay

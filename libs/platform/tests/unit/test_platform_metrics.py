@@ -7,7 +7,8 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from casefold_events.platform import metrics
+from casefold_events import metrics as event_metrics
+from casefold_platform import metrics
 
 
 def test_requests_are_counted_by_method_route_template_and_status(app_factory: Callable[..., FastAPI]) -> None:
@@ -51,13 +52,13 @@ def test_failed_requests_are_counted_as_500(app_factory: Callable[..., FastAPI])
 
 
 def test_metrics_endpoint_exposes_the_shared_metrics(app_factory: Callable[..., FastAPI]) -> None:
-    metrics.OUTBOX_BACKLOG.set(3)
-    metrics.CONSUMER_LAG.labels("notifications", "cases.events.v1", "0").set(5)
-    metrics.DEAD_LETTERS.labels("notifications").inc()
-    metrics.EVENTS_APPENDED.labels("CaseOpened").inc()
+    event_metrics.OUTBOX_BACKLOG.set(3)
+    event_metrics.CONSUMER_LAG.labels("notifications", "cases.events.v1", "0").set(5)
+    event_metrics.DEAD_LETTERS.labels("notifications").inc()
+    event_metrics.EVENTS_APPENDED.labels("CaseOpened").inc()
     metrics.EMAILS_SENT.inc()
     metrics.EMAILS_FAILED.inc()
-    metrics.RELAY_LAG_SECONDS.set(0.5)
+    event_metrics.RELAY_LAG_SECONDS.set(0.5)
 
     response = TestClient(app_factory()).get("/metrics")
 

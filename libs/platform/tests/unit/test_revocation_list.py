@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from casefold_events.platform.revocation import RevocationList
+from casefold_platform.revocation import RevocationList
 
 URL = "http://identity.test/internal/identity/revoked-tokens"
 

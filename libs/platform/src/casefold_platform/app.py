@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from opentelemetry.trace import TracerProvider
 
-from casefold_events.platform.metrics import MetricsMiddleware, metrics_response
-from casefold_events.platform.problems import install_problem_handlers
-from casefold_events.platform.requests import BodySizeLimitMiddleware, RequestContextMiddleware
-from casefold_events.platform.tracing import TracingMiddleware
+from casefold_platform.metrics import MetricsMiddleware, metrics_response
+from casefold_platform.problems import install_problem_handlers
+from casefold_platform.requests import BodySizeLimitMiddleware, RequestContextMiddleware
+from casefold_platform.tracing import TracingMiddleware
 
 ReadinessCheck = Callable[[FastAPI], Awaitable[None]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from casefold_events.platform.app import service_app
+from casefold_platform.app import service_app
 
 
 def test_healthz_names_the_service() -> None:

@@ -12,8 +12,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
-from casefold_events.platform.auth import JwksVerifier
-from casefold_events.platform.revocation import RevocationList
+from casefold_platform.auth import JwksVerifier
+from casefold_platform.revocation import RevocationList
 
 Environment = Literal["development", "test", "production"]
 DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/identity/.well-known/jwks.json"

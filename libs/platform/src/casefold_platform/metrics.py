@@ -1,4 +1,4 @@
-"""Prometheus metrics: defined once here for every library and service, plus HTTP middleware and /metrics."""
+"""Prometheus metrics of HTTP and mail, the HTTP middleware and /metrics (event metrics: casefold_events.metrics)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
-    Gauge,
     Histogram,
     generate_latest,
     start_http_server,
 )
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Imported for its registrations: every service's /metrics shows the relay and consumer series (0 where unused),
+# as the alerts on outbox backlog and consumer lag expect.
+import casefold_events.metrics  # noqa: F401
 
 # Metric objects hold no connections, so module-level definitions are fine; defining them once (here) is what keeps
 # repeated create_app() calls in tests from registering duplicates.
@@ -27,15 +30,6 @@ HTTP_REQUEST_DURATION = Histogram(
     ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
-EVENTS_APPENDED = Counter("casefold_events_appended_total", "Events appended to the event store.", ["event_type"])
-OUTBOX_BACKLOG = Gauge("casefold_outbox_backlog", "Outbox rows not yet published to Kafka.")
-RELAY_LAG_SECONDS = Gauge(
-    "casefold_relay_lag_seconds", "Age of the oldest outbox row not yet published (0 when the outbox is empty)."
-)
-CONSUMER_LAG = Gauge(
-    "casefold_consumer_lag", "Messages behind the partition's end offset.", ["consumer", "topic", "partition"]
-)
-DEAD_LETTERS = Counter("casefold_dead_letters_total", "Events moved to a dead-letter topic.", ["consumer"])
 EMAILS_SENT = Counter("casefold_emails_sent_total", "Emails accepted by the SMTP server.")
 EMAILS_FAILED = Counter("casefold_emails_failed_total", "Email delivery attempts that failed (each retry counts).")
 

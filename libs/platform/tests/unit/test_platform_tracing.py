@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from casefold_events.platform.tracing import (
+from casefold_platform.tracing import (
     build_tracer_provider,
     context_from_traceparent,
     current_traceparent,

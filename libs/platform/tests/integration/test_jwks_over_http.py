@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from casefold_events.platform.auth import JwksVerifier
-from casefold_events.platform.problems import ServiceUnavailable, Unauthorized
+from casefold_platform.auth import JwksVerifier
+from casefold_platform.problems import ServiceUnavailable, Unauthorized
 from casefold_testing.tokens import TestTokenIssuer
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from casefold_events.platform.problems import Forbidden, ServiceUnavailable, Unauthorized
+from casefold_platform.problems import Forbidden, ServiceUnavailable, Unauthorized
 
 ISSUER = "casefold-identity"
 AUDIENCE = "casefold"

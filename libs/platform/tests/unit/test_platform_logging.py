@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 from opentelemetry.sdk.trace import TracerProvider
 
-from casefold_events.platform.logging import REDACTED, configure_logging, is_secret_key, redact_secrets
+from casefold_platform.logging import REDACTED, configure_logging, is_secret_key, redact_secrets
 
 LogLines = Callable[[], list[dict[str, Any]]]
 

@@ -13,7 +13,7 @@ from opentelemetry import trace
 from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from casefold_events.platform.requests import current_request_id
+from casefold_platform.requests import current_request_id
 
 REDACTED = "[redacted]"
 _SECRET_PARTS = ("password", "passwd", "secret", "authorization", "cookie", "api_key", "apikey", "private_key")

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
 
-from casefold_events.platform.problems import PROBLEM_BASE, NotFound, install_problem_handlers
+from casefold_platform.problems import PROBLEM_BASE, NotFound, install_problem_handlers
 
 LogLines = Callable[[], list[dict[str, Any]]]
 

@@ -11,7 +11,7 @@ import structlog
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from casefold_events.platform.problems import REQUEST_ID_HEADER, TooLarge, problem_response, unexpected_problem
+from casefold_platform.problems import REQUEST_ID_HEADER, TooLarge, problem_response, unexpected_problem
 
 # The gateway's ids are UUIDs; accept any short token of safe characters, never anything that could forge log lines.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from casefold_events.platform.requests import accept_request_id
+from casefold_platform.requests import accept_request_id
 
 LogLines = Callable[[], list[dict[str, Any]]]
 

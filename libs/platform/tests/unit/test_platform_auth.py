@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from casefold_events.platform.auth import JwksVerifier, Principal
-from casefold_events.platform.problems import ServiceUnavailable, Unauthorized
+from casefold_platform.auth import JwksVerifier, Principal
+from casefold_platform.problems import ServiceUnavailable, Unauthorized
 from casefold_testing.tokens import TestTokenIssuer
 
 JWKS_URL = "https://identity.test/.well-known/jwks.json"

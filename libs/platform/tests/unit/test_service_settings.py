@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from casefold_events.platform.settings import ServiceSettings, refuse_placeholder
+from casefold_platform.settings import ServiceSettings, refuse_placeholder
 
 
 class DemoSettings(ServiceSettings):

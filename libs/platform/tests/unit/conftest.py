@@ -17,11 +17,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import TracerProvider as TracerProviderApi
 from pydantic import BaseModel, Field
 
-from casefold_events.platform.app import service_app
-from casefold_events.platform.auth import AgentPrincipal, CurrentPrincipal, JwksVerifier
-from casefold_events.platform.logging import configure_logging
-from casefold_events.platform.problems import Conflict, FieldError, InvalidInput, NotFound, RateLimited
-from casefold_events.platform.tracing import build_tracer_provider
+from casefold_platform.app import service_app
+from casefold_platform.auth import AgentPrincipal, CurrentPrincipal, JwksVerifier
+from casefold_platform.logging import configure_logging
+from casefold_platform.problems import Conflict, FieldError, InvalidInput, NotFound, RateLimited
+from casefold_platform.tracing import build_tracer_provider
 from casefold_testing.tokens import TestTokenIssuer
 
 LogLines = Callable[[], list[dict[str, Any]]]

@@ -1,24 +1,41 @@
-"""OpenTelemetry setup, W3C trace context through Kafka headers, and a server span per HTTP request."""
+"""OpenTelemetry setup and a server span per HTTP request (Kafka trace context: casefold_events.tracecontext)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from opentelemetry import trace
-from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-TRACER_NAME = "casefold"
-_propagator = TraceContextTextMapPropagator()
-_installed: TracerProvider | None = None
+# Trace context through Kafka is the events package's; services import it from here, with the rest of tracing.
+from casefold_events.tracecontext import (
+    TRACER_NAME,
+    context_from_traceparent,
+    current_traceparent,
+    extract_context,
+    get_tracer,
+    inject_headers,
+)
+from casefold_events.tracecontext import propagator as _propagator
 
-KafkaHeaders = Iterable[tuple[str, bytes | None]]
+__all__ = [
+    "TRACER_NAME",
+    "TracingMiddleware",
+    "build_tracer_provider",
+    "configure_tracing",
+    "context_from_traceparent",
+    "current_traceparent",
+    "extract_context",
+    "get_tracer",
+    "inject_headers",
+]
+
+_installed: TracerProvider | None = None
 
 
 def build_tracer_provider(service: str, exporter: SpanExporter | None = None) -> TracerProvider:
@@ -41,39 +58,6 @@ def configure_tracing(service: str, exporter: SpanExporter | None = None) -> Tra
         _installed = build_tracer_provider(service, exporter)
         trace.set_tracer_provider(_installed)
     return _installed
-
-
-def get_tracer(name: str = TRACER_NAME) -> trace.Tracer:
-    """A tracer from the global provider (a no-op one until configure_tracing runs)."""
-    return trace.get_tracer(name)
-
-
-def inject_headers(context: Context | None = None) -> list[tuple[str, bytes]]:
-    """Kafka headers (traceparent, tracestate) carrying the current (or given) trace context."""
-    carrier: dict[str, str] = {}
-    _propagator.inject(carrier, context=context)
-    return [(key, value.encode("ascii")) for key, value in carrier.items()]
-
-
-def extract_context(headers: KafkaHeaders | None) -> Context:
-    """The trace context carried by Kafka headers; an empty context when there is none."""
-    carrier = {key.lower(): value.decode("ascii", "replace") for key, value in headers or () if value is not None}
-    return _propagator.extract(carrier)
-
-
-def current_traceparent() -> str | None:
-    """The W3C traceparent of the current span, for storing with an outbox row; None outside a valid span."""
-    carrier: dict[str, str] = {}
-    _propagator.inject(carrier)
-    return carrier.get("traceparent")
-
-
-def context_from_traceparent(traceparent: str | None, tracestate: str | None = None) -> Context:
-    """A context whose remote parent is the given traceparent (an empty context when it is missing or invalid)."""
-    carrier = {"traceparent": traceparent} if traceparent else {}
-    if traceparent and tracestate:
-        carrier["tracestate"] = tracestate
-    return _propagator.extract(carrier)
 
 
 class TracingMiddleware:
