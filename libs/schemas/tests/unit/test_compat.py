@@ -8,7 +8,7 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from casefold_events.contracts.compat import ChangeKind, breaking_changes, compatibility_report
+from casefold_events_schemas.compat import ChangeKind, breaking_changes, compatibility_report
 
 
 def schema(**properties: dict[str, Any]) -> dict[str, Any]:

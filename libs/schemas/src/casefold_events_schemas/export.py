@@ -1,7 +1,9 @@
 """Export the contracts for support tooling: JSON Schema (draft 2020-12) files and AsyncAPI 3.0 documents.
 
-    uv run python -m casefold_events.contracts.export            # (re)write libs/events/schemas
-    uv run python -m casefold_events.contracts.export --check    # exit 1 when the files drift or break compatibility
+    uv run python -m casefold_events_schemas            # (re)write libs/events/schemas
+    uv run python -m casefold_events_schemas --check    # exit 1 when the files drift or break compatibility
+
+A build-time tool (libs/schemas), not part of the runtime contracts package: services never import it.
 
 Layout of libs/events/schemas (everything outside `internal/` may be handed to support tooling):
 
@@ -34,12 +36,13 @@ from casefold_events.contracts import (
     PUBLIC_TOPICS,
 )
 from casefold_events.contracts.base import Event, EventRegistry, registry
-from casefold_events.contracts.compat import Schema, SchemaKey, breaking_changes, compatibility_report
 from casefold_events.envelope import CONTENT_TYPE, Envelope
+from casefold_events_schemas.compat import Schema, SchemaKey, breaking_changes, compatibility_report
 
 Visibility = Literal["public", "private"]
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[3] / "schemas"
+# The committed files live beside the contracts they describe (libs/events/schemas), not beside this tool.
+DEFAULT_ROOT = Path(__file__).resolve().parents[3] / "events" / "schemas"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -259,9 +262,7 @@ def current_schemas() -> dict[str, tuple[int, Schema]]:
 
 def has_upcaster(events: EventRegistry = registry) -> Callable[[str, int], bool]:
     """A predicate (event_type, from_version) -> bool over the upcasters of a registry."""
-    # The registry offers no public view of its upcasters; this package-internal read is the only one.
-    known = set(events._upcasters)
-    return lambda event_type, version: (event_type, version) in known
+    return events.has_upcaster
 
 
 def check(root: Path = DEFAULT_ROOT) -> list[str]:
@@ -326,7 +327,7 @@ def _event_schema_files(root: Path) -> Iterator[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m casefold_events.contracts.export", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m casefold_events_schemas", description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare only; exit 1 on drift or a breaking change")
     parser.add_argument("--dir", type=Path, default=DEFAULT_ROOT, help="the schemas folder (default: %(default)s)")
     args = parser.parse_args(argv)
@@ -335,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in problems:
             print(problem, file=sys.stderr)
         if problems:
-            print("\nregenerate with: uv run python -m casefold_events.contracts.export", file=sys.stderr)
+            print("\nregenerate with: uv run python -m casefold_events_schemas", file=sys.stderr)
             return 1
         print(f"{args.dir}: up to date and compatible")
         return 0
