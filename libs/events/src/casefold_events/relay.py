@@ -22,6 +22,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from casefold_events import locks
 from casefold_events.envelope import encode, message_headers
 from casefold_events.loops import BackgroundLoop
 from casefold_events.metrics import OUTBOX_BACKLOG, RELAY_LAG_SECONDS
@@ -31,7 +32,7 @@ from casefold_events.tracecontext import context_from_traceparent, get_tracer
 
 log = structlog.get_logger("casefold.relay")
 
-LEADER_LOCK = 7_302_118_862
+LEADER_LOCK = locks.RELAY_LEADER.key
 # An outbox row is either a queued message (value set) or a slice of one stream's events (see migration 0004),
 # joined here and published in version order.
 FETCH = """
