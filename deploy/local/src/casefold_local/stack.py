@@ -167,8 +167,8 @@ class Layout:
         cases, identity, mail = (self.topic(t) for t in ("cases.events.v1", "identity.events.v1", "identity.mail.v1"))
         by_service = {
             "identity": {"IDENTITY_EVENTS_TOPIC": identity, "IDENTITY_MAIL_TOPIC": mail},
-            "cases": {"CASES_TOPIC": cases},
-            "attachments": {"ATTACHMENTS_TOPIC": cases, "ATTACHMENTS_CONSUMER_NAME": self.topic("attachments")},
+            "cases": {"CASES_EVENTS_TOPIC": cases},
+            "attachments": {"ATTACHMENTS_CASES_TOPIC": cases, "ATTACHMENTS_CONSUMER_NAME": self.topic("attachments")},
             "notifications": {
                 "NOTIFICATIONS_CASES_TOPIC": cases,
                 "NOTIFICATIONS_IDENTITY_TOPIC": identity,

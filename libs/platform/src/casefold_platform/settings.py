@@ -3,13 +3,17 @@
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CASES_", extra="ignore")
     port: int = 8002
+
+One vocabulary across services: a service names the topics of its own aggregate `events_topic` (and `mail_topic` for
+its private mail commands), and another service's topics by their owner: `cases_topic`, `identity_topic`,
+`identity_mail_topic`. Where a name changed, the old environment variable stays an alias (AliasChoices).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
 from casefold_platform.auth import JwksVerifier
@@ -18,6 +22,9 @@ from casefold_platform.revocation import RevocationList
 Environment = Literal["development", "test", "production"]
 DEFAULT_JWKS_URL = "http://127.0.0.1:8001/api/identity/.well-known/jwks.json"
 DEFAULT_REVOKED_TOKENS_URL = "http://127.0.0.1:8001/internal/identity/revoked-tokens"
+# The development default of the attachment-receipt key: attachments signs with it and cases verifies, so both must
+# start from the same value; production refuses it.
+DEV_RECEIPT_KEY = "dev-attachment-receipt-key-change-me"
 
 
 def refuse_placeholder(
@@ -75,3 +82,20 @@ class ServiceSettings(BaseSettings):
             if self.kafka_sasl_password is not None:
                 options["sasl_plain_password"] = self.kafka_sasl_password.get_secret_value()
         return options
+
+
+class ReceiptKeySettings(ServiceSettings):
+    """ServiceSettings plus the attachment-receipt key, for the services that sign (attachments) or verify (cases)."""
+
+    receipt_key: SecretStr = SecretStr(DEV_RECEIPT_KEY)
+
+    @model_validator(mode="after")
+    def _refuse_the_placeholder_receipt_key(self) -> ReceiptKeySettings:
+        name = f"{self.model_config.get('env_prefix', '')}RECEIPT_KEY"
+        refuse_placeholder(self.environment, name, self.receipt_key, DEV_RECEIPT_KEY)
+        return self
+
+    @property
+    def receipt_key_bytes(self) -> bytes:
+        """The key as the receipts module takes it."""
+        return self.receipt_key.get_secret_value().encode()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from pydantic_settings import SettingsConfigDict
 
-from casefold_platform.settings import ServiceSettings, refuse_placeholder
+from casefold_platform.settings import DEV_RECEIPT_KEY, ReceiptKeySettings, ServiceSettings, refuse_placeholder
 
 
 class DemoSettings(ServiceSettings):
@@ -60,3 +60,13 @@ def test_placeholder_secrets_are_refused_in_production_only() -> None:
     with pytest.raises(ValueError, match="32\\+ characters"):
         refuse_placeholder("production", "DEMO_KEY", SecretStr("short"), "dev-key")
     refuse_placeholder("production", "DEMO_KEY", SecretStr("x" * 40), "dev-key")
+
+
+def test_the_receipt_key_placeholder_is_refused_in_production_under_the_services_own_name() -> None:
+    class Signing(ReceiptKeySettings):
+        model_config = SettingsConfigDict(env_prefix="SIGNER_")
+
+    with pytest.raises(ValidationError, match="SIGNER_RECEIPT_KEY"):
+        Signing(environment="production")
+    assert Signing(environment="production", receipt_key="s" * 32).receipt_key_bytes == b"s" * 32
+    assert Signing().receipt_key_bytes == DEV_RECEIPT_KEY.encode()

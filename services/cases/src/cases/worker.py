@@ -23,7 +23,7 @@ async def run_worker(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await relay.start()
-    log.info("worker_started", topic=settings.topic)
+    log.info("worker_started", topic=settings.events_topic)
     try:
         await stop.wait()
     finally:

@@ -28,7 +28,7 @@ def settings(database: str) -> Settings:
     return Settings(
         environment="test",
         database_url=database,
-        topic=f"cases.test.{uuid.uuid4().hex[:8]}",
+        events_topic=f"cases.test.{uuid.uuid4().hex[:8]}",
         run_workers=False,
         snapshot_every=5,
     )

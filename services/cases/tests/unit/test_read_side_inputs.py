@@ -56,7 +56,7 @@ def test_case_numbers_are_zero_padded_to_8_digits() -> None:
 
 
 def test_production_refuses_the_dev_receipt_key() -> None:
-    with pytest.raises(ValueError, match="ATTACHMENT_RECEIPT_KEY"):
+    with pytest.raises(ValueError, match="CASES_RECEIPT_KEY"):
         Settings(environment="production")
 
 
