@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from casefold_events import locks
+from casefold_events.backoff import Backoff
 from casefold_events.envelope import encode, message_headers
 from casefold_events.loops import BackgroundLoop
 from casefold_events.metrics import OUTBOX_BACKLOG, RELAY_LAG_SECONDS
@@ -89,15 +90,14 @@ class OutboxRelay(BackgroundLoop):
         super().__init__()
 
     async def run(self) -> None:
-        backoff = 0.2
+        backoff = Backoff(0.2, 10.0)
         while not self.stopping:
             try:
                 await self._lead_once()
-                backoff = 0.2
+                backoff.reset()
             except RETRYABLE as exc:
                 log.warning("relay_retrying", relay=self.name, error=type(exc).__name__, detail=str(exc)[:200])
-                await self.pause(backoff, wakeable=False)
-                backoff = min(backoff * 2, 10.0)
+                await self.pause(backoff.next(), wakeable=False)
 
     async def _lead_once(self) -> None:
         conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=10)

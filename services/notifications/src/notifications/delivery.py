@@ -17,6 +17,7 @@ import asyncpg
 import structlog
 from opentelemetry.trace import SpanKind, StatusCode
 
+from casefold_events.backoff import jittered
 from casefold_events.loops import BackgroundLoop
 from casefold_platform.metrics import EMAILS_FAILED, EMAILS_SENT
 from casefold_platform.tracing import context_from_traceparent, get_tracer
@@ -125,7 +126,7 @@ class DeliveryLoop(BackgroundLoop):
                     await outbox.mark_failed(conn, email.id, error)
                     log.error("email_failed", email_id=str(email.id), attempts=attempts, error=error)
                 else:
-                    delay = retry_delay(attempts, self.policy.initial_seconds, self.policy.max_seconds)
+                    delay = jittered(retry_delay(attempts, self.policy.initial_seconds, self.policy.max_seconds))
                     await outbox.mark_retry(conn, email.id, error, delay)
                     log.warning("email_retry", email_id=str(email.id), attempts=attempts, retry_in=delay, error=error)
             return len(due)
