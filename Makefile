@@ -40,9 +40,10 @@ stop: install ## stop everything `make run` / `make up` started
 status: install ## what runs where
 	@$(RUN) casefold-local status
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, and the layer rules (import-linter)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports
 
 typecheck: install ## mypy over every package
 	$(RUN) mypy
