@@ -1,11 +1,9 @@
-"""`python -m attachments api|worker|migrate`."""
+"""`python -m attachments api|worker|migrate`: the HTTP API, the background worker, the migrations."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import signal
+import sys
 
 import asyncpg
 import uvicorn
@@ -14,16 +12,16 @@ from attachments.adapters.storage_factory import open_storage
 from attachments.config import Settings
 from attachments.main import apply_migrations, create_app
 from attachments.worker import Worker
-from casefold_platform.logging import configure_logging
+from casefold_platform.cli import Command, run_cli
 from casefold_platform.metrics import serve_metrics
-from casefold_platform.tracing import configure_tracing
+from casefold_platform.worker import run_until_signalled
 
 
-async def _worker(settings: Settings) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+def _api(settings: Settings, _: argparse.Namespace) -> None:
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+
+
+async def _worker(settings: Settings, _: argparse.Namespace) -> None:
     if settings.migrate_on_start:
         await apply_migrations(settings)
     if settings.metrics_port is not None:
@@ -31,32 +29,25 @@ async def _worker(settings: Settings) -> None:
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=settings.pool_max_size)
     try:
         async with open_storage(settings) as storage:
-            worker = Worker(settings, pool, storage)
-            await worker.start()
-            try:
-                await stop.wait()
-            finally:
-                await worker.stop()
+            await run_until_signalled(Worker(settings, pool, storage))
     finally:
         await pool.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="attachments")
-    parser.add_argument("command", choices=["api", "worker", "migrate"])
-    command = parser.parse_args().command
-    settings = Settings()
-    configure_logging("attachments", settings.log_level)
-    configure_tracing("attachments")
-    if command == "migrate":
-        applied = asyncio.run(apply_migrations(settings))
-        print("\n".join(applied) or "nothing to apply")
-    elif command == "worker":
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_worker(settings))
-    else:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+async def _migrate(settings: Settings, _: argparse.Namespace) -> None:
+    print("\n".join(await apply_migrations(settings)) or "nothing to apply")
+
+
+COMMANDS = [
+    Command("api", "serve the HTTP API (uploads, downloads, probes, /metrics)", _api),
+    Command("worker", "consume case events and collect unlinked uploads, until SIGTERM", _worker),
+    Command("migrate", "apply the database migrations and exit", _migrate),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli("attachments", __doc__ or "", COMMANDS, Settings, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from casefold_events.consumer import ConsumerRunner
+from casefold_platform.worker import Parts
 from notifications.adapters.smtp import SmtpConfig, SmtpSender
 from notifications.adapters.templates import Renderer
 from notifications.app.mailer import Mailer
@@ -29,8 +30,8 @@ def build_sender(settings: Settings) -> SmtpSender:
     )  # fmt: skip
 
 
-class Worker:
-    """The consumer and the delivery loop, started and stopped together."""
+class Worker(Parts):
+    """The delivery loop and the consumer that feeds it: started in that order, stopped in reverse."""
 
     def __init__(self, settings: Settings, pool: asyncpg.Pool) -> None:
         self.consumer = ConsumerRunner(settings.consumer_name, settings.kafka_bootstrap_servers, settings.topics, pool,
@@ -42,11 +43,4 @@ class Worker:
                                      batch_size=settings.delivery_batch_size,
                                      poll_seconds=settings.delivery_poll_seconds,
                                      keepalive_seconds=settings.smtp_keepalive_seconds)  # fmt: skip
-
-    async def start(self) -> None:
-        await self.delivery.start()
-        await self.consumer.start()
-
-    async def stop(self) -> None:
-        await self.consumer.stop()
-        await self.delivery.stop()
+        super().__init__(self.delivery, self.consumer)
