@@ -2,46 +2,30 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
-import uvicorn
 
 from attachments.adapters.storage_factory import open_storage
 from attachments.config import Settings
 from attachments.main import apply_migrations, create_app
 from attachments.worker import Worker
 from casefold_platform.cli import Command, run_cli
-from casefold_platform.metrics import serve_metrics
-from casefold_platform.worker import run_until_signalled
+from casefold_platform.commands import api_command, migrate_command, worker_command
 
 
-def _api(settings: Settings, _: argparse.Namespace) -> None:
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+@asynccontextmanager
+async def open_worker(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Worker]:
+    async with open_storage(settings) as storage:
+        yield Worker(settings, pool, storage)
 
 
-async def _worker(settings: Settings, _: argparse.Namespace) -> None:
-    if settings.migrate_on_start:
-        await apply_migrations(settings)
-    if settings.metrics_port is not None:
-        serve_metrics(settings.metrics_port)
-    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=settings.pool_max_size)
-    try:
-        async with open_storage(settings) as storage:
-            await run_until_signalled(Worker(settings, pool, storage))
-    finally:
-        await pool.close()
-
-
-async def _migrate(settings: Settings, _: argparse.Namespace) -> None:
-    print("\n".join(await apply_migrations(settings)) or "nothing to apply")
-
-
-COMMANDS = [
-    Command("api", "serve the HTTP API (uploads, downloads, probes, /metrics)", _api),
-    Command("worker", "consume case events and collect unlinked uploads, until SIGTERM", _worker),
-    Command("migrate", "apply the database migrations and exit", _migrate),
+COMMANDS: list[Command[Settings]] = [
+    api_command(create_app, "serve the HTTP API (uploads, downloads, probes, /metrics)"),
+    worker_command(apply_migrations, open_worker, "consume case events and collect unlinked uploads, until SIGTERM"),
+    migrate_command(apply_migrations),
 ]
 
 
