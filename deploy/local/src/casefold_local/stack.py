@@ -181,11 +181,11 @@ class Layout:
         by_service = {
             "identity": {"IDENTITY_EVENTS_TOPIC": identity, "IDENTITY_MAIL_TOPIC": mail},
             "cases": {
-                "CASES_TOPIC": cases,
+                "CASES_EVENTS_TOPIC": cases,
                 "CASES_IDENTITY_TOPIC": identity,
                 "CASES_CONSUMER_NAME": self.topic("cases"),
             },
-            "attachments": {"ATTACHMENTS_TOPIC": cases, "ATTACHMENTS_CONSUMER_NAME": self.topic("attachments")},
+            "attachments": {"ATTACHMENTS_CASES_TOPIC": cases, "ATTACHMENTS_CONSUMER_NAME": self.topic("attachments")},
             "notifications": {
                 "NOTIFICATIONS_CASES_TOPIC": cases,
                 "NOTIFICATIONS_IDENTITY_TOPIC": identity,

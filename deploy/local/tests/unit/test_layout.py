@@ -49,7 +49,7 @@ def test_a_topic_prefix_renames_topics_and_consumer_groups_everywhere() -> None:
         "e2e-x.attachments.dlq", "e2e-x.notifications.dlq", "e2e-x.cases.dlq", "e2e-x.notifications.mail.dlq",
     ]  # fmt: skip
     cases = layout.service_env(layout.service("cases"))
-    assert cases["CASES_TOPIC"] == "e2e-x.cases.events.v1"
+    assert cases["CASES_EVENTS_TOPIC"] == "e2e-x.cases.events.v1"
     assert (cases["CASES_IDENTITY_TOPIC"], cases["CASES_CONSUMER_NAME"]) == ("e2e-x.identity.events.v1", "e2e-x.cases")
     attachments = layout.service_env(layout.service("attachments"))
     assert attachments["ATTACHMENTS_CONSUMER_NAME"] == "e2e-x.attachments"
