@@ -39,6 +39,7 @@ def test_the_topic_and_receipt_key_read_the_shared_names(monkeypatch: pytest.Mon
 def test_the_names_before_the_shared_vocabulary_still_work(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CASES_TOPIC", "cases.old")
     monkeypatch.setenv("CASES_ATTACHMENT_RECEIPT_KEY", "o" * 32)
+    monkeypatch.setenv("CASES_INTERNAL_API_KEY", "i" * 32)
 
     settings = Settings(environment="production")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,9 +31,14 @@ CONFIRM = "/api/identity/password-resets/confirm"
 NEW_PASSWORD = "a reset passphrase 31 ok"
 
 
+_ADDRESSES = itertools.count(1)
+
+
 def from_address() -> dict[str, str]:
-    """A client address of the test's own (the module's server trusts X-Forwarded-For), so buckets do not mix."""
-    return {"X-Forwarded-For": f"192.0.2.{uuid.uuid4().int % 250}, 10.9.{uuid.uuid4().int % 250}.1"}
+    """A client address of the request's own (the module's server trusts X-Forwarded-For and reads the last one),
+    never seen before in this run, so buckets never mix (random ones collided now and then)."""
+    n = next(_ADDRESSES)
+    return {"X-Forwarded-For": f"192.0.2.7, 10.{n // 250 % 250}.{n % 250}.1"}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
