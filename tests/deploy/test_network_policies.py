@@ -197,3 +197,26 @@ def test_the_portal_calls_nothing(manifests, service, ports):
 def test_no_service_reaches_the_portal(manifests, service):
     assert not allowed(manifests, app(service, "api"), PORTAL, 8080)
     assert not allowed(manifests, app(service, "worker"), PORTAL, 8080)
+
+
+def test_only_the_notifications_worker_reaches_cases_private_route(manifests, service):
+    assert allowed(manifests, app("notifications", "worker"), app("cases", "api"), 8002)
+    if service != "cases":
+        assert not allowed(manifests, app(service, "api"), app("cases", "api"), 8002)
+    if service not in ("cases", "notifications"):
+        assert not allowed(manifests, app(service, "worker"), app("cases", "api"), 8002)
+
+
+def test_the_mail_server_delivers_replies_to_the_notifications_worker_only(manifests, service):
+    assert allowed(manifests, INTERNET, app("notifications", "worker"), 2525)
+    assert not allowed(manifests, INTERNET, app("notifications", "api"), 2525)
+    if service != "notifications":
+        assert not allowed(manifests, INTERNET, app(service, "worker"), 2525)
+
+
+def test_replies_by_email_have_a_service_and_the_worker_listens(manifests):
+    service = manifests.get("Service", "notifications-inbound")
+    assert service["spec"]["ports"] == [{"name": "smtp", "port": 25, "targetPort": "smtp"}]
+    assert service["spec"]["selector"]["app.kubernetes.io/component"] == "worker"
+    worker = manifests.get("Deployment", "notifications-worker")["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "smtp", "containerPort": 2525} in worker["ports"]

@@ -17,6 +17,8 @@ OUT_OF_BAND_SECRETS = {
     "attachment-receipt-key": {"key"},
     "attachments-s3": {"access-key-id", "secret-access-key"},
     "notifications-smtp": {"username", "password"},
+    "cases-internal-api-key": {"key"},
+    "notifications-reply-token-key": {"key"},
 }
 
 
