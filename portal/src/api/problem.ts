@@ -1,0 +1,69 @@
+/**
+ * What the portal shows of a failed call. The services answer errors as RFC 9457 problem+json (API.md) with an
+ * error_id, `errors: [{field, message}]` for invalid fields, or a single `field` on a conflict; the combined OpenAPI
+ * document does not describe that body yet, so it is read defensively here rather than typed.
+ */
+export interface ProblemView {
+  status: number;
+  detail: string;
+  errorId: string | null;
+  /** Messages by form field name ("display_name", "new_password", ...). */
+  fields: Record<string, string>;
+}
+
+function str(value: unknown): string | null {
+  return typeof value === "string" && value.trim() !== "" ? value : null;
+}
+
+/** "body.display_name" -> "display_name"; "body.attachments.0" -> "attachments". */
+export function fieldName(path: string): string {
+  const parts = path.split(".").filter((p) => !["body", "query", "path", "header"].includes(p));
+  const named = parts.filter((p) => !/^\d+$/.test(p));
+  return named[0] ?? path;
+}
+
+export function toProblem(body: unknown, response?: Response): ProblemView {
+  const status = response?.status ?? 0;
+  const record = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+  const fields: Record<string, string> = {};
+  const errors = Array.isArray(record.errors) ? (record.errors as unknown[]) : [];
+  for (const item of errors) {
+    if (typeof item !== "object" || item === null) continue;
+    const e = item as Record<string, unknown>;
+    const field = str(e.field) ?? (Array.isArray(e.loc) ? e.loc.join(".") : null);
+    const message = str(e.message) ?? str(e.msg);
+    if (field && message) fields[fieldName(field)] ??= message;
+  }
+  const detail =
+    str(record.detail) ??
+    str(record.title) ??
+    (status === 0
+      ? "The portal could not reach the server. Check your connection and try again."
+      : `The request failed (${status}).`);
+  const single = str(record.field);
+  if (single && !fields[fieldName(single)]) fields[fieldName(single)] = detail;
+  const errorId = str(record.error_id) ?? response?.headers.get("X-Request-ID") ?? null;
+  return { status, detail, errorId, fields };
+}
+
+/** The thrown form of a problem, for TanStack Query's error channel. */
+export class ProblemError extends Error {
+  readonly problem: ProblemView;
+  constructor(problem: ProblemView) {
+    super(problem.detail);
+    this.problem = problem;
+  }
+}
+
+export function problemOf(error: unknown): ProblemView {
+  if (error instanceof ProblemError) return error.problem;
+  return toProblem(null);
+}
+
+/** Unwraps an openapi-fetch result: the data, or a ProblemError carrying what the server said. */
+export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.error !== undefined || !result.response.ok) {
+    throw new ProblemError(toProblem(result.error, result.response));
+  }
+  return result.data as T;
+}

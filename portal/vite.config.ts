@@ -1,0 +1,30 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from "vite";
+import react from "@vitejs/plugin-react";
+
+// The gateway (make run) listens on 8080 unless CASEFOLD_GATEWAY_PORT moves it.
+const gateway = `http://127.0.0.1:${process.env.CASEFOLD_GATEWAY_PORT ?? "8080"}`;
+
+export default defineConfig({
+  base: "/",
+  plugins: [react()],
+  build: {
+    outDir: "dist",
+    assetsDir: "assets",
+    emptyOutDir: true,
+    sourcemap: false,
+  },
+  server: {
+    host: "127.0.0.1",
+    port: 5173,
+    strictPort: true,
+    proxy: { "/api": { target: gateway, changeOrigin: false } },
+  },
+  test: {
+    environment: "jsdom",
+    globals: true,
+    setupFiles: ["src/test/setup.ts"],
+    css: false,
+    restoreMocks: true,
+  },
+});
