@@ -22,5 +22,10 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // In tests a missing element should fail the assertion loudly, which `!` does.
+    files: ["**/*.test.{ts,tsx}", "src/test/**"],
+    rules: { "@typescript-eslint/no-non-null-assertion": "off" },
+  },
   { files: ["scripts/**/*.{js,mjs}", "*.js"], languageOptions: { globals: globals.node } },
 );

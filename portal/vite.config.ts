@@ -26,5 +26,6 @@ export default defineConfig({
     setupFiles: ["src/test/setup.ts"],
     css: false,
     restoreMocks: true,
+    unstubGlobals: true,
   },
 });

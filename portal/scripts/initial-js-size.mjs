@@ -8,7 +8,8 @@ const dist = new URL("../dist/", import.meta.url).pathname;
 const html = readFileSync(join(dist, "index.html"), "utf8");
 const srcs = new Set();
 for (const m of html.matchAll(/<script[^>]+src="([^"]+\.js)"/g)) srcs.add(m[1]);
-for (const m of html.matchAll(/<link[^>]+rel="modulepreload"[^>]+href="([^"]+\.js)"/g)) srcs.add(m[1]);
+for (const m of html.matchAll(/<link[^>]+rel="modulepreload"[^>]+href="([^"]+\.js)"/g))
+  srcs.add(m[1]);
 const files = [...srcs].map((src) => {
   const bytes = readFileSync(join(dist, src.replace(/^\//, "")));
   return { file: src, bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };

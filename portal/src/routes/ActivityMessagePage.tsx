@@ -62,7 +62,6 @@ export default function ActivityMessagePage() {
           <pre className="email-text">{m.text}</pre>
         </details>
       )}
-      {back}
     </article>
   );
 }

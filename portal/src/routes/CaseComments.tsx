@@ -4,6 +4,7 @@ import { api, type Schemas } from "../api/client";
 import { problemOf, unwrap } from "../api/problem";
 import { TextAreaField } from "../components/Field";
 import { ProblemMessage } from "../components/ProblemMessage";
+import { useExclusive } from "../hooks/useExclusive";
 import { formatTime } from "../components/format";
 import { useIdempotencyKey } from "../hooks/useIdempotencyKey";
 
@@ -39,28 +40,32 @@ export function AddComment({ caseId, isAgent }: { caseId: string; isAgent: boole
   const queryClient = useQueryClient();
   const headingId = useId();
   const add = useMutation({
-    mutationFn: async () =>
-      unwrap(
+    mutationFn: async () => {
+      const content = { body, internal: isAgent && internal };
+      const comment = unwrap(
         await api.POST("/api/cases/{case_id}/comments", {
           params: {
             path: { case_id: caseId },
-            header: { "Idempotency-Key": idempotency.current() },
+            header: { "Idempotency-Key": idempotency.current(content) },
           },
-          body: { body, internal: isAgent && internal },
+          body: content,
         }),
-      ),
+      );
+      idempotency.succeeded(content);
+      return comment;
+    },
     onSuccess: async () => {
-      idempotency.reset();
       setBody("");
       setInternal(false);
       await queryClient.invalidateQueries({ queryKey: ["case", caseId] });
     },
   });
+  const exclusive = useExclusive();
   const problem = add.isError ? problemOf(add.error) : null;
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
-    if (!add.isPending) add.mutate();
+    exclusive(() => add.mutateAsync());
   }
 
   return (

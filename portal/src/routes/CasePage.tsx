@@ -114,7 +114,6 @@ export default function CasePage() {
         </>
       )}
       <ActivityHistory caseId={c.id} />
-      {back}
     </article>
   );
 }

@@ -5,6 +5,7 @@ import { api } from "../api/client";
 import { problemOf, unwrap } from "../api/problem";
 import { Field } from "../components/Field";
 import { ProblemMessage } from "../components/ProblemMessage";
+import { useExclusive } from "../hooks/useExclusive";
 import { session } from "../session/session";
 
 /** Only a path inside the portal, never another origin, is a place to go back to after login. */
@@ -27,11 +28,12 @@ export default function LoginPage() {
       navigate(safeNext(params.get("next")), { replace: true });
     },
   });
+  const exclusive = useExclusive();
   const problem = login.isError ? problemOf(login.error) : null;
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
-    if (!login.isPending) login.mutate();
+    exclusive(() => login.mutateAsync());
   }
 
   return (

@@ -6,6 +6,7 @@ import { problemOf, unwrap } from "../api/problem";
 import { Field, TextAreaField } from "../components/Field";
 import { FilePicker } from "../components/FilePicker";
 import { ProblemMessage } from "../components/ProblemMessage";
+import { useExclusive } from "../hooks/useExclusive";
 import { SEVERITY_LEVELS } from "../components/severity";
 import { useIdempotencyKey } from "../hooks/useIdempotencyKey";
 import { useUploads } from "../hooks/useUploads";
@@ -33,26 +34,30 @@ export default function NewCasePage() {
   });
 
   const create = useMutation({
-    mutationFn: async () =>
-      unwrap(
+    mutationFn: async () => {
+      const body = { product, subject, description, severity, attachments: uploads.references };
+      const created = unwrap(
         await api.POST("/api/cases", {
-          params: { header: { "Idempotency-Key": idempotency.current() } },
-          body: { product, subject, description, severity, attachments: uploads.references },
+          params: { header: { "Idempotency-Key": idempotency.current(body) } },
+          body,
         }),
-      ),
+      );
+      idempotency.succeeded(body);
+      return created;
+    },
     onSuccess: (created) => {
-      idempotency.reset();
       void queryClient.invalidateQueries({ queryKey: ["cases"] });
       queryClient.setQueryData(["case", created.id], created);
       navigate(`/cases/${created.id}`);
     },
   });
+  const exclusive = useExclusive();
   const problem = create.isError ? problemOf(create.error) : null;
   const prioritised = /production down/i.test(subject);
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
-    if (!create.isPending && !uploads.busy) create.mutate();
+    if (!uploads.busy) exclusive(() => create.mutateAsync());
   }
 
   return (

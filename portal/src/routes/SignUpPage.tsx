@@ -5,6 +5,7 @@ import { api } from "../api/client";
 import { problemOf, unwrap } from "../api/problem";
 import { Field } from "../components/Field";
 import { ProblemMessage } from "../components/ProblemMessage";
+import { useExclusive } from "../hooks/useExclusive";
 import { useDisplayNameCheck } from "../hooks/useDisplayNameCheck";
 
 export default function SignUpPage() {
@@ -23,11 +24,12 @@ export default function SignUpPage() {
       ),
     onSuccess: () => navigate(`/signup/check-email?email=${encodeURIComponent(email)}`),
   });
+  const exclusive = useExclusive();
   const problem = signUp.isError ? problemOf(signUp.error) : null;
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
-    if (!signUp.isPending) signUp.mutate();
+    exclusive(() => signUp.mutateAsync());
   }
 
   return (

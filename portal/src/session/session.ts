@@ -138,6 +138,8 @@ export function createSession(options: Options = {}) {
     refresh,
     accept,
     logOut,
+    /** Drops the in-memory session without calling identity (after a revocation answer, and between tests). */
+    forget: clear,
     fetch: authFetch,
   };
 }
