@@ -1,23 +1,45 @@
-import { lazy, Suspense } from "react";
+import { lazy, Suspense, useEffect } from "react";
 import { Navigate, Route, Routes } from "react-router";
 import { Header } from "./components/Header";
 import { RequireAuth } from "./session/RequireAuth";
 import { useSession } from "./session/useSession";
+// The pages a logged-out visitor meets are small and in the first bundle: a lazy chunk would leave the previous
+// page's fields on screen while it loads, and what is typed there would be lost. The private pages load on demand
+// (and are fetched ahead once someone is logged in).
+import CheckEmailPage from "./routes/CheckEmailPage";
+import ConfirmEmailPage from "./routes/ConfirmEmailPage";
+import ForgotPasswordPage from "./routes/ForgotPasswordPage";
 import LoginPage from "./routes/LoginPage";
+import NotFoundPage from "./routes/NotFoundPage";
+import ResetPasswordPage from "./routes/ResetPasswordPage";
+import SignUpPage from "./routes/SignUpPage";
+import TermsPage from "./routes/TermsPage";
 
-const SignUpPage = lazy(() => import("./routes/SignUpPage"));
-const CheckEmailPage = lazy(() => import("./routes/CheckEmailPage"));
-const ConfirmEmailPage = lazy(() => import("./routes/ConfirmEmailPage"));
-const ForgotPasswordPage = lazy(() => import("./routes/ForgotPasswordPage"));
-const ResetPasswordPage = lazy(() => import("./routes/ResetPasswordPage"));
-const TermsPage = lazy(() => import("./routes/TermsPage"));
-const SettingsPage = lazy(() => import("./routes/SettingsPage"));
-const MyCasesPage = lazy(() => import("./routes/MyCasesPage"));
-const NewCasePage = lazy(() => import("./routes/NewCasePage"));
-const CasePage = lazy(() => import("./routes/CasePage"));
-const CaseByNumberPage = lazy(() => import("./routes/CaseByNumberPage"));
-const ActivityMessagePage = lazy(() => import("./routes/ActivityMessagePage"));
-const NotFoundPage = lazy(() => import("./routes/NotFoundPage"));
+const privatePages = {
+  settings: () => import("./routes/SettingsPage"),
+  myCases: () => import("./routes/MyCasesPage"),
+  newCase: () => import("./routes/NewCasePage"),
+  case: () => import("./routes/CasePage"),
+  caseByNumber: () => import("./routes/CaseByNumberPage"),
+  activityMessage: () => import("./routes/ActivityMessagePage"),
+};
+const SettingsPage = lazy(privatePages.settings);
+const MyCasesPage = lazy(privatePages.myCases);
+const NewCasePage = lazy(privatePages.newCase);
+const CasePage = lazy(privatePages.case);
+const CaseByNumberPage = lazy(privatePages.caseByNumber);
+const ActivityMessagePage = lazy(privatePages.activityMessage);
+
+function usePrefetchPrivatePages() {
+  const { status } = useSession();
+  useEffect(() => {
+    if (status !== "authenticated") return;
+    const handle = window.setTimeout(() => {
+      for (const load of Object.values(privatePages)) void load();
+    }, 200);
+    return () => window.clearTimeout(handle);
+  }, [status]);
+}
 
 function Home() {
   const { status } = useSession();
@@ -30,6 +52,7 @@ function Private({ children }: { children: React.ReactNode }) {
 }
 
 export function App() {
+  usePrefetchPrivatePages();
   return (
     <>
       <a className="skip-link" href="#main">

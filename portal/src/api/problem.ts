@@ -22,6 +22,26 @@ export function fieldName(path: string): string {
   return named[0] ?? path;
 }
 
+/** Words for an answer without a problem body (a proxy's 413 or 502, a dropped connection). */
+function fallbackDetail(status: number): string {
+  switch (status) {
+    case 0:
+      return "The portal could not reach the server. Check your connection and try again.";
+    case 413:
+      return "This is too large for the server to accept.";
+    case 415:
+      return "This type of file or content is not accepted.";
+    case 429:
+      return "Too many attempts in a short time. Wait a moment and try again.";
+    case 502:
+    case 503:
+    case 504:
+      return "The service is unavailable for a moment. Try again shortly.";
+    default:
+      return `The request failed (${status}).`;
+  }
+}
+
 export function toProblem(body: unknown, response?: Response): ProblemView {
   const status = response?.status ?? 0;
   const record = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
@@ -34,12 +54,7 @@ export function toProblem(body: unknown, response?: Response): ProblemView {
     const message = str(e.message) ?? str(e.msg);
     if (field && message) fields[fieldName(field)] ??= message;
   }
-  const detail =
-    str(record.detail) ??
-    str(record.title) ??
-    (status === 0
-      ? "The portal could not reach the server. Check your connection and try again."
-      : `The request failed (${status}).`);
+  const detail = str(record.detail) ?? str(record.title) ?? fallbackDetail(status);
   const single = str(record.field);
   if (single && !fields[fieldName(single)]) fields[fieldName(single)] = detail;
   const errorId = str(record.error_id) ?? response?.headers.get("X-Request-ID") ?? null;

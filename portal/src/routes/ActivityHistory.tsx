@@ -7,13 +7,18 @@ import { useActivity } from "./caseQueries";
 
 type Entry = Schemas["ActivityEntry"];
 
-/** What an email is, from what the activity history tells (its direction). */
-export function kindOf(entry: Pick<Entry, "direction" | "status">): string {
+/**
+ * What an email is, from what the activity history tells: its direction and place. The first email to the customer
+ * is always the acknowledgement of the new case (notifications sends it on CaseOpened).
+ */
+export function kindOf(entry: Pick<Entry, "direction" | "status">, firstOutbound: boolean): string {
   const base =
     entry.direction === "inbound"
-      ? "Your email to support"
+      ? "Your message, as sent to support"
       : entry.direction === "outbound"
-        ? "Email from support"
+        ? firstOutbound
+          ? "Acknowledgement"
+          : "Email from support"
         : "Note to support";
   return entry.status === "sent" ? base : `${base} (${entry.status})`;
 }
@@ -41,7 +46,7 @@ export function ActivityHistory({ caseId }: { caseId: string }) {
               </tr>
             </thead>
             <tbody>
-              {activity.data.map((e) => (
+              {activity.data.map((e, index) => (
                 <tr key={e.id}>
                   <td data-label="Subject">
                     <Link to={`/cases/${caseId}/activity/${e.id}`}>{e.subject}</Link>
@@ -49,7 +54,12 @@ export function ActivityHistory({ caseId }: { caseId: string }) {
                   <td data-label="From">{e.from}</td>
                   <td data-label="To">{e.to ?? ""}</td>
                   <td data-label="Sent">{e.sent_at ? formatTime(e.sent_at) : "Not sent yet"}</td>
-                  <td data-label="Type">{kindOf(e)}</td>
+                  <td data-label="Type">
+                    {kindOf(
+                      e,
+                      activity.data.findIndex((x) => x.direction === "outbound") === index,
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

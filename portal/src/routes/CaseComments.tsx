@@ -10,19 +10,21 @@ import { useIdempotencyKey } from "../hooks/useIdempotencyKey";
 
 type Comment = Schemas["CommentView"];
 
-function authorOf(comment: Comment, myId: string | undefined): string {
-  if (comment.author_id === myId) return "You";
+type Me = Pick<Schemas["UserRead"], "id" | "display_name">;
+
+function authorOf(comment: Comment, me: Me | undefined): string {
+  if (me && comment.author_id === me.id) return me.display_name;
   return comment.author_role === "customer" ? "Customer" : "Support";
 }
 
-export function CommentList({ comments, myId }: { comments: Comment[]; myId: string | undefined }) {
+export function CommentList({ comments, me }: { comments: Comment[]; me: Me | undefined }) {
   if (comments.length === 0) return <p className="empty">No comments yet.</p>;
   return (
     <ol className="comments">
       {comments.map((c) => (
         <li key={c.id} className={c.internal ? "comment internal" : "comment"}>
           <p className="comment-meta">
-            <strong>{authorOf(c, myId)}</strong>{" "}
+            <strong>{authorOf(c, me)}</strong>{" "}
             <time dateTime={c.created_at}>{formatTime(c.created_at)}</time>
             {c.internal && <span className="badge">Internal note</span>}
           </p>

@@ -87,7 +87,7 @@ export default function CasePage() {
       </section>
       <section aria-labelledby="comments-heading">
         <h2 id="comments-heading">Comments</h2>
-        <CommentList comments={c.comments} myId={me.data?.id} />
+        <CommentList comments={c.comments} me={me.data} />
       </section>
       <section aria-labelledby="attachments-heading">
         <h2 id="attachments-heading">Attachments</h2>
