@@ -52,9 +52,11 @@ def closed(case_id: uuid.UUID, by: uuid.UUID) -> CaseClosed:
 SECRET_URL = "https://portal.test/confirm?token=s3cr3t&x=1"
 
 
-def account_email(user_id: uuid.UUID, to: str, url: str = SECRET_URL) -> SendAccountEmail:
-    return SendAccountEmail(user_id=user_id, template="confirm-email", to=to, display_name="Ada", action_url=url,
-                            expires_at=datetime.now(UTC) + timedelta(days=1))  # fmt: skip
+def account_email(
+    user_id: uuid.UUID, to: str, url: str | None = SECRET_URL, template: str = "confirm-email"
+) -> SendAccountEmail:
+    return SendAccountEmail(user_id=user_id, template=template, to=to, display_name="Ada", action_url=url,  # type: ignore[arg-type]
+                            expires_at=datetime.now(UTC) + timedelta(days=1) if url else None)  # fmt: skip
 
 
 def wrap(event: Event, stream_id: uuid.UUID, version: int = 1, stream_type: str = "case") -> Envelope:

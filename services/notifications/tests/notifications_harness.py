@@ -7,6 +7,7 @@ import email
 import email.policy
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -27,8 +28,15 @@ class _Collector:
         self.sink = sink
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
-        if address.startswith("bounce"):
+        sink = self.sink
+        if address.startswith("bounce") or address in sink.refused:
             return "550 5.1.1 no such mailbox"
+        if address.startswith("hangup"):
+            server.transport.close()  # the connection breaks under this message
+            return "421 4.4.2 closing connection"
+        if sink.tempfail.get(address, 0) > 0:
+            sink.tempfail[address] -= 1
+            return "451 4.3.0 try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -45,6 +53,8 @@ class SmtpSink:
 
     port: int
     received: list[EmailMessage] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # answered 550 while listed
+    tempfail: dict[str, int] = field(default_factory=dict)  # address -> how many more times to answer 451
     _controller: Controller | None = None
 
     def start(self) -> None:
@@ -105,3 +115,6 @@ class Harness:
 
     def auth(self, user_id: uuid.UUID, role: str = "customer") -> dict[str, str]:
         return self.tokens.auth_header(user_id=user_id, role=role)
+
+
+HarnessFactory = Callable[..., AbstractAsyncContextManager[Harness]]

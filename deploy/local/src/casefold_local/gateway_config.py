@@ -15,7 +15,8 @@ DEFAULT_ORIGINS = ("http://127.0.0.1:5173", "http://localhost:5173")
 JWKS_PATH = "/api/identity/.well-known/jwks.json"
 OPENAPI_PATH = "/api/openapi.json"
 
-# Identity routes anyone may call; the service itself rate-limits and checks them (logout carries the refresh token).
+# Identity routes anyone may call; the service itself rate-limits and checks them (logout carries the refresh token,
+# in the body or the HttpOnly cookie, so it works with an expired access token and can always clear the cookie).
 PUBLIC_ROUTES: tuple[tuple[str, str | None], ...] = (
     ("/api/identity/users", "POST"),
     ("/api/identity/email-confirmations", "POST"),
@@ -23,6 +24,9 @@ PUBLIC_ROUTES: tuple[tuple[str, str | None], ...] = (
     ("/api/identity/sessions", "POST"),
     ("/api/identity/sessions/refresh", "POST"),
     ("/api/identity/sessions/current", "DELETE"),
+    ("/api/identity/password-resets", "POST"),
+    ("/api/identity/password-resets/confirm", "POST"),
+    ("/api/identity/display-names/availability", "GET"),
     (JWKS_PATH, "GET"),
     (OPENAPI_PATH, "GET"),
 )

@@ -9,6 +9,7 @@ from casefold_events.contracts import CASES_TOPIC
 from casefold_events.platform.settings import ServiceSettings, refuse_placeholder
 
 DEV_ATTACHMENT_RECEIPT_KEY = "dev-attachment-receipt-key-change-me"
+DEV_INTERNAL_API_KEY = "dev-internal-api-key-change-me"
 
 
 class Product(BaseModel):
@@ -40,6 +41,8 @@ class Settings(ServiceSettings):
     products: tuple[Product, ...] = DEFAULT_PRODUCTS
     snapshot_every: int = Field(default=50, ge=0)
     attachment_receipt_key: SecretStr = SecretStr(DEV_ATTACHMENT_RECEIPT_KEY)
+    # The bearer secret of /internal/cases (notifications' replies by email); the gateway never routes /internal.
+    internal_api_key: SecretStr = SecretStr(DEV_INTERNAL_API_KEY)
     command_retries: int = Field(default=3, ge=0, le=10)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
@@ -52,6 +55,7 @@ class Settings(ServiceSettings):
         refuse_placeholder(
             self.environment, "CASES_ATTACHMENT_RECEIPT_KEY", self.attachment_receipt_key, DEV_ATTACHMENT_RECEIPT_KEY
         )
+        refuse_placeholder(self.environment, "CASES_INTERNAL_API_KEY", self.internal_api_key, DEV_INTERNAL_API_KEY)
         return self
 
     @property

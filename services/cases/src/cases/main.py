@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from casefold_events.platform.app import database_ready, service_app
 from cases import wiring
 from cases.adapters.database import apply_migrations, create_pool
+from cases.api.internal import internal
 from cases.api.routes import router
 from cases.config import Settings
 
@@ -53,4 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # it with one over their own key set.
     app.state.jwt_verifier = settings.jwt_verifier()
     app.include_router(router)
+    app.include_router(internal)
     return app

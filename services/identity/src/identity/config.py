@@ -33,6 +33,10 @@ class Settings(ServiceSettings):
     access_token_seconds: int = Field(default=900, ge=1, le=3600)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     confirmation_hours: int = Field(default=24, ge=1, le=24 * 14)
+    password_reset_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
+    # The refresh cookie's Secure flag: browsers keep a Secure cookie on http://127.0.0.1 and localhost too, so
+    # only a plain-http deployment on another host name needs it off.
+    refresh_cookie_secure: bool = True
     # A PEM bundle of EC P-256 private keys (the last one signs); when set, the database keys are not used.
     signing_keys: str | None = None
     generate_signing_key: bool | None = None
@@ -43,6 +47,9 @@ class Settings(ServiceSettings):
     login_window_seconds: int = 900
     resend_per_email_per_hour: int = 3
     signups_per_address_per_hour: int = 20
+    password_resets_per_email_per_hour: int = 3
+    password_resets_per_address_per_hour: int = 20
+    name_checks_per_address_per_minute: int = 60
     # Trust X-Forwarded-For only behind the gateway; otherwise anyone could choose their own rate-limit bucket.
     trust_forwarded_for: bool = False
 

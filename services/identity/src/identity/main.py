@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from casefold_events.platform.app import database_ready, service_app
 from casefold_events.platform.logging import configure_logging
+from identity.api.openapi import serve_problems_as_problem_json
 from identity.api.routes import internal, router
 from identity.bootstrap import apply_migrations, build_identity, ensure_signing_key
 from identity.config import Settings
@@ -47,4 +48,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(internal)
+    serve_problems_as_problem_json(app)
     return app

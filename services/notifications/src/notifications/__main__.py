@@ -1,22 +1,47 @@
-"""`python -m notifications api|worker|migrate`."""
+"""`python -m notifications api|worker|migrate|redrive`."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import signal
 import sys
+from datetime import datetime
+from uuid import UUID
 
 import asyncpg
 import uvicorn
 
 from casefold_events.platform.logging import configure_logging
 from casefold_events.platform.metrics import serve_metrics
+from notifications.adapters import outbox
 from notifications.config import Settings
 from notifications.main import apply_migrations, create_app
 from notifications.worker import Worker
 
-USAGE = "usage: python -m notifications api|worker|migrate"
+USAGE = "usage: python -m notifications api|worker|migrate|redrive [--id EMAIL_ID ...] [--since TIME]"
+
+
+async def _redrive(settings: Settings, argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m notifications redrive", description="Queue failed emails again (all of them unless narrowed)."
+    )
+    parser.add_argument("--id", dest="ids", type=UUID, action="append", default=[], help="an email id (repeatable)")
+    parser.add_argument("--since", type=datetime.fromisoformat, help="only emails created at or after this time")
+    args = parser.parse_args(argv)
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        result = await outbox.redrive(conn, args.ids, args.since)
+    finally:
+        await conn.close()
+    print(f"queued again: {len(result.queued)}")
+    for email_id in result.queued:
+        print(f"  {email_id}")
+    if result.dead_links:
+        print(f"left failed: {result.dead_links} account email(s) whose single-use link is gone; "
+              "the user asks for a new one (resend / forgot password)")  # fmt: skip
+    return 0
 
 
 async def _run_worker(settings: Settings) -> None:
@@ -50,6 +75,8 @@ def main(argv: list[str]) -> int:
     elif command == "migrate":
         for name in asyncio.run(apply_migrations(settings)):
             print(name)
+    elif command == "redrive":
+        return asyncio.run(_redrive(settings, argv[2:]))
     else:
         print(USAGE, file=sys.stderr)
         return 2

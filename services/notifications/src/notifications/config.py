@@ -8,7 +8,10 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from casefold_events.contracts import CASES_TOPIC, IDENTITY_MAIL_TOPIC, IDENTITY_TOPIC
-from casefold_events.platform.settings import ServiceSettings
+from casefold_events.platform.settings import ServiceSettings, refuse_placeholder
+
+DEV_REPLY_TOKEN_KEY = "dev-reply-token-key-change-me"  # noqa: S105 - a placeholder refused in production
+DEV_CASES_INTERNAL_API_KEY = "dev-internal-api-key-change-me"  # the cases service's development default
 
 
 class Settings(ServiceSettings):
@@ -41,12 +44,30 @@ class Settings(ServiceSettings):
 
     delivery_batch_size: int = Field(default=50, ge=1, le=1000)
     delivery_poll_seconds: float = Field(default=1.0, gt=0)
-    delivery_max_attempts: int = Field(default=10, ge=1)
+    # No attempt limit: only a 5xx answer for the message itself fails it (`python -m notifications redrive`).
     retry_initial_seconds: float = Field(default=2.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)
+    # While the server cannot be reached the loop itself backs off (capped); no email is charged for it.
+    connect_retry_max_seconds: float = Field(default=60.0, gt=0)
+    # How often emails waiting for their recipient are matched against the directory again (a safety net for a
+    # CaseOpened and its owner's UserRegistered handled at the same moment by two workers).
+    waiting_sweep_seconds: float = Field(default=30.0, gt=0)
+
+    # Inbound mail: replies by email. Off unless a port is given (the worker, or the app under development).
+    inbound_smtp_host: str = "127.0.0.1"
+    inbound_smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    inbound_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    inbound_rate_per_hour: int = Field(default=30, ge=1)
+    reply_domain: str = "casefold.local"  # reply addresses are support+<token>@<reply_domain>
+    reply_token_key: SecretStr = SecretStr(DEV_REPLY_TOKEN_KEY)
+    cases_internal_url: str = "http://127.0.0.1:8002"
+    cases_internal_api_key: SecretStr = SecretStr(DEV_CASES_INTERNAL_API_KEY)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
+        refuse_placeholder(self.environment, "NOTIFICATIONS_REPLY_TOKEN_KEY", self.reply_token_key, DEV_REPLY_TOKEN_KEY)
+        refuse_placeholder(self.environment, "NOTIFICATIONS_CASES_INTERNAL_API_KEY", self.cases_internal_api_key,
+                           DEV_CASES_INTERNAL_API_KEY)  # fmt: skip
         for name in ("from_address", "support_address"):
             if "@" not in parseaddr(getattr(self, name))[1]:
                 raise ValueError(f"NOTIFICATIONS_{name.upper()} is not an email address")
@@ -62,3 +83,9 @@ class Settings(ServiceSettings):
     def dead_letter_topics(self) -> dict[str, str]:
         """Source topic -> its own dead-letter topic; the other topics' failures go to <consumer_name>.dlq."""
         return {self.identity_mail_topic: self.mail_dead_letter_topic or f"{self.consumer_name}.mail.dlq"}
+
+    @property
+    def support_mailbox(self) -> str:
+        """The bare From address of our emails: a reply to it (a client that ignores Reply-To) is matched by its
+        threading headers."""
+        return parseaddr(self.from_address)[1]

@@ -1,4 +1,9 @@
-"""The delivery loop: drains the emails outbox over SMTP, with exponential backoff and a final 'failed'.
+"""The delivery loop: drains the emails outbox over SMTP; an outage delays mail and loses none.
+
+Only the server's final word on a message (a 5xx answer to it) fails it; everything else is retried without an
+attempt limit, with capped, jittered backoff: per message for what happened to that message (a 4xx answer, the
+connection breaking under it), and for the whole loop while the server cannot be reached at all (then no email is
+charged: it never got to the server). A failed email can be queued again by `python -m notifications redrive`.
 
 Woken by NOTIFY (sent in the transaction that queued an email, so it arrives after commit) and by polling, which
 also picks up retries whose backoff has elapsed and covers a lost listener connection. Each batch is sent while
@@ -41,9 +46,10 @@ def _trace(email: outbox.Due, outcome: Outcome) -> None:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 10
     initial_seconds: float = 2.0
     max_seconds: float = 600.0
+    connect_max_seconds: float = 60.0
+    waiting_sweep_seconds: float = 30.0
 
 
 class DeliveryLoop(BackgroundLoop):
@@ -70,6 +76,8 @@ class DeliveryLoop(BackgroundLoop):
         self.poll_seconds = poll_seconds
         self.keepalive_seconds = keepalive_seconds
         self.sent = 0
+        self._unreachable = 0  # rounds in a row that could not reach the server
+        self._next_sweep = 0.0
         self._listener: asyncpg.Connection | None = None
         super().__init__()
 
@@ -94,14 +102,30 @@ class DeliveryLoop(BackgroundLoop):
         while not self.stopping:
             self._wake.clear()
             try:
+                await self._sweep_waiting()
                 handled = await self.run_once()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("delivery_round_failed", error=type(exc).__name__)
                 handled = 0
+            if self._unreachable:
+                # A new email's wake-up cuts this short: one connection attempt per arrival at most.
+                p = self.policy
+                await self.pause(retry_delay(self._unreachable, self.poll_seconds, p.connect_max_seconds))
+                continue
             if handled >= self.batch_size:
                 continue  # more may be due right now
             await self.pause(self.poll_seconds)
             await self.sender.close_if_idle(self.keepalive_seconds)
+
+    async def _sweep_waiting(self) -> None:
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.policy.waiting_sweep_seconds
+        async with self.pool.acquire() as conn, conn.transaction():
+            released = await outbox.release_known_waiting(conn)
+        if released:
+            log.warning("waiting_emails_released", count=released)
 
     async def run_once(self) -> int:
         """Send one batch of due emails; the number of emails attempted."""
@@ -114,18 +138,27 @@ class DeliveryLoop(BackgroundLoop):
             await outbox.mark_sent(conn, sent)
             EMAILS_SENT.inc(len(sent))
             self.sent += len(sent)
+            untried = [email.id for email, outcome in zip(due, outcomes, strict=True) if outcome.result == "untried"]
+            reached = len(untried) < len(due)
+            self._unreachable = 0 if reached else self._unreachable + 1
+            if untried:
+                error = next(o.error for o in outcomes if o.result == "untried") or "not sent"
+                await outbox.mark_untried(conn, untried, error)
+                if not reached:
+                    log.warning("smtp_unreachable", emails=len(untried), rounds=self._unreachable, error=error)
             for email, outcome in zip(due, outcomes, strict=True):
                 _trace(email, outcome)
-                if outcome.result == "sent":
+                if outcome.result in ("sent", "untried"):
                     continue
                 attempts = email.attempts + 1
                 EMAILS_FAILED.inc()
                 error = outcome.error or "unknown error"
-                if outcome.result == "failed" or attempts >= self.policy.max_attempts:
+                if outcome.result == "failed":
                     await outbox.mark_failed(conn, email.id, error)
                     log.error("email_failed", email_id=str(email.id), attempts=attempts, error=error)
                 else:
                     delay = retry_delay(attempts, self.policy.initial_seconds, self.policy.max_seconds)
                     await outbox.mark_retry(conn, email.id, error, delay)
                     log.warning("email_retry", email_id=str(email.id), attempts=attempts, retry_in=delay, error=error)
-            return len(due)
+            # Untried emails are due again at once: the next round should not wait for them if the server is back.
+            return len(due) - len(untried) if reached else len(due)

@@ -1,22 +1,33 @@
-"""Wiring of the worker: one ConsumerRunner over the three topics, and the delivery loop."""
+"""Wiring of the worker: one ConsumerRunner over the three topics, the delivery loop, and inbound mail (the SMTP
+listener and the loop that turns replies into comments) when a port is configured."""
 
 from __future__ import annotations
 
 import asyncpg
 
 from casefold_events.consumer import ConsumerRunner
+from notifications.adapters.cases_client import CasesClient
 from notifications.adapters.smtp import SmtpConfig, SmtpSender
+from notifications.adapters.smtp_listener import SmtpListener
 from notifications.adapters.templates import Renderer
+from notifications.app.inbound import InboundHandler, InboundSettings
 from notifications.app.mailer import Mailer
 from notifications.config import Settings
 from notifications.consumers import make_handler
 from notifications.delivery import DeliveryLoop, RetryPolicy
+from notifications.domain.replies import ReplyTokens
+from notifications.inbound_loop import InboundLoop
+
+
+def reply_tokens(settings: Settings) -> ReplyTokens:
+    return ReplyTokens(settings.reply_token_key.get_secret_value().encode(), settings.reply_domain)
 
 
 def build_mailer(settings: Settings) -> Mailer:
     return Mailer(
         renderer=Renderer(), from_address=settings.from_address, support_address=settings.support_address,
         domain=settings.message_id_domain, public_url=settings.public_url,
+        replies=reply_tokens(settings) if settings.inbound_smtp_port else None,
     )  # fmt: skip
 
 
@@ -32,21 +43,53 @@ def build_sender(settings: Settings) -> SmtpSender:
 class Worker:
     """The consumer and the delivery loop, started and stopped together."""
 
-    def __init__(self, settings: Settings, pool: asyncpg.Pool) -> None:
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, cases: CasesClient | None = None) -> None:
+        mailer = build_mailer(settings)
         self.consumer = ConsumerRunner(settings.consumer_name, settings.kafka_bootstrap_servers, settings.topics, pool,
-                                       make_handler(build_mailer(settings)),
+                                       make_handler(mailer),
                                        dead_letter_topics=settings.dead_letter_topics,
                                        client_options=settings.kafka_options())  # fmt: skip
-        policy = RetryPolicy(settings.delivery_max_attempts, settings.retry_initial_seconds, settings.retry_max_seconds)
+        policy = RetryPolicy(
+            settings.retry_initial_seconds,
+            settings.retry_max_seconds,
+            settings.connect_retry_max_seconds,
+            settings.waiting_sweep_seconds,
+        )
         self.delivery = DeliveryLoop(pool, build_sender(settings), dsn=settings.database_url, policy=policy,
                                      batch_size=settings.delivery_batch_size,
                                      poll_seconds=settings.delivery_poll_seconds,
                                      keepalive_seconds=settings.smtp_keepalive_seconds)  # fmt: skip
 
+        self.listener: SmtpListener | None = None
+        self.inbound: InboundLoop | None = None
+        if settings.inbound_smtp_port:
+            handler = InboundHandler(pool, InboundSettings(reply_tokens(settings), settings.support_mailbox,
+                                                           settings.inbound_rate_per_hour))  # fmt: skip
+            self.listener = SmtpListener(
+                handler,
+                settings.inbound_smtp_host,
+                settings.inbound_smtp_port,
+                max_bytes=settings.inbound_max_bytes,
+                hostname=settings.reply_domain,
+            )
+            cases = cases or CasesClient(settings.cases_internal_url,
+                                         settings.cases_internal_api_key.get_secret_value())  # fmt: skip
+            self.inbound = InboundLoop(pool, cases, mailer, dsn=settings.database_url,
+                                       poll_seconds=settings.delivery_poll_seconds,
+                                       retry_initial_seconds=settings.retry_initial_seconds,
+                                       retry_max_seconds=settings.retry_max_seconds)  # fmt: skip
+
     async def start(self) -> None:
         await self.delivery.start()
         await self.consumer.start()
+        if self.inbound is not None and self.listener is not None:
+            await self.inbound.start()
+            await self.listener.start()
 
     async def stop(self) -> None:
+        if self.listener is not None:
+            await self.listener.stop()
+        if self.inbound is not None:
+            await self.inbound.stop()
         await self.consumer.stop()
         await self.delivery.stop()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
-from notifications_harness import Harness, SmtpSink
+from notifications_harness import Harness, HarnessFactory, SmtpSink
 
 from casefold_events.platform.auth import JwksVerifier
 from casefold_local.procs import free_port
@@ -42,25 +44,50 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def harness(
+async def harness_factory(
     migrated: str,
     kafka_bootstrap: str,
     topic_factory: Callable[..., Awaitable[str]],
     smtp: SmtpSink,
     producer: AIOKafkaProducer,
-) -> AsyncIterator[Harness]:
-    settings = Settings(
+) -> HarnessFactory:
+    """harness_factory(**settings, cases_client=None): the app with its in-process workers, as a context manager."""
+
+    @asynccontextmanager
+    async def make(cases_client: Any = None, **overrides: Any) -> AsyncIterator[Harness]:
+        settings = await _settings(migrated, kafka_bootstrap, topic_factory, smtp, **overrides)
+        app = create_app(settings)
+        tokens = TestTokenIssuer()
+        app.state.jwt_verifier = JwksVerifier.from_jwks(tokens.jwks())
+        if cases_client is not None:
+            app.state.cases_client = cases_client
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://notifications.test") as http:
+                yield Harness(app, settings, http, smtp, producer, tokens, app.state.pool)
+
+    return make
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def harness(harness_factory: HarnessFactory) -> AsyncIterator[Harness]:
+    async with harness_factory() as h:
+        yield h
+
+
+async def _settings(
+    migrated: str,
+    kafka_bootstrap: str,
+    topic_factory: Callable[..., Awaitable[str]],
+    smtp: SmtpSink,
+    **overrides: Any,
+) -> Settings:
+    return Settings(
         environment="test", database_url=migrated, kafka_bootstrap_servers=kafka_bootstrap,
         consumer_name=f"notifications-{uuid.uuid4().hex[:8]}", cases_topic=await topic_factory("cases"),
         identity_topic=await topic_factory("identity"), identity_mail_topic=await topic_factory("mail"),
         mail_dead_letter_topic=await topic_factory("mail-dlq"),
         smtp_port=smtp.port, run_workers=True, run_migrations=False, retry_initial_seconds=0.2,
-        retry_max_seconds=0.5, delivery_poll_seconds=0.1, delivery_max_attempts=50,
+        retry_max_seconds=0.5, delivery_poll_seconds=0.1, connect_retry_max_seconds=0.3,
+        waiting_sweep_seconds=0.2, **overrides,
     )  # fmt: skip
-    app = create_app(settings)
-    tokens = TestTokenIssuer()
-    app.state.jwt_verifier = JwksVerifier.from_jwks(tokens.jwks())
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://notifications.test") as http:
-            yield Harness(app, settings, http, smtp, producer, tokens, app.state.pool)

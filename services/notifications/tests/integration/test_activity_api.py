@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -52,7 +53,10 @@ async def test_the_owner_sees_what_was_sent_to_them_and_their_own_messages_in_or
     assert entries[0]["to"] == f"Ada <{s.owner.hex[:8]}@customer.test>"
     assert entries[0]["from"] == "Casefold Support <support@casefold.local>"
     assert entries[2]["to"] == "support-team@casefold.local"
-    assert set(entries[0]) == {"id", "direction", "from", "to", "subject", "sent_at", "status"}
+    assert set(entries[0]) == {"id", "kind", "label", "direction", "from", "to", "subject", "sent_at", "status"}
+    assert [(e["kind"], e["label"]) for e in entries] == [
+        ("ack", "Acknowledgement"), ("agent-comment", "Reply from support"), ("customer-comment", "Your comment"),
+    ]  # fmt: skip
 
 
 async def test_agents_and_admins_also_see_internal_alerts(harness: Harness) -> None:
@@ -63,6 +67,9 @@ async def test_agents_and_admins_also_see_internal_alerts(harness: Harness) -> N
                                           headers=harness.auth(uuid.uuid4(), role))  # fmt: skip
         assert response.status_code == 200
         assert [e["direction"] for e in response.json()] == ["outbound", "internal", "outbound", "inbound"]
+        assert [e["label"] for e in response.json()] == [
+            "Acknowledgement", "Alert to the support team", "Reply from support", "Comment from the customer",
+        ]  # fmt: skip
 
 
 async def test_a_message_opens_in_full_with_its_threading_headers(harness: Harness) -> None:
@@ -79,10 +86,21 @@ async def test_a_message_opens_in_full_with_its_threading_headers(harness: Harne
     assert body["case_id"] == str(s.case_id)
     assert body["headers"]["In-Reply-To"] == ack.json()["headers"]["Message-ID"]
     assert body["headers"]["References"] == ack.json()["headers"]["Message-ID"]
+    assert body["label"] == "Reply from support"
     assert "Logs please" in body["text"]
     assert "Logs please" in body["html"]
     assert body["status"] == "sent"
     assert body["from"] == "Casefold Support <support@casefold.local>"
+
+
+async def test_later_emails_keep_the_references_chain_of_what_their_reader_has_seen(harness: Harness) -> None:
+    s = await _scenario(harness)  # to the owner: ack, agent reply; to support: alert, the customer's comment
+    rows = {r["kind"]: {**r, "headers": json.loads(r["headers"])} for r in await harness.emails(s.case_id)}
+    ack, alert, reply = (rows[k]["message_id"] for k in ("ack", "alert", "agent-comment"))
+
+    assert rows["agent-comment"]["headers"]["References"] == ack  # the customer never saw the alert to support
+    assert rows["customer-comment"]["headers"]["References"] == f"{ack} {alert} {reply}"
+    assert rows["customer-comment"]["headers"]["In-Reply-To"] == reply
 
 
 async def test_anyone_else_gets_404_for_the_case_and_its_messages(harness: Harness) -> None:

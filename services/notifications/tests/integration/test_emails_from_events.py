@@ -110,9 +110,12 @@ async def test_comments_are_emailed_to_the_other_side_and_internal_ones_never(ha
     [customer_comment] = harness.smtp.to(SUPPORT)
     root = f"<{opened.event_id}.ack@casefold.local>"
     assert ack["Message-ID"] == root
+    assert agent_comment["In-Reply-To"] == root
+    assert agent_comment["References"] == root
+    # Support's copy replies to the latest message of the thread, with the whole chain since the root.
+    assert customer_comment["In-Reply-To"] == agent_comment["Message-ID"]
+    assert customer_comment["References"] == f"{root} {agent_comment['Message-ID']}"
     for message in (agent_comment, customer_comment):
-        assert message["In-Reply-To"] == root
-        assert message["References"] == root
         assert message["Subject"] == "[Case 00000077] Login page is slow"
     assert "Please send logs" in agent_comment.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Grace" in agent_comment.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -224,6 +227,24 @@ async def test_account_emails_carry_the_link_which_is_masked_in_the_store_once_s
     assert "[link removed after delivery]" in row["text_body"]
 
 
+async def test_a_password_reset_mail_is_sent_with_its_link_and_the_notice_without_one(harness: Harness) -> None:
+    user_id = uuid.uuid4()
+    to = f"reset-{user_id.hex[:8]}@customer.test"
+    link = "https://portal.test/reset-password?token=r3s3t-t0ken"
+    reset = wrap(account_email(user_id, to, link, "password-reset"), user_id, stream_type="mail")
+    await harness.publish(reset)
+    [message] = await harness.delivered(1)
+    assert message["Subject"] == "Casefold: Reset your password"
+    assert message["Message-ID"] == f"<{reset.event_id}.password-reset@casefold.local>"
+    assert link in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f'href="{link}"' in message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+    await harness.publish(wrap(account_email(user_id, to, None, "password-reset-notice"), user_id, stream_type="mail"))
+    [_, notice] = await harness.delivered(2)
+    assert notice["Subject"] == "Casefold: Your password was reset"
+    assert "was just reset" in notice.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
 async def test_a_permanent_refusal_is_recorded_as_failed_without_retrying(harness: Harness) -> None:
     user_id = uuid.uuid4()
     await harness.publish(wrap(user_registered(user_id, f"bounce-{user_id.hex[:6]}@customer.test"), user_id,
@@ -250,7 +271,7 @@ async def test_an_smtp_outage_delays_mail_and_loses_none(harness: Harness) -> No
 
     async def retrying() -> bool:
         rows = [r for c in case_ids for r in await harness.emails(c)]
-        return len(rows) == 4 and all(r["status"] == "queued" and r["attempts"] >= 2 for r in rows)
+        return len(rows) == 4 and all(r["status"] == "queued" and r["last_error"] for r in rows)
 
     await harness.until(retrying)
     harness.smtp.start()

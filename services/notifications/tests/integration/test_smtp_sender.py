@@ -97,14 +97,16 @@ async def test_a_refused_login_is_retried_not_dropped(secure_server: tuple[int, 
 
     [outcome] = await sender.send([_message()])
 
-    assert outcome.result == "retry"
+    assert outcome.result == "untried"  # tried again later without limit, and not charged to the message
     assert handler.received == []
 
 
 async def test_an_unreachable_server_is_retried() -> None:
     [outcome] = await SmtpSender(SmtpConfig("127.0.0.1", free_port(), timeout=2)).send([_message()])
 
-    assert outcome.result == "retry"
+    assert outcome.result == "untried"
+    assert outcome.error is not None
+    assert "Connect" in outcome.error
 
 
 async def test_a_kept_alive_connection_closed_by_the_server_is_replaced_without_a_retry() -> None:

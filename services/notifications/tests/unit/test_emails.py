@@ -9,7 +9,15 @@ from notifications.adapters.directory import User
 from notifications.adapters.smtp import build_message
 from notifications.adapters.templates import Renderer
 from notifications.app.mailer import Mailer, human_size
-from notifications.domain.emails import case_subject, is_permanent, message_id, retry_delay, thread_root
+from notifications.domain.emails import (
+    case_subject,
+    describe,
+    is_permanent,
+    message_id,
+    retry_delay,
+    thread_references,
+    thread_root,
+)
 
 EVENT = uuid.UUID("0190a3c4-0000-7000-8000-000000000001")
 
@@ -34,7 +42,14 @@ def test_subject_carries_the_zero_padded_case_number_on_one_line() -> None:
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:
-    assert [retry_delay(n, 1.0, 5.0) for n in (1, 2, 3, 4, 5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+    assert [retry_delay(n, 1.0, 5.0, jitter=lambda: 1.0) for n in (1, 2, 3, 4, 5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+def test_backoff_is_jittered_between_half_the_step_and_the_step() -> None:
+    assert retry_delay(3, 1.0, 5.0, jitter=lambda: 0.0) == 2.0
+    delays = {retry_delay(3, 1.0, 5.0) for _ in range(50)}
+    assert len(delays) > 1
+    assert all(2.0 <= d <= 4.0 for d in delays)
 
 
 def test_only_5xx_is_permanent() -> None:
@@ -90,6 +105,24 @@ def test_account_email_carries_its_link_as_the_secret() -> None:
     assert draft.case_id is None
 
 
+def test_a_password_reset_email_carries_its_link_and_expiry_as_the_secret() -> None:
+    url = "https://portal.test/reset-password?token=abc"
+    draft = _mailer().account(EVENT, "password-reset", "ada@customer.test", "Ada", url, "2026-12-01 10:00 UTC")
+    assert draft.subject == "Casefold: Reset your password"
+    assert url in draft.text
+    assert f'href="{url}"' in draft.html
+    assert "2026-12-01 10:00 UTC" in draft.text
+    assert draft.secret == url
+
+
+def test_the_reset_notice_has_no_link() -> None:
+    draft = _mailer().account(EVENT, "password-reset-notice", "ada@customer.test", "Ada", None, None)
+    assert draft.subject == "Casefold: Your password was reset"
+    assert "was just reset" in draft.text
+    assert "was just reset" in draft.html
+    assert draft.secret is None
+
+
 def test_built_message_is_multipart_alternative_with_the_headers() -> None:
     draft = _mailer().to_customer(uuid.uuid4(), "closed", _case(), None)
     headers = {**draft.headers(), "To": "ada@customer.test"}
@@ -97,3 +130,21 @@ def test_built_message_is_multipart_alternative_with_the_headers() -> None:
     assert message.get_content_type() == "multipart/alternative"
     assert message["Message-ID"] == draft.message_id
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+
+
+def test_the_references_chain_keeps_the_root_and_the_latest_messages() -> None:
+    earlier = [f"<m{n}@x>" for n in range(1, 20)]
+
+    chain = thread_references("<root@x>", ["<root@x>", *earlier])
+
+    assert len(chain) == 10
+    assert chain[0] == "<root@x>"
+    assert chain[1:] == tuple(earlier[-9:])
+    assert thread_references("<root@x>", []) == ("<root@x>",)
+
+
+def test_each_kind_is_described_for_its_reader() -> None:
+    assert describe("customer-comment", for_agent=False) == "Your comment"
+    assert describe("customer-comment", for_agent=True) == "Comment from the customer"
+    assert describe("agent-comment", for_agent=False) == "Reply from support"
+    assert describe("something-new", for_agent=False) == "Email"

@@ -16,13 +16,15 @@ from casefold_events.contracts.base import Event, event
 
 @event
 class SendAccountEmail(Event):
-    """Send one account email (confirm an address, confirm an email change, a security notice)."""
+    """Send one account email (confirm an address or an email change, reset the password, a security notice)."""
 
     event_type = "SendAccountEmail"
     schema_version = 1
 
     user_id: UUID
-    template: Literal["confirm-email", "confirm-email-change", "password-changed"]
+    template: Literal[
+        "confirm-email", "confirm-email-change", "password-changed", "password-reset", "password-reset-notice"
+    ]
     to: str = Field(max_length=320)
     display_name: str = Field(max_length=64)
     action_url: str | None = Field(default=None, max_length=2048, description="secret: the single-use link")

@@ -12,7 +12,9 @@ from casefold_events.contracts import SendAccountEmail
 from casefold_events.envelope import Envelope, Metadata
 from casefold_events.store import enqueue
 
-Template = Literal["confirm-email", "confirm-email-change", "password-changed"]
+Template = Literal[
+    "confirm-email", "confirm-email-change", "password-changed", "password-reset", "password-reset-notice"
+]
 STREAM_TYPE = "identity-mail"
 
 

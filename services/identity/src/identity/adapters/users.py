@@ -63,7 +63,9 @@ async def email_taken(conn: asyncpg.Connection, email: str, *, by_other_than: UU
     return owner is not None and owner != by_other_than
 
 
-async def display_name_taken(conn: asyncpg.Connection, name: str, *, by_other_than: UUID | None = None) -> bool:
+async def display_name_taken(
+    conn: asyncpg.Connection | asyncpg.Pool, name: str, *, by_other_than: UUID | None = None
+) -> bool:
     owner = await conn.fetchval(ID_BY_DISPLAY_KEY, display_name_key(name))
     return owner is not None and owner != by_other_than
 

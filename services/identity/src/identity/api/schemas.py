@@ -49,7 +49,17 @@ class Credentials(_In):
 
 
 class RefreshRequest(_In):
-    refresh_token: Token
+    refresh_token: Token | None = Field(default=None, description="Without it, the casefold_refresh cookie is used.")
+
+
+class PasswordResetRequest(_In):
+    email: Email
+
+
+class PasswordResetConfirm(_In):
+    # Not the Token pattern: a garbled token is an invalid link (400), like an unknown one, not a field error.
+    token: Annotated[Text, Field(min_length=1, max_length=256)]
+    new_password: Password
 
 
 class ProfileUpdate(_In):
@@ -91,6 +101,12 @@ class TokenPairRead(BaseModel):
     refresh_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
+
+
+class DisplayNameAvailability(BaseModel):
+    display_name: str = Field(description="The name as asked (so that a client can match answers to its input).")
+    available: bool
+    reason: str | None = Field(description="Why it is not available: taken, or the rule it breaks.")
 
 
 class RevokedToken(BaseModel):

@@ -38,6 +38,11 @@ def _login_key(email: str) -> str:
         return email.strip().casefold()
 
 
+def login_account_bucket(email: str) -> str:
+    """The rate-limit bucket of failed logins for one account."""
+    return f"login:acct:{_login_key(email)}"
+
+
 async def _issue(
     ctx: Identity, conn: asyncpg.Connection, user_id: UUID, family_id: UUID, parent: bytes | None
 ) -> TokenPair:
@@ -62,7 +67,7 @@ async def login(ctx: Identity, email: str, password: str, client_address: str) -
     settings = ctx.settings
     window = settings.login_window_seconds
     login_key = _login_key(email)
-    account_bucket = f"login:acct:{login_key}"
+    account_bucket = login_account_bucket(email)
     address_bucket = f"login:addr:{client_address}"
 
     buckets = [(account_bucket, settings.login_failures_per_account),

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from casefold_events.platform.problems import Conflict, DomainError, FieldError, InvalidInput
 
-__all__ = ["Conflict", "FieldError", "InvalidConfirmationToken", "InvalidInput", "invalid"]
+__all__ = [
+    "RESET_LINK_INVALID",
+    "Conflict",
+    "FieldError",
+    "InvalidConfirmationToken",
+    "InvalidInput",
+    "InvalidResetToken",
+    "invalid",
+]
 
 
 class InvalidConfirmationToken(DomainError):
@@ -13,6 +21,17 @@ class InvalidConfirmationToken(DomainError):
     status = 400
     slug = "invalid-confirmation-token"
     title = "Invalid confirmation link"
+
+
+RESET_LINK_INVALID = "This password reset link is invalid or has expired; ask for a new one."
+
+
+class InvalidResetToken(DomainError):
+    """The password-reset link is unknown, used, superseded or expired (indistinguishable on purpose)."""
+
+    status = 400
+    slug = "invalid-reset-token"
+    title = "Invalid password reset link"
 
 
 def invalid(field: str, message: str) -> InvalidInput:

@@ -17,7 +17,7 @@ from casefold_events.contracts import (
 )
 from casefold_events.contracts.identity import Role
 from casefold_events.store import Aggregate
-from identity.domain.errors import Conflict
+from identity.domain.errors import RESET_LINK_INVALID, Conflict, InvalidResetToken
 
 STREAM_TYPE = "user"
 
@@ -74,6 +74,13 @@ class User(Aggregate):
 
     def change_password(self) -> list[Event]:
         return [PasswordChanged(user_id=self.user_id)]
+
+    def reset_password(self, link_email: str) -> list[Event]:
+        """A reset by a link mailed to the address: using it proves control of the address, so it confirms it too."""
+        if link_email != self.email:
+            raise InvalidResetToken(RESET_LINK_INVALID)
+        confirmed = [] if self.email_verified else [EmailConfirmed(user_id=self.user_id, email=self.email)]
+        return [*confirmed, PasswordChanged(user_id=self.user_id)]
 
     def grant_role(self, role: Role, granted_by: UUID) -> list[Event]:
         if granted_by == self.user_id:

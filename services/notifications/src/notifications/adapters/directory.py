@@ -25,6 +25,10 @@ SET_EMAIL = "UPDATE users SET email = $2, verified = $3, updated_at = now() WHER
 SET_DISPLAY_NAME = "UPDATE users SET display_name = $2, updated_at = now() WHERE user_id = $1"
 SET_ROLE = "UPDATE users SET role = $2, updated_at = now() WHERE user_id = $1"
 GET = "SELECT user_id, email, display_name, verified, role FROM users WHERE user_id = $1"
+AGENT_BY_EMAIL = """
+SELECT user_id, email, display_name, verified, role FROM users
+WHERE lower(email) = lower($1) AND role IN ('agent', 'admin') AND verified
+"""
 
 
 async def register(conn: asyncpg.Connection, user_id: UUID, email: str, display_name: str, role: str) -> None:
@@ -46,4 +50,10 @@ async def set_role(conn: asyncpg.Connection, user_id: UUID, role: str) -> bool:
 
 async def get(conn: asyncpg.Connection, user_id: UUID) -> User | None:
     row = await conn.fetchrow(GET, user_id)
+    return User(**dict(row)) if row else None
+
+
+async def agent_by_email(conn: asyncpg.Connection, email: str) -> User | None:
+    """The agent (or admin) with this verified address, if any."""
+    row = await conn.fetchrow(AGENT_BY_EMAIL, email)
     return User(**dict(row)) if row else None

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from notifications.domain.emails import Draft
+from notifications.domain.emails import Draft, mailbox
 
 CHANNEL = "notifications_emails"
 LINK_REMOVED = "[link removed after delivery]"
@@ -60,13 +61,55 @@ MARK_FAILED = f"""
 UPDATE emails SET status = 'failed', attempts = attempts + 1, last_error = $2, {_PURGE.replace("$LINK", "$3")}
 WHERE id = $1
 """
+# Not the message's fault (the server could not be reached): noted, not counted, due again at once.
+MARK_UNTRIED = """
+UPDATE emails SET last_error = $2 WHERE id = ANY($1::uuid[])
+"""
+# Waiting emails whose recipient the directory knows by now (their user event committed while the email's
+# transaction was still open, so that event's release did not see it).
+KNOWN_WAITING = """
+SELECT DISTINCT u.user_id, u.email, u.display_name FROM emails e JOIN users u ON u.user_id = e.recipient_user_id
+WHERE e.status = 'waiting'
+"""
+# An operator's re-drive of failed emails. A failed account email lost its single-use link when it failed (masked
+# like a sent one): sending it again would send a dead link, so it stays failed and the user asks for a new one.
+REDRIVE = f"""
+UPDATE emails SET status = 'queued', next_attempt_at = clock_timestamp(), last_error = NULL
+WHERE status = 'failed' AND (cardinality($1::uuid[]) = 0 OR id = ANY($1::uuid[]))
+  AND ($2::timestamptz IS NULL OR created_at >= $2)
+  AND NOT (case_id IS NULL AND text_body LIKE '%{LINK_REMOVED}%')
+RETURNING id
+"""
+COUNT_DEAD_LINKS = f"""
+SELECT count(*) FROM emails
+WHERE status = 'failed' AND (cardinality($1::uuid[]) = 0 OR id = ANY($1::uuid[]))
+  AND ($2::timestamptz IS NULL OR created_at >= $2)
+  AND case_id IS NULL AND text_body LIKE '%{LINK_REMOVED}%'
+"""
+# A reply received by email, in the activity history as it arrived ('sent' here means received: never delivered).
+RECORD_RECEIVED = """
+INSERT INTO emails (id, message_id, case_id, kind, direction, from_address, to_address, subject, text_body, html_body,
+                    headers, status, attempts, created_at, sent_at)
+VALUES ($1, $2, $3, 'inbound-reply', $4, $5, $6, $7, $8, $9, $10::jsonb, 'sent', 0, $11, $11)
+ON CONFLICT DO NOTHING
+"""
+# The earlier messages of a case's thread that a recipient on this side has seen (customers never see the copies
+# and alerts sent to support).
+THREAD = """
+SELECT message_id FROM emails WHERE case_id = $1 AND direction = ANY($2::text[]) ORDER BY seq
+"""
+# The case of an email we sent, by its Message-ID (a reply's In-Reply-To/References), newest first.
+CASE_OF_MESSAGES = """
+SELECT case_id, direction FROM emails WHERE message_id = ANY($1::text[]) AND case_id IS NOT NULL
+ORDER BY seq DESC LIMIT 1
+"""
 LIST_FOR_CASE = """
-SELECT id, direction, from_address, to_address, subject, sent_at, status FROM emails
+SELECT id, kind, direction, from_address, to_address, subject, sent_at, status FROM emails
 WHERE case_id = $1 AND direction = ANY($2::text[])
 ORDER BY seq
 """
 GET = """
-SELECT id, case_id, direction, headers, subject, text_body, html_body, from_address, to_address, status, sent_at,
+SELECT id, case_id, kind, direction, headers, subject, text_body, html_body, from_address, to_address, status, sent_at,
        attempts, last_error
 FROM emails WHERE id = $1
 """
@@ -125,6 +168,63 @@ async def mark_retry(conn: asyncpg.Connection, email_id: UUID, error: str, delay
 
 async def mark_failed(conn: asyncpg.Connection, email_id: UUID, error: str) -> None:
     await conn.execute(MARK_FAILED, email_id, error[:1000], LINK_REMOVED)
+
+
+async def mark_untried(conn: asyncpg.Connection, email_ids: list[UUID], error: str) -> None:
+    if email_ids:
+        await conn.execute(MARK_UNTRIED, email_ids, error[:1000])
+
+
+async def release_known_waiting(conn: asyncpg.Connection) -> int:
+    """Queue every waiting email whose recipient is in the directory; how many were released."""
+    released = 0
+    for row in await conn.fetch(KNOWN_WAITING):
+        released += await resolve_waiting(conn, row["user_id"], mailbox(row["email"], row["display_name"]))
+    return released
+
+
+@dataclass(frozen=True)
+class Redriven:
+    queued: list[UUID]
+    dead_links: int  # failed account emails left as they are: their link is gone
+
+
+async def redrive(conn: asyncpg.Connection, email_ids: list[UUID], since: datetime | None) -> Redriven:
+    """Queue failed emails again (all of them, those given, or those created since a time)."""
+    async with conn.transaction():
+        dead = int(await conn.fetchval(COUNT_DEAD_LINKS, email_ids, since))
+        queued = [r["id"] for r in await conn.fetch(REDRIVE, email_ids, since)]
+        if queued:
+            await wake_delivery(conn)
+    return Redriven(queued, dead)
+
+
+async def record_received(
+    conn: asyncpg.Connection,
+    email_id: UUID,
+    message_id: str,
+    case_id: UUID,
+    direction: str,
+    from_address: str,
+    to_address: str,
+    subject: str,
+    text: str,
+    html: str,
+    headers: dict[str, str],
+    received_at: datetime | None,
+) -> None:
+    await conn.execute(RECORD_RECEIVED, email_id, message_id, case_id, direction, from_address, to_address, subject,
+                       text, html, json.dumps(headers), received_at or datetime.now(UTC))  # fmt: skip
+
+
+async def thread(conn: asyncpg.Connection, case_id: UUID, directions: list[str]) -> list[str]:
+    return [r["message_id"] for r in await conn.fetch(THREAD, case_id, directions)]
+
+
+async def case_of_messages(conn: asyncpg.Connection, message_ids: list[str]) -> tuple[UUID, str] | None:
+    """The case (and the direction) of the newest of these Message-IDs that we sent; None when none is ours."""
+    row = await conn.fetchrow(CASE_OF_MESSAGES, message_ids)
+    return (row["case_id"], row["direction"]) if row else None
 
 
 async def list_for_case(conn: asyncpg.Connection, case_id: UUID, directions: list[str]) -> list[dict[str, Any]]:

@@ -1,4 +1,9 @@
-"""Sending over SMTP with aiosmtplib: one connection per batch, each message's outcome classified for the outbox."""
+"""Sending over SMTP with aiosmtplib: one connection per batch, each message's outcome classified for the outbox.
+
+Outcomes: "sent"; "failed" (a 5xx answer to this message: the server's final word); "retry" (a 4xx answer to this
+message, or the connection broke while this message was on the wire); "untried" (the message never reached the
+server because the connection could not be had or broke on another message: it is not charged for that).
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ HEADER_ORDER = ("From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "R
 
 @dataclass(frozen=True)
 class Outcome:
-    result: Literal["sent", "retry", "failed"]
+    result: Literal["sent", "retry", "failed", "untried"]
     error: str | None = None
     started_ns: int = 0
     ended_ns: int = 0
@@ -117,7 +122,7 @@ class SmtpSender:
             await self.close()
             error = await self._open()
             if error is not None:
-                return [Outcome("retry", error)] * len(messages)
+                return [Outcome("untried", error)] * len(messages)
         outcomes: list[Outcome] = []
         while len(outcomes) < len(messages) and self._conn is not None:
             message = messages[len(outcomes)]
@@ -141,4 +146,4 @@ class SmtpSender:
                 outcomes.append(Outcome("retry", _describe(exc)))
         self._last_used = time.monotonic()
         missing = len(messages) - len(outcomes)
-        return outcomes + [Outcome("retry", "connection lost before sending")] * missing
+        return outcomes + [Outcome("untried", "connection lost before sending")] * missing

@@ -21,6 +21,8 @@ async def case_activity(case_id: UUID, principal: CurrentPrincipal, conn: Connec
     return [
         ActivityEntry(
             id=r["id"],
+            kind=r["kind"],
+            label=r["label"],
             direction=r["direction"],
             from_=r["from_address"],
             to=r["to_address"],
@@ -37,7 +39,8 @@ async def message(message_id: UUID, principal: CurrentPrincipal, conn: Connectio
     """One email of a case's activity history in full (headers, text and HTML)."""
     r = await queries.message(conn, principal, message_id)
     return MessageRead(
-        id=r["id"], case_id=r["case_id"], direction=r["direction"], headers=r["headers"], subject=r["subject"],
+        id=r["id"], case_id=r["case_id"], kind=r["kind"], label=r["label"], direction=r["direction"],
+        headers=r["headers"], subject=r["subject"],
         text=r["text_body"], html=r["html_body"], from_=r["from_address"], to=r["to_address"], status=r["status"],
         sent_at=r["sent_at"], attempts=r["attempts"], last_error=r["last_error"],
     )  # fmt: skip

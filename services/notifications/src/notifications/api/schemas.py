@@ -18,6 +18,8 @@ class ActivityEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     id: UUID
+    kind: str = Field(max_length=64, description="what the email is: ack, agent-comment, customer-comment, ...")
+    label: str = Field(max_length=200, description="the kind in words for the reader, e.g. 'Reply from support'")
     direction: Direction
     from_: str = Field(alias="from", max_length=1000)
     to: str | None = Field(max_length=1000, description="null while the recipient's address is not known yet")
@@ -33,6 +35,8 @@ class MessageRead(BaseModel):
 
     id: UUID
     case_id: UUID
+    kind: str = Field(max_length=64)
+    label: str = Field(max_length=200)
     direction: Direction
     headers: dict[str, str]
     subject: str = Field(max_length=1000)

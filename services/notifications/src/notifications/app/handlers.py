@@ -23,7 +23,7 @@ from casefold_events.platform.tracing import current_traceparent
 from notifications.adapters import case_projection, directory, outbox
 from notifications.adapters.case_projection import Case
 from notifications.app.mailer import Mailer, human_size
-from notifications.domain.emails import Draft, mailbox
+from notifications.domain.emails import ALL_DIRECTIONS, Draft, mailbox, thread_references
 
 
 class UnknownCase(LookupError):
@@ -33,6 +33,10 @@ class UnknownCase(LookupError):
 async def _queue(conn: asyncpg.Connection, *drafts: Draft) -> None:
     traceparent = current_traceparent()  # the consumer's span: the SMTP send continues this trace
     for draft in drafts:
+        if draft.case_id is not None and draft.in_reply_to is not None:
+            seen: list[str] = ["outbound"] if draft.direction == "outbound" else list(ALL_DIRECTIONS)
+            earlier = await outbox.thread(conn, draft.case_id, seen)
+            draft = replace(draft, references=thread_references(draft.in_reply_to, earlier))
         await outbox.insert(conn, replace(draft, traceparent=traceparent))
 
 

@@ -10,6 +10,7 @@ from uuid import UUID
 from casefold_events.envelope import new_event_id
 from notifications.adapters.case_projection import Case
 from notifications.adapters.directory import User
+from notifications.adapters.inbound import Received
 from notifications.adapters.templates import Renderer
 from notifications.domain.emails import (
     Direction,
@@ -21,6 +22,7 @@ from notifications.domain.emails import (
     message_id,
     thread_root,
 )
+from notifications.domain.replies import ReplyTokens, Side
 
 
 def human_size(size: int) -> str:
@@ -41,6 +43,7 @@ class Mailer:
     support_address: str
     domain: str
     public_url: str
+    replies: ReplyTokens | None = None  # None: no reply addresses (inbound mail off)
 
     def case_url(self, case_id: UUID) -> str:
         return f"{self.public_url.rstrip('/')}/cases/{case_id}"
@@ -68,6 +71,10 @@ class Mailer:
     ) -> Draft:
         subject = case_subject(case.number, case.subject)
         root = thread_root(case.opened_event_id, self.domain)
+        reply_to = None
+        if self.replies is not None:
+            side: Side = "c" if owner is not None else "a"
+            reply_to = mailbox(self.replies.address(side, case.case_id, case.owner_id), "Casefold Support")
         own_id = message_id(event_id, kind, self.domain)
         text, html = self.renderer.render(
             kind, title=subject, subject=case.subject, case_number=case_label(case.number).removeprefix("Case "),
@@ -76,7 +83,23 @@ class Mailer:
         return Draft(
             id=new_event_id(), message_id=own_id, kind=kind, direction=direction, from_address=self.from_address,
             to_address=to, subject=subject, text=text, html=html, created_at=datetime.now(UTC), case_id=case.case_id,
-            recipient_user_id=owner, in_reply_to=None if own_id == root else root,
+            recipient_user_id=owner, in_reply_to=None if own_id == root else root, reply_to=reply_to,
+        )  # fmt: skip
+
+    def closed_reply(self, received: Received, case: Case) -> Draft:
+        """The one automatic answer to a reply to a closed case (its Message-ID derives from the reply's id)."""
+        subject = case_subject(case.number, case.subject)
+        number = case_label(case.number).removeprefix("Case ")
+        new_case_url = f"{self.public_url.rstrip('/')}/cases/new?refers_to={number}"
+        text, html = self.renderer.render(
+            "closed-reply", title=subject, subject=case.subject, case_number=number,
+            case_url=self.case_url(case.case_id), new_case_url=new_case_url, greeting_name="there",
+        )  # fmt: skip
+        return Draft(
+            id=new_event_id(), message_id=message_id(received.id, "closed-reply", self.domain), kind="closed-reply",
+            direction="outbound", from_address=self.from_address, to_address=received.from_address,
+            subject=f"Re: {subject}", text=text, html=html, created_at=datetime.now(UTC), case_id=case.case_id,
+            in_reply_to=received.message_id, auto_submitted="auto-replied",
         )  # fmt: skip
 
     def account(
@@ -87,6 +110,8 @@ class Mailer:
             "confirm-email": "Confirm your email address",
             "confirm-email-change": "Confirm your new email address",
             "password-changed": "Your password was changed",
+            "password-reset": "Reset your password",
+            "password-reset-notice": "Your password was reset",
         }
         subject = f"Casefold: {subjects[kind]}"
         text, html = self.renderer.render(

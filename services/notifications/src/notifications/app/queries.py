@@ -10,14 +10,12 @@ import asyncpg
 from casefold_events.platform.auth import Principal
 from casefold_events.platform.problems import NotFound
 from notifications.adapters import case_projection, outbox
-from notifications.domain.emails import CUSTOMER_VISIBLE
-
-ALL_DIRECTIONS = ["outbound", "inbound", "internal"]
+from notifications.domain.emails import ALL_DIRECTIONS, CUSTOMER_VISIBLE, describe
 
 
 def _directions(principal: Principal) -> list[str]:
     """Customers see what was sent to them and the copies of what they wrote; internal alerts are for agents."""
-    return ALL_DIRECTIONS if principal.is_agent else sorted(CUSTOMER_VISIBLE)
+    return list(ALL_DIRECTIONS) if principal.is_agent else sorted(CUSTOMER_VISIBLE)
 
 
 async def _visible_case(conn: asyncpg.Connection, principal: Principal, case_id: UUID) -> None:
@@ -28,7 +26,8 @@ async def _visible_case(conn: asyncpg.Connection, principal: Principal, case_id:
 
 async def case_activity(conn: asyncpg.Connection, principal: Principal, case_id: UUID) -> list[dict[str, Any]]:
     await _visible_case(conn, principal, case_id)
-    return await outbox.list_for_case(conn, case_id, _directions(principal))
+    rows = await outbox.list_for_case(conn, case_id, _directions(principal))
+    return [{**r, "label": describe(r["kind"], for_agent=principal.is_agent)} for r in rows]
 
 
 async def message(conn: asyncpg.Connection, principal: Principal, email_id: UUID) -> dict[str, Any]:
@@ -40,4 +39,4 @@ async def message(conn: asyncpg.Connection, principal: Principal, email_id: UUID
         await _visible_case(conn, principal, email["case_id"])
     except NotFound:
         raise NotFound("No such message.") from None
-    return email
+    return {**email, "label": describe(email["kind"], for_agent=principal.is_agent)}

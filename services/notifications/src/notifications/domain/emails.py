@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime, formataddr
@@ -19,12 +21,31 @@ Kind = Literal[
     "confirm-email",
     "confirm-email-change",
     "password-changed",
+    "password-reset",
+    "password-reset-notice",
+    "inbound-reply",
+    "closed-reply",
 ]
 # outbound: support -> customer; inbound: a copy of what the customer wrote, to support; internal: for support only.
 Direction = Literal["outbound", "inbound", "internal"]
 Status = Literal["waiting", "queued", "sent", "failed"]
 
+ALL_DIRECTIONS: tuple[Direction, ...] = ("outbound", "inbound", "internal")
 CUSTOMER_VISIBLE: frozenset[Direction] = frozenset({"outbound", "inbound"})
+# References keeps the thread's root and its latest messages (RFC 5322 3.6.4: drop from the middle when trimming).
+MAX_REFERENCES = 10
+
+# What an entry of the activity history is, in words, for the customer and for agents.
+_LABELS: dict[str, tuple[str, str]] = {
+    "ack": ("Acknowledgement", "Acknowledgement"),
+    "alert": ("Alert to the support team", "Alert to the support team"),
+    "agent-comment": ("Reply from support", "Reply from support"),
+    "customer-comment": ("Your comment", "Comment from the customer"),
+    "attachment": ("Attachment notice", "Attachment notice"),
+    "closed": ("Closing confirmation", "Closing confirmation"),
+    "inbound-reply": ("Your reply by email", "Reply by email"),
+    "closed-reply": ("Automatic answer: the case is closed", "Automatic answer: the case is closed"),
+}
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -52,9 +73,23 @@ def mailbox(address: str, display_name: str | None = None) -> str:
     return formataddr((clean, address)) if clean else address
 
 
-def retry_delay(attempts: int, initial: float, cap: float) -> float:
-    """Exponential backoff after the attempts-th failure, capped."""
-    return float(min(initial * 2 ** max(attempts - 1, 0), cap))
+def describe(kind: str, *, for_agent: bool) -> str:
+    """The words the activity history shows for an email of this kind."""
+    customer, agent = _LABELS.get(kind, ("Email", "Email"))
+    return agent if for_agent else customer
+
+
+def thread_references(root: str, earlier: list[str]) -> tuple[str, ...]:
+    """The References chain of a new email of a thread: the root, then the latest earlier messages, oldest first."""
+    chain = [root, *(m for m in earlier if m != root)]
+    return tuple(chain if len(chain) <= MAX_REFERENCES else [root, *chain[-(MAX_REFERENCES - 1) :]])
+
+
+def retry_delay(attempts: int, initial: float, cap: float, jitter: Callable[[], float] = random.random) -> float:
+    """Exponential backoff after the attempts-th failure, capped, with "equal jitter": between half the step and
+    the whole of it, so the emails of one outage do not all come back in the same second."""
+    step = float(min(initial * 2 ** max(attempts - 1, 0), cap))
+    return step / 2 + jitter() * step / 2
 
 
 def is_permanent(smtp_code: int) -> bool:
@@ -79,6 +114,9 @@ class Draft:
     case_id: UUID | None = None
     recipient_user_id: UUID | None = None
     in_reply_to: str | None = None
+    references: tuple[str, ...] = ()  # the thread so far, root first; the last one is what this replies to
+    reply_to: str | None = None  # the case's reply address for this recipient (support+<token>@...)
+    auto_submitted: str = "auto-generated"  # RFC 3834: "auto-replied" for an automatic answer to a message
     secret: str | None = field(default=None, repr=False)
     traceparent: str | None = None
 
@@ -94,9 +132,14 @@ class Draft:
             "Subject": self.subject,
             "Date": format_datetime(self.created_at),
             "Message-ID": self.message_id,
-            "Auto-Submitted": "auto-generated",
+            "Auto-Submitted": self.auto_submitted,
         }
-        if self.in_reply_to:
+        if self.reply_to:
+            headers["Reply-To"] = self.reply_to
+        if self.references:
+            headers["In-Reply-To"] = self.references[-1]
+            headers["References"] = " ".join(self.references)
+        elif self.in_reply_to:
             headers["In-Reply-To"] = self.in_reply_to
             headers["References"] = self.in_reply_to
         if self.case_id:

@@ -1,0 +1,42 @@
+"""The cases service's private command route, as notifications calls it (replies by email become comments)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+
+@dataclass(frozen=True)
+class CasesAnswer:
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def detail(self) -> str:
+        return str(self.body.get("detail") or self.body.get("title") or f"HTTP {self.status}")
+
+
+class CasesClient:
+    """POST /internal/cases/{id}/comments with the service key; network failures raise httpx.HTTPError."""
+
+    def __init__(self, base_url: str, api_key: str, client: httpx.AsyncClient | None = None) -> None:
+        self._client = client or httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=10)
+        self._headers = {"Authorization": f"Bearer {api_key}"}
+
+    async def add_comment(
+        self, case_id: UUID, author_id: UUID, author_role: str, body: str, inbound_message_id: str
+    ) -> CasesAnswer:
+        payload = {"author_id": str(author_id), "author_role": author_role, "body": body,
+                   "inbound_message_id": inbound_message_id}  # fmt: skip
+        response = await self._client.post(f"/internal/cases/{case_id}/comments", json=payload, headers=self._headers)
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        return CasesAnswer(response.status_code, data if isinstance(data, dict) else {})
+
+    async def close(self) -> None:
+        await self._client.aclose()
