@@ -27,7 +27,7 @@ describe("toProblem", () => {
       "<html>bad gateway</html>",
       new Response(null, { status: 502, headers: { "X-Request-ID": "r9" } }),
     );
-    expect(p.detail).toBe("The request failed (502).");
+    expect(p.detail).toBe("The service is unavailable for a moment. Try again shortly.");
     expect(p.errorId).toBe("r9");
   });
 });

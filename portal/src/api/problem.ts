@@ -1,7 +1,11 @@
+import type { components } from "./schema";
+
+type Problem = components["schemas"]["Problem"];
+
 /**
- * What the portal shows of a failed call. The services answer errors as RFC 9457 problem+json (API.md) with an
- * error_id, `errors: [{field, message}]` for invalid fields, or a single `field` on a conflict; the combined OpenAPI
- * document does not describe that body yet, so it is read defensively here rather than typed.
+ * What the portal shows of a failed call. The services answer errors as RFC 9457 problem+json (the OpenAPI's
+ * Problem) with an error_id, `errors: [{field, message}]` for invalid fields, or a single `field` extension on a
+ * conflict. The body is still read defensively: a proxy in between (a 413 or 502) may answer with anything.
  */
 export interface ProblemView {
   status: number;
@@ -44,7 +48,8 @@ function fallbackDetail(status: number): string {
 
 export function toProblem(body: unknown, response?: Response): ProblemView {
   const status = response?.status ?? 0;
-  const record = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+  const record: Partial<Record<keyof Problem | "field", unknown>> =
+    typeof body === "object" && body !== null ? body : {};
   const fields: Record<string, string> = {};
   const errors = Array.isArray(record.errors) ? (record.errors as unknown[]) : [];
   for (const item of errors) {

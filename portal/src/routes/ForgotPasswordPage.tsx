@@ -1,14 +1,17 @@
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { useMutation } from "@tanstack/react-query";
-import { requestPasswordReset } from "../api/passwordReset";
-import { problemOf } from "../api/problem";
+import { api } from "../api/client";
+import { problemOf, unwrap } from "../api/problem";
 import { Field } from "../components/Field";
 import { ProblemMessage } from "../components/ProblemMessage";
 
 export default function ForgotPasswordPage() {
   const [email, setEmail] = useState("");
-  const send = useMutation({ mutationFn: () => requestPasswordReset(email) });
+  const send = useMutation({
+    mutationFn: async () =>
+      unwrap(await api.POST("/api/identity/password-resets", { body: { email } })),
+  });
   const problem = send.isError ? problemOf(send.error) : null;
 
   function onSubmit(event: FormEvent) {

@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useMutation } from "@tanstack/react-query";
-import { confirmPasswordReset } from "../api/passwordReset";
-import { problemOf } from "../api/problem";
+import { api } from "../api/client";
+import { problemOf, unwrap } from "../api/problem";
 import { Field } from "../components/Field";
 import { ProblemMessage } from "../components/ProblemMessage";
 
@@ -10,7 +10,14 @@ export default function ResetPasswordPage() {
   const [params] = useSearchParams();
   const token = params.get("token") ?? "";
   const [password, setPassword] = useState("");
-  const save = useMutation({ mutationFn: () => confirmPasswordReset(token, password) });
+  const save = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST("/api/identity/password-resets/confirm", {
+          body: { token, new_password: password },
+        }),
+      ),
+  });
   const problem = save.isError ? problemOf(save.error) : null;
 
   function onSubmit(event: FormEvent) {

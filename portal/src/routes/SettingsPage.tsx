@@ -4,6 +4,7 @@ import { api } from "../api/client";
 import { problemOf, unwrap, type ProblemView } from "../api/problem";
 import { Field } from "../components/Field";
 import { ProblemMessage } from "../components/ProblemMessage";
+import { useDisplayNameCheck } from "../hooks/useDisplayNameCheck";
 import { meKey, useMe } from "../session/useSession";
 
 function SettingsForm(props: {
@@ -49,6 +50,7 @@ function DisplayNameForm({ current }: { current: string }) {
     onSuccess: (user) => queryClient.setQueryData(meKey, user),
   });
   const problem = save.isError ? problemOf(save.error) : null;
+  const nameCheck = useDisplayNameCheck(name, current);
   return (
     <SettingsForm
       title="Display name"
@@ -62,7 +64,7 @@ function DisplayNameForm({ current }: { current: string }) {
         autoComplete="nickname"
         value={name}
         onChange={(e) => setName(e.target.value)}
-        error={problem?.fields.display_name}
+        error={problem?.fields.display_name ?? nameCheck ?? undefined}
         required
       />
     </SettingsForm>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { screen } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { fakeApi, problem } from "../test/api";
 import { renderPortal } from "../test/render";
@@ -27,6 +27,29 @@ describe("Sign Up", () => {
     expect(screen.getByLabelText("Email")).toHaveValue("ada@example.com");
     expect(screen.getByLabelText("Password")).toHaveValue("correct horse battery");
     expect(screen.getByRole("link", { name: "Terms" })).toHaveAttribute("href", "/terms");
+  });
+
+  it("test_a_taken_display_name_is_said_before_submit", async () => {
+    const api = fakeApi({
+      "GET /api/identity/display-names/availability": (call) => ({
+        json: {
+          display_name: call.search.get("display_name"),
+          available: false,
+          reason: "This display name is taken",
+        },
+      }),
+    });
+    renderPortal("/signup");
+    await userEvent.type(await screen.findByLabelText("Display name"), "Ada");
+    await waitFor(() =>
+      expect(screen.getByLabelText("Display name")).toHaveAccessibleDescription(
+        expect.stringContaining("This display name is taken"),
+      ),
+    );
+    expect(
+      api.of("GET", "/api/identity/display-names/availability").at(-1)!.search.get("display_name"),
+    ).toBe("Ada");
+    expect(api.of("POST", "/api/identity/users")).toHaveLength(0);
   });
 
   it("test_validation_errors_go_beside_each_field", async () => {
