@@ -6,7 +6,7 @@ PUBLIC_TOPICS = {"cases.events.v1", "identity.events.v1"}
 PRIVATE_MAIL_TOPIC = "identity.mail.v1"
 PRIVATE_MAIL_DLQ = "notifications.mail.dlq"  # the mail topic's dead letters carry its confirmation links
 OWNERS = {"cases.events.v1": "cases", "identity.events.v1": "identity", "identity.mail.v1": "identity"}
-CONSUMER_GROUPS = {"attachments", "notifications"}
+CONSUMER_GROUPS = {"attachments", "cases", "notifications"}
 
 
 def acls(user):

@@ -104,6 +104,15 @@ async def _journey(
     )
     assert reply_text in (answer["text"] or "")
 
+    # Names from the cases service's user directory (projected from identity's events): the agent sees who wrote.
+    async def named_page() -> dict[str, Any] | None:
+        page: dict[str, Any] = (await gateway.get(f"/api/cases/{case_id}", headers=agent.auth)).json()
+        return page if [c["author_name"] for c in page["comments"]][-1:] == [agent.display_name] else None
+
+    page = await eventually(named_page, "the case page names the comments' authors")
+    assert (page["opened_by_name"], page["opened_by_email"]) == (customer.display_name, customer.email)
+    assert [c["author_name"] for c in page["comments"]] == [customer.display_name, agent.display_name]
+
     # The customer adds another attachment.
     more = await upload(gateway, customer, "after-rollback.log", b"all good now\n")
     added = await gateway.post(

@@ -129,6 +129,18 @@ SECONDARY_INDEXES = ("number", "activity", "status_activity", "owner_activity", 
                      "subject_fts", "subject_trgm")  # fmt: skip
 
 
+# The user directory: every bulk owner has a name (the first BULK_OWNERS ids), among more users who own no case.
+BULK_USERS = 100_000
+BULK_LOAD_USERS = f"""
+    INSERT INTO users (id, display_name, name_version, email, email_verified, email_version, role, role_version,
+                       version, updated_at)
+    SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 'Customer ' || g, 1,
+           'customer' || g || '@example.com', true, 1, 'customer', 1, 1, now()
+    FROM generate_series(0, {BULK_USERS - 1}) AS g
+    ON CONFLICT (id) DO NOTHING
+"""
+
+
 def bulk_owner(i: int) -> uuid.UUID:
     return uuid.UUID(f"00000000-0000-4000-8000-{i:012x}")
 
@@ -217,7 +229,9 @@ async def bulk_load(dsn: str, cases: int) -> float:
             await conn.execute(BULK_LOAD, start, min(cases, start + chunk - 1), list(WORDS))
             print(f"  loaded {min(cases, start + chunk - 1):,} cases", flush=True)
         await conn.execute("SELECT cases_create_read_model('')")
+        await conn.execute(BULK_LOAD_USERS)
         await conn.execute("VACUUM ANALYZE case_summaries")
+        await conn.execute("VACUUM ANALYZE users")
     finally:
         await conn.close()
     return time.perf_counter() - began
@@ -299,9 +313,11 @@ async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, 
         async def raw_select(i: int) -> None:
             await pool.fetchrow("SELECT * FROM case_summaries WHERE id = $1", ids[i % len(ids)])
 
-        def get(params: dict[str, Any], headers: dict[str, str]) -> Callable[[int], Awaitable[None]]:
+        def get(
+            params: dict[str, Any], headers: dict[str, str], path: str = "/api/cases"
+        ) -> Callable[[int], Awaitable[None]]:
             async def op(_: int) -> None:
-                response = await http.get("/api/cases", params=params, headers=headers)
+                response = await http.get(path, params=params, headers=headers)
                 assert response.status_code == 200, response.text
 
             return op
@@ -322,6 +338,10 @@ async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, 
             "search 'voic' (agent, partial word)": get({"q": "voic"}, agent),
             "search 'pass' (customer, prefix)": get({"q": "pass"}, owner_headers),
             "search rare 'zzzq' (agent, no match)": get({"q": "zzzq"}, agent),
+            "counts (customer)": get({}, owner_headers, "/api/cases/counts"),
+            "counts 'pass' (customer)": get({"q": "pass"}, owner_headers, "/api/cases/counts"),
+            "counts (agent, every case)": get({}, agent, "/api/cases/counts"),
+            "counts 'invoice' (agent)": get({"q": "invoice"}, agent, "/api/cases/counts"),
         }
         baseline = await load(reads, read_concurrency, raw_select)
         health = await load(reads, read_concurrency, healthz)
@@ -352,7 +372,7 @@ async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, 
 
 def _direct_queries(pool: asyncpg.Pool, owner: uuid.UUID, cursor: str) -> dict[str, Callable[[int], Awaitable[None]]]:
     """The read scenarios as calls of the read-model query itself: what the database costs, without HTTP."""
-    from cases.adapters.read_model import list_cases
+    from cases.adapters.read_model import count_cases, list_cases
     from cases.app.views import Viewer
 
     customer = Viewer(user_id=owner, is_agent=False)
@@ -369,6 +389,12 @@ def _direct_queries(pool: asyncpg.Pool, owner: uuid.UUID, cursor: str) -> dict[s
         "search 'pass' (customer, prefix)": (customer, {"q": "pass"}),
         "search rare 'zzzq' (agent, no match)": (agent, {"q": "zzzq"}),
     }
+    counts: dict[str, tuple[Viewer, str | None]] = {
+        "counts (customer)": (customer, None),
+        "counts 'pass' (customer)": (customer, "pass"),
+        "counts (agent, every case)": (agent, None),
+        "counts 'invoice' (agent)": (agent, "invoice"),
+    }
 
     def call(viewer: Viewer, params: dict[str, Any]) -> Callable[[int], Awaitable[None]]:
         async def op(_: int) -> None:
@@ -377,7 +403,15 @@ def _direct_queries(pool: asyncpg.Pool, owner: uuid.UUID, cursor: str) -> dict[s
 
         return op
 
-    return {name: call(viewer, params) for name, (viewer, params) in calls.items()}
+    def count(viewer: Viewer, q: str | None) -> Callable[[int], Awaitable[None]]:
+        async def op(_: int) -> None:
+            async with pool.acquire() as conn:
+                await count_cases(conn, viewer, q=q)
+
+        return op
+
+    ops = {name: call(viewer, params) for name, (viewer, params) in calls.items()}
+    return ops | {name: count(viewer, q) for name, (viewer, q) in counts.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

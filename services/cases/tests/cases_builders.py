@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +18,8 @@ from cases.config import DEV_ATTACHMENT_RECEIPT_KEY
 from cases.domain.commands import Caller, OpenCase, VerifiedAttachment
 from cases.domain.model import Case, open_case
 
+# The module_topics fixture: `await module_topics(name, partitions)` -> the topic, deleted after the module.
+TopicMaker = Callable[..., Awaitable[str]]
 RECEIPT_KEY = DEV_ATTACHMENT_RECEIPT_KEY.encode()
 CATALOGUE = {"casefold-cloud": "Casefold Cloud", "casefold-server": "Casefold Server"}
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)

@@ -134,6 +134,7 @@ class Layout:
     def topics(self) -> list[str]:
         """Public and private event topics, and the consumers' dead-letter topics."""
         names = ["cases.events.v1", "identity.events.v1", "identity.mail.v1", "attachments.dlq", "notifications.dlq"]
+        names.append("cases.dlq")  # the user-directory consumer's (identity.events.v1)
         names.append("notifications.mail.dlq")  # private: the mail topic's dead letters carry its confirmation links
         return [self.topic(n) for n in names]
 
@@ -167,7 +168,11 @@ class Layout:
         cases, identity, mail = (self.topic(t) for t in ("cases.events.v1", "identity.events.v1", "identity.mail.v1"))
         by_service = {
             "identity": {"IDENTITY_EVENTS_TOPIC": identity, "IDENTITY_MAIL_TOPIC": mail},
-            "cases": {"CASES_TOPIC": cases},
+            "cases": {
+                "CASES_TOPIC": cases,
+                "CASES_IDENTITY_TOPIC": identity,
+                "CASES_CONSUMER_NAME": self.topic("cases"),
+            },
             "attachments": {"ATTACHMENTS_TOPIC": cases, "ATTACHMENTS_CONSUMER_NAME": self.topic("attachments")},
             "notifications": {
                 "NOTIFICATIONS_CASES_TOPIC": cases,

@@ -46,9 +46,11 @@ def test_a_topic_prefix_renames_topics_and_consumer_groups_everywhere() -> None:
 
     assert layout.topics() == [
         "e2e-x.cases.events.v1", "e2e-x.identity.events.v1", "e2e-x.identity.mail.v1",
-        "e2e-x.attachments.dlq", "e2e-x.notifications.dlq", "e2e-x.notifications.mail.dlq",
+        "e2e-x.attachments.dlq", "e2e-x.notifications.dlq", "e2e-x.cases.dlq", "e2e-x.notifications.mail.dlq",
     ]  # fmt: skip
-    assert layout.service_env(layout.service("cases"))["CASES_TOPIC"] == "e2e-x.cases.events.v1"
+    cases = layout.service_env(layout.service("cases"))
+    assert cases["CASES_TOPIC"] == "e2e-x.cases.events.v1"
+    assert (cases["CASES_IDENTITY_TOPIC"], cases["CASES_CONSUMER_NAME"]) == ("e2e-x.identity.events.v1", "e2e-x.cases")
     attachments = layout.service_env(layout.service("attachments"))
     assert attachments["ATTACHMENTS_CONSUMER_NAME"] == "e2e-x.attachments"
     identity = layout.service_env(layout.service("identity"))

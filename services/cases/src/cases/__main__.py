@@ -1,4 +1,4 @@
-"""`python -m cases api|worker|migrate|rebuild-read-model`."""
+"""`python -m cases api|worker|migrate|rebuild-read-model|reset-user-directory`."""
 
 from __future__ import annotations
 
@@ -31,9 +31,22 @@ async def _rebuild(settings: Settings) -> None:
         await pool.close()
 
 
+async def _reset_directory(settings: Settings) -> None:
+    from cases.adapters.database import create_pool
+    from cases.consumers import reset_user_directory
+
+    pool = await create_pool(settings)
+    try:
+        partitions = await reset_user_directory(settings, pool)
+        log.info("user_directory_reset", group=settings.consumer_name, topic=settings.identity_topic,
+                 partitions=partitions)  # fmt: skip
+    finally:
+        await pool.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m cases")
-    parser.add_argument("command", choices=["api", "worker", "migrate", "rebuild-read-model"])
+    parser.add_argument("command", choices=["api", "worker", "migrate", "rebuild-read-model", "reset-user-directory"])
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging("cases", settings.log_level)
@@ -50,8 +63,10 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(run_worker(settings))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
-    else:
+    elif args.command == "rebuild-read-model":
         asyncio.run(_rebuild(settings))
+    else:
+        asyncio.run(_reset_directory(settings))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from casefold_events.contracts import CASES_TOPIC
+from casefold_events.contracts import CASES_TOPIC, IDENTITY_TOPIC
 from casefold_events.platform.settings import ServiceSettings, refuse_placeholder
 
 DEV_ATTACHMENT_RECEIPT_KEY = "dev-attachment-receipt-key-change-me"
@@ -38,6 +38,10 @@ class Settings(ServiceSettings):
     database_url: str = "postgresql://postgres@127.0.0.1:55432/casefold_cases"
     port: int = 8002
     topic: str = CASES_TOPIC
+    # The user directory is projected from identity's events by the consumer group `consumer_name`; its poison
+    # events go to `<consumer_name>.dlq`. Resetting the group's offsets to the earliest rebuilds the directory.
+    identity_topic: str = IDENTITY_TOPIC
+    consumer_name: str = "cases"
     products: tuple[Product, ...] = DEFAULT_PRODUCTS
     snapshot_every: int = Field(default=50, ge=0)
     attachment_receipt_key: SecretStr = SecretStr(DEV_ATTACHMENT_RECEIPT_KEY)

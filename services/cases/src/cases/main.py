@@ -8,12 +8,15 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 
+from casefold_events.loops import BackgroundLoop
 from casefold_events.platform.app import database_ready, service_app
 from cases import wiring
 from cases.adapters.database import apply_migrations, create_pool
 from cases.api.internal import internal
+from cases.api.problems import problem_json_only
 from cases.api.routes import router
 from cases.config import Settings
+from cases.consumers import identity_events_consumer
 
 log = structlog.get_logger("cases")
 
@@ -32,14 +35,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.pool = pool
         app.state.commands = wiring.command_deps(settings, pool)
         app.state.queries = wiring.query_deps(settings, pool)
-        relay = wiring.outbox_relay(settings) if settings.workers_in_process else None
-        if relay is not None:
-            await relay.start()
+        # Under development the worker's jobs run here: the outbox relay and the user-directory consumer.
+        workers: list[BackgroundLoop] = (
+            [wiring.outbox_relay(settings), identity_events_consumer(settings, pool)]
+            if settings.workers_in_process
+            else []
+        )
+        for worker in workers:
+            await worker.start()
         try:
             yield
         finally:
-            if relay is not None:
-                await relay.stop()
+            for worker in reversed(workers):
+                await worker.stop()
             await pool.close()
 
     app = service_app(
@@ -55,4 +63,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jwt_verifier = settings.jwt_verifier()
     app.include_router(router)
     app.include_router(internal)
+    problem_json_only(app)
     return app

@@ -9,7 +9,8 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from cases_builders import User
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from cases_builders import TopicMaker, User
 from fastapi import FastAPI
 
 from casefold_events.platform.auth import JwksVerifier
@@ -21,6 +22,26 @@ from cases.main import create_app
 @pytest.fixture(scope="session")
 def issuer() -> TestTokenIssuer:
     return TestTokenIssuer()
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def module_topics(kafka_bootstrap: str) -> AsyncIterator[TopicMaker]:
+    """Topics for a module's app (its settings live as long as the module): `await module_topics("name", 3)`."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    created: list[str] = []
+
+    async def make(name: str, partitions: int = 1) -> str:
+        await admin.create_topics([NewTopic(name=name, num_partitions=partitions, replication_factor=1)])
+        created.append(name)
+        return name
+
+    try:
+        yield make
+    finally:
+        if created:
+            await admin.delete_topics(created)
+        await admin.close()
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,7 @@ async def test_customer_a_can_neither_read_list_comment_on_attach_to_nor_close_b
         assert response.json()["detail"] == "No case with this id or number is visible to you."
     listed = await alice.list(q="Bob")
     assert all(item["id"] != case["id"] for item in listed["items"])
+    assert (await alice.get("/api/cases/counts", params={"q": "Bob"})).json() == {"all": 0, "open": 0, "closed": 0}
     after = (await bob.get(base)).json()
     assert after["status"] == "open"
     assert after["version"] == 1

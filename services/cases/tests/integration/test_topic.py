@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from cases_builders import User
+from cases_builders import TopicMaker, User
 
 from casefold_events.envelope import decode
 from cases.config import Settings
@@ -22,16 +21,9 @@ UserFactory = Callable[..., User]
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def topic(kafka_bootstrap: str) -> AsyncIterator[str]:
-    name = f"cases.events.test.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name=name, num_partitions=3, replication_factor=1)])
-        yield name
-        await admin.delete_topics([name])
-    finally:
-        await admin.close()
+async def topic(module_topics: TopicMaker) -> str:
+    name: str = await module_topics(f"cases.events.test.{uuid.uuid4().hex[:8]}", 3)
+    return name
 
 
 @pytest.fixture(scope="module")

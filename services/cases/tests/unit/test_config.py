@@ -19,6 +19,7 @@ def test_production_runs_neither_migrations_nor_workers_in_the_api_unless_told(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CASES_ATTACHMENT_RECEIPT_KEY", "k" * 32)
+    monkeypatch.setenv("CASES_INTERNAL_API_KEY", "i" * 32)
     production = Settings(environment="production")
     told = Settings(environment="production", run_migrations=True, run_workers=True)
 

@@ -12,24 +12,29 @@ from fastapi.responses import JSONResponse
 from casefold_events.envelope import new_event_id
 from cases.adapters.read_model import StatusFilter
 from cases.api.deps import AppSettings, Commands, CurrentCaller, CurrentViewer, EventMetadata, IdempotencyKey, Queries
+from cases.api.problems import EVERY_ROUTE, problems
 from cases.api.schemas import (
     AttachmentCreate,
     AttachmentRead,
+    CaseCountsRead,
     CaseCreate,
     CaseList,
     CaseRead,
     CommentCreate,
     CommentRead,
     ProductRead,
+    SeverityRead,
 )
 from cases.app import handlers, queries
 from cases.app.handlers import Reply
 from cases.domain.commands import AddAttachment, AddComment, CloseCase, OpenCase
 from cases.domain.errors import invalid
+from cases.domain.severity import SEVERITIES
 
-router = APIRouter(prefix="/api/cases", tags=["cases"])
+router = APIRouter(prefix="/api/cases", tags=["cases"], responses=EVERY_ROUTE)
 
 CaseId = Annotated[UUID, Path(description="the case id (a UUID)")]
+Search = Annotated[str | None, Query(max_length=200, description="keywords or part of a word in the subject")]
 
 
 def _reply(reply: Reply) -> JSONResponse:
@@ -42,7 +47,13 @@ async def list_products(settings: AppSettings, _: CurrentViewer) -> Any:
     return [p.model_dump() for p in settings.products]
 
 
-@router.post("", status_code=201, response_model=CaseRead)
+@router.get("/severities", response_model=list[SeverityRead])
+async def list_severities(_: CurrentViewer) -> Any:
+    """The severity levels a case is opened with, most severe first: [{level, name, description}]."""
+    return [SeverityRead(level=s.level, name=s.name, description=s.description) for s in SEVERITIES]
+
+
+@router.post("", status_code=201, response_model=CaseRead, responses=problems(400, 403, 409, 413, 422))
 async def open_case(
     body: CaseCreate, caller: CurrentCaller, metadata: EventMetadata, deps: Commands, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -58,12 +69,12 @@ async def open_case(
     return _reply(await handlers.handle_open_case(deps, command, caller, metadata, key))
 
 
-@router.get("", response_model=CaseList)
+@router.get("", response_model=CaseList, responses=problems(422))
 async def list_cases(
     viewer: CurrentViewer,
     deps: Queries,
     status: Annotated[StatusFilter, Query(description="all, open or closed")] = "all",
-    q: Annotated[str | None, Query(max_length=200, description="keywords or part of a word in the subject")] = None,
+    q: Search = None,
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CaseList:
@@ -71,7 +82,13 @@ async def list_cases(
     return await queries.list_cases(deps, viewer, status=status, q=q, cursor=cursor, limit=limit)
 
 
-@router.get("/by-number/{number}", response_model=CaseRead)
+@router.get("/counts", response_model=CaseCountsRead, responses=problems(422))
+async def count_cases(viewer: CurrentViewer, deps: Queries, q: Search = None) -> CaseCountsRead:
+    """How many of my cases (agents: of all cases) there are: all, open, closed; with q, those the search finds."""
+    return await queries.count_cases(deps, viewer, q=q)
+
+
+@router.get("/by-number/{number}", response_model=CaseRead, responses=problems(404, 422))
 async def get_case_by_number(
     viewer: CurrentViewer,
     deps: Queries,
@@ -81,7 +98,7 @@ async def get_case_by_number(
     return await queries.get_case_by_number(deps, int(number), viewer)
 
 
-@router.get("/{case_id}", response_model=CaseRead)
+@router.get("/{case_id}", response_model=CaseRead, responses=problems(404, 422))
 async def get_case(
     case_id: CaseId,
     viewer: CurrentViewer,
@@ -97,7 +114,9 @@ async def get_case(
     return await queries.get_case(deps, case_id, viewer, as_of_version=as_of_version, as_of=as_of)
 
 
-@router.post("/{case_id}/comments", status_code=201, response_model=CommentRead)
+@router.post(
+    "/{case_id}/comments", status_code=201, response_model=CommentRead, responses=problems(400, 403, 404, 409, 413, 422)
+)
 async def add_comment(
     case_id: CaseId,
     body: CommentCreate,
@@ -111,7 +130,12 @@ async def add_comment(
     return _reply(await handlers.handle_add_comment(deps, command, caller, metadata, key))
 
 
-@router.post("/{case_id}/attachments", status_code=201, response_model=AttachmentRead)
+@router.post(
+    "/{case_id}/attachments",
+    status_code=201,
+    response_model=AttachmentRead,
+    responses=problems(400, 404, 409, 413, 422),
+)
 async def add_attachment(
     case_id: CaseId, body: AttachmentCreate, caller: CurrentCaller, metadata: EventMetadata, deps: Commands
 ) -> JSONResponse:
@@ -120,7 +144,7 @@ async def add_attachment(
     return _reply(await handlers.handle_add_attachment(deps, command, caller, metadata))
 
 
-@router.post("/{case_id}/close", response_model=CaseRead)
+@router.post("/{case_id}/close", response_model=CaseRead, responses=problems(404, 409, 422))
 async def close_case(case_id: CaseId, caller: CurrentCaller, metadata: EventMetadata, deps: Commands) -> JSONResponse:
     """Close a case (owner or agent): closed at once and for good."""
     return _reply(await handlers.handle_close_case(deps, CloseCase(case_id=case_id), caller, metadata))

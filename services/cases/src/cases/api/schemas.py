@@ -6,7 +6,17 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from cases.app.views import AttachmentView, CasePage, CaseSummaryView, CaseView, CommentView, ProductView
+from cases.app.views import (
+    AttachmentView,
+    CaseCounts,
+    CasePage,
+    CaseSummaryView,
+    CaseView,
+    CommentView,
+    ProductView,
+    SeverityView,
+)
+from cases.domain.severity import HIGHEST_LEVEL, LEVELS_TEXT, LOWEST_LEVEL
 
 MAX_ATTACHMENTS_AT_OPEN = 20
 MAX_REFERENCE_LENGTH = 4096
@@ -27,7 +37,9 @@ class CaseCreate(Request):
     product: ProductId = Field(description="a product id from GET /api/cases/products")
     subject: Subject = Field(description='"Production Down" anywhere (any letter case) prioritises the case')
     description: Text
-    severity: int = Field(strict=True, ge=1, le=3, description="1 critical, 2 major, 3 minor")
+    severity: int = Field(
+        strict=True, ge=LOWEST_LEVEL, le=HIGHEST_LEVEL, description=f"{LEVELS_TEXT} (GET /api/cases/severities)"
+    )
     attachments: list[Reference] = Field(
         default_factory=list,
         max_length=MAX_ATTACHMENTS_AT_OPEN,
@@ -54,10 +66,13 @@ CaseList = CasePage
 CommentRead = CommentView
 AttachmentRead = AttachmentView
 ProductRead = ProductView
+SeverityRead = SeverityView
+CaseCountsRead = CaseCounts
 
 __all__ = [
     "AttachmentCreate",
     "AttachmentRead",
+    "CaseCountsRead",
     "CaseCreate",
     "CaseList",
     "CaseRead",
@@ -65,4 +80,5 @@ __all__ = [
     "CommentCreate",
     "CommentRead",
     "ProductRead",
+    "SeverityRead",
 ]

@@ -5,7 +5,7 @@ bounded number of times, then answers 409."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import asyncpg
@@ -14,10 +14,11 @@ from casefold_events import idempotency
 from casefold_events.envelope import Metadata
 from casefold_events.platform.problems import Conflict
 from casefold_events.store import ConcurrencyError, Repository, in_transaction
+from cases.adapters import directory
 from cases.adapters.numbers import next_case_number
 from cases.adapters.projection import hold_writer_lock, project
 from cases.adapters.receipts import verify_reference
-from cases.app.render import attachment_view, case_view, comment_view
+from cases.app.render import attachment_view, case_view, comment_view, people_of
 from cases.app.views import Viewer
 from cases.domain.commands import AddAttachment, AddComment, Caller, CloseCase, OpenCase
 from cases.domain.model import Case, check_may_open, open_case
@@ -64,6 +65,25 @@ async def _run(deps: CommandDeps, work: Callable[[asyncpg.Connection], Awaitable
         raise ConcurrentChange("The case was changed by someone else at the same time; please retry.") from exc
 
 
+async def _case_reply(conn: asyncpg.Connection, case: Case, caller: Caller) -> Any:
+    people = await directory.people(conn, people_of(case))
+    return case_view(case, _viewer(caller), people).model_dump(mode="json")
+
+
+async def _with_directory_verification(pool: asyncpg.Pool, caller: Caller) -> Caller:
+    """The caller, verified if the directory has seen them confirm their address since the token was issued.
+
+    The token's claim is a snapshot from login; the directory follows identity's events, and its flag is about the
+    address it holds now (a later EmailChanged replaces both), so it only ever widens the claim, never narrows it.
+    """
+    if caller.email_verified or caller.is_agent:
+        return caller
+    async with pool.acquire() as conn:
+        person = (await directory.people(conn, [caller.user_id])).get(caller.user_id)
+    verified = person is not None and person.email is not None and person.email_verified
+    return replace(caller, email_verified=True) if verified else caller
+
+
 async def _idempotent(
     conn: asyncpg.Connection,
     key: str | None,
@@ -89,6 +109,7 @@ async def handle_open_case(
     deps: CommandDeps, command: OpenCase, caller: Caller, metadata: Metadata, idempotency_key: str | None = None
 ) -> Reply:
     """OpenCase -> CaseOpened (201 case)."""
+    caller = await _with_directory_verification(deps.pool, caller)
     # Rules that need no I/O first: a refused open must not consume a case number.
     check_may_open(command, caller, deps.catalogue)
     request = {**command.__dict__, "case_id": None}
@@ -105,7 +126,7 @@ async def handle_open_case(
             case = Case(str(command.case_id))
             envelopes = await deps.repository.save(conn, case, [event], metadata)
             await project(conn, envelopes)
-            return Reply(201, case_view(case, _viewer(caller)).model_dump(mode="json"))
+            return Reply(201, await _case_reply(conn, case, caller))
 
         return await _idempotent(conn, idempotency_key, f"{caller.user_id}:open-case", request, produce)
 
@@ -124,7 +145,8 @@ async def handle_add_comment(
             events = case.add_comment(command, caller)
             envelopes = await deps.repository.save(conn, case, events, metadata)
             await project(conn, envelopes)
-            return Reply(201, comment_view(case.state.comments[-1]).model_dump(mode="json"))
+            people = await directory.people(conn, [caller.user_id])
+            return Reply(201, comment_view(case.state.comments[-1], people).model_dump(mode="json"))
 
         scope = f"{caller.user_id}:comment:{command.case_id}"
         return await _idempotent(conn, idempotency_key, scope, request, produce)
@@ -156,6 +178,6 @@ async def handle_close_case(deps: CommandDeps, command: CloseCase, caller: Calle
         events = case.close(caller)
         envelopes = await deps.repository.save(conn, case, events, metadata)
         await project(conn, envelopes)
-        return Reply(200, case_view(case, _viewer(caller)).model_dump(mode="json"))
+        return Reply(200, await _case_reply(conn, case, caller))
 
     return await _run(deps, work)

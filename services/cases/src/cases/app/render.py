@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from uuid import UUID
 
+from cases.adapters.directory import Person
 from cases.app.views import AttachmentView, CaseView, CommentView, ProductView, Viewer, format_number
 from cases.domain.model import Attachment, Case, Comment
 
 
-def comment_view(comment: Comment) -> CommentView:
+def _name(people: Mapping[UUID, Person], user_id: UUID) -> str | None:
+    person = people.get(user_id)
+    return person.display_name if person else None
+
+
+def people_of(case: Case) -> set[UUID]:
+    """Whose names the case page shows: the owner and the comments' authors."""
+    s = case.state
+    return {c.author_id for c in s.comments} | ({s.opened_by} if s.opened_by else set())
+
+
+def comment_view(comment: Comment, people: Mapping[UUID, Person]) -> CommentView:
     return CommentView(
         id=comment.id,
         author_id=comment.author_id,
+        author_name=_name(people, comment.author_id),
         author_role=comment.author_role,
         body=comment.body,
         internal=comment.internal,
@@ -32,12 +46,13 @@ def attachment_view(attachment: Attachment) -> AttachmentView:
     )
 
 
-def case_view(case: Case, viewer: Viewer) -> CaseView:
-    """The case page for this viewer: customers never see internal comments."""
+def case_view(case: Case, viewer: Viewer, people: Mapping[UUID, Person]) -> CaseView:
+    """The case page for this viewer, names from the directory: customers never see internal comments or emails."""
     s = case.state
     assert s.opened_by is not None
     assert s.opened_at is not None
     assert s.last_activity_at is not None
+    owner = people.get(s.opened_by)
     return CaseView(
         id=UUID(case.id),
         number=format_number(s.number),
@@ -48,10 +63,12 @@ def case_view(case: Case, viewer: Viewer) -> CaseView:
         prioritised=s.prioritised,
         status=s.status,
         opened_by=s.opened_by,
+        opened_by_name=_name(people, s.opened_by),
+        opened_by_email=owner.email if owner and viewer.is_agent else None,
         opened_at=s.opened_at,
         closed_at=s.closed_at,
         last_activity_at=s.last_activity_at,
         version=case.version,
-        comments=[comment_view(c) for c in s.comments if viewer.is_agent or not c.internal],
+        comments=[comment_view(c, people) for c in s.comments if viewer.is_agent or not c.internal],
         attachments=[attachment_view(a) for a in s.attachments],
     )

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from casefold_events.contracts.cases import Role
+from cases.domain.severity import LEVELS_TEXT
 
 NUMBER_WIDTH = 8
 
@@ -27,10 +28,17 @@ class ProductView(View):
     name: str
 
 
+class SeverityView(View):
+    level: int = Field(description="1 is the most severe")
+    name: str
+    description: str
+
+
 class CommentView(View):
     id: UUID
     author_id: UUID
-    author_role: Role
+    author_name: str | None = Field(description="the author's display name now; null while the directory lacks it")
+    author_role: Role = Field(description="the author's role when they wrote the comment")
     body: str
     internal: bool = Field(description="only agents see internal comments")
     created_at: datetime
@@ -51,10 +59,11 @@ class CaseSummaryView(View):
     number: str = Field(description="zero-padded to 8 digits")
     product: ProductView
     subject: str
-    severity: int = Field(description="1 critical, 2 major, 3 minor")
+    severity: int = Field(description=f"{LEVELS_TEXT} (GET /api/cases/severities)")
     prioritised: bool
     status: Literal["open", "closed"]
     opened_by: UUID
+    opened_by_name: str | None = Field(description="the customer's display name now; null while unknown")
     opened_at: datetime
     closed_at: datetime | None
     last_activity_at: datetime
@@ -62,6 +71,7 @@ class CaseSummaryView(View):
 
 
 class CaseView(CaseSummaryView):
+    opened_by_email: str | None = Field(description="agents and admins only (null for customers); null while unknown")
     description: str
     comments: list[CommentView]
     attachments: list[AttachmentView]
@@ -70,6 +80,12 @@ class CaseView(CaseSummaryView):
 class CasePage(View):
     items: list[CaseSummaryView]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
+
+
+class CaseCounts(View):
+    all: int = Field(description="every case the caller may see (with q: whose subject matches)")
+    open: int
+    closed: int
 
 
 class Viewer(BaseModel):

@@ -1,0 +1,71 @@
+"""The problem+json answers of the cases routes, described once for the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from casefold_events.platform.problems import PROBLEM_CONTENT_TYPE
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description='where, as a dotted path: "body.severity", "query.cursor"')
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of the API is answered."""
+
+    type: str = Field(description="a URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str = Field(description="what went wrong, in words a person can act on")
+    error_id: str = Field(description="also in the X-Request-ID header; quote it in a support case")
+    errors: list[FieldProblem] | None = Field(default=None, description="validation errors only: one per field")
+
+
+WHEN = {
+    400: "the body is not JSON",
+    401: "no access token, or an invalid, expired or revoked one",
+    403: "the caller may not do this (the detail says why)",
+    404: "no such case, or one the caller may not see (the same answer)",
+    409: "the case is closed (open a new case), a concurrent change, or an Idempotency-Key reused with another body",
+    413: "the body is larger than the limit",
+    422: "invalid input: errors[] names each field",
+    503: "a dependency (the database) is down; retry after Retry-After seconds",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these problem statuses (401 and 503 are on every route already)."""
+    return {
+        status: {
+            "model": Problem,  # registers the schema; the content type is set by problem_json_only
+            "description": WHEN[status],
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+EVERY_ROUTE = problems(401, 503)
+
+
+def problem_json_only(app: FastAPI) -> None:
+    """Error answers are documented as application/problem+json only (FastAPI adds application/json too)."""
+    default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = default()
+            for operation in (op for path in document["paths"].values() for op in path.values()):
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and PROBLEM_CONTENT_TYPE in content:
+                        content.pop("application/json", None)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,59 @@
+"""The OpenAPI document names every answer a cases route can give, errors as problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cases.config import Settings
+from cases.main import create_app
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    openapi: dict[str, Any] = create_app(Settings(environment="test")).openapi()
+    return openapi
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, op)
+        for path, item in document["paths"].items()
+        if path.startswith("/api/cases")
+        for method, op in item.items()
+    ]
+
+
+def test_every_route_documents_its_problems_as_problem_json(document: dict[str, Any]) -> None:
+    for method, path, op in _operations(document):
+        responses = op["responses"]
+        expected = {"401", "503"} | ({"404"} if "{" in path else set())
+        if op.get("parameters") or "requestBody" in op:
+            expected.add("422")
+        if method == "post" and path.endswith(("/comments", "/attachments", "/close", "/api/cases")):
+            expected.add("409")
+        assert expected <= set(responses), (method, path, sorted(responses))
+        for status in (s for s in responses if int(s) >= 400):
+            assert set(responses[status]["content"]) == {PROBLEM}, (method, path, status)
+            assert responses[status]["content"][PROBLEM]["schema"] == {"$ref": "#/components/schemas/Problem"}
+        assert op.get("description") or op.get("summary"), (method, path)
+
+
+def test_no_public_route_documents_fastapis_own_validation_error(document: dict[str, Any]) -> None:
+    assert "HTTPValidationError" not in str([op for _, _, op in _operations(document)])
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "error_id"} <= set(problem["required"])
+
+
+def test_the_new_fields_and_routes_are_in_the_document(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert {"opened_by_name", "opened_by_email"} <= set(schemas["CaseView"]["properties"])
+    assert "opened_by_name" in schemas["CaseSummaryView"]["properties"]
+    assert "opened_by_email" not in schemas["CaseSummaryView"]["properties"]
+    assert {"author_name", "author_role"} <= set(schemas["CommentView"]["properties"])
+    assert set(schemas["CaseCounts"]["properties"]) == {"all", "open", "closed"}
+    assert set(schemas["SeverityView"]["properties"]) == {"level", "name", "description"}
+    assert {"/api/cases/severities", "/api/cases/counts"} <= set(document["paths"])
