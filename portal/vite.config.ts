@@ -27,5 +27,7 @@ export default defineConfig({
     css: false,
     restoreMocks: true,
     unstubGlobals: true,
+    // The machines running this are small and shared; a screen test waits for lazy chunks and several answers.
+    testTimeout: 20_000,
   },
 });

@@ -308,6 +308,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cases/severities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Severities
+         * @description The severity levels a case is opened with, most severe first: [{level, name, description}].
+         */
+        get: operations["list_severities_api_cases_severities_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cases": {
         parameters: {
             query?: never;
@@ -326,6 +346,26 @@ export interface paths {
          * @description Open a case (customers with a verified email); product is returned as {id, name}.
          */
         post: operations["open_case_api_cases_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count Cases
+         * @description How many of my cases (agents: of all cases) there are: all, open, closed; with q, those the search finds.
+         */
+        get: operations["count_cases_api_cases_counts_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -742,6 +782,18 @@ export interface components {
              */
             added_at: string;
         };
+        /** CaseCounts */
+        CaseCounts: {
+            /**
+             * All
+             * @description every case the caller may see (with q: whose subject matches)
+             */
+            all: number;
+            /** Open */
+            open: number;
+            /** Closed */
+            closed: number;
+        };
         /**
          * CaseCreate
          * @description Open a case.
@@ -761,7 +813,7 @@ export interface components {
             description: string;
             /**
              * Severity
-             * @description 1 critical, 2 major, 3 minor
+             * @description 1 critical, 2 major, 3 minor (GET /api/cases/severities)
              */
             severity: number;
             /**
@@ -797,7 +849,7 @@ export interface components {
             subject: string;
             /**
              * Severity
-             * @description 1 critical, 2 major, 3 minor
+             * @description 1 critical, 2 major, 3 minor (GET /api/cases/severities)
              */
             severity: number;
             /** Prioritised */
@@ -812,6 +864,11 @@ export interface components {
              * Format: uuid
              */
             opened_by: string;
+            /**
+             * Opened By Name
+             * @description the customer's display name now; null while unknown
+             */
+            opened_by_name: string | null;
             /**
              * Opened At
              * Format: date-time
@@ -844,7 +901,7 @@ export interface components {
             subject: string;
             /**
              * Severity
-             * @description 1 critical, 2 major, 3 minor
+             * @description 1 critical, 2 major, 3 minor (GET /api/cases/severities)
              */
             severity: number;
             /** Prioritised */
@@ -860,6 +917,11 @@ export interface components {
              */
             opened_by: string;
             /**
+             * Opened By Name
+             * @description the customer's display name now; null while unknown
+             */
+            opened_by_name: string | null;
+            /**
              * Opened At
              * Format: date-time
              */
@@ -873,6 +935,11 @@ export interface components {
             last_activity_at: string;
             /** Version */
             version: number;
+            /**
+             * Opened By Email
+             * @description agents and admins only (null for customers); null while unknown
+             */
+            opened_by_email: string | null;
             /** Description */
             description: string;
             /** Comments */
@@ -907,7 +974,13 @@ export interface components {
              */
             author_id: string;
             /**
+             * Author Name
+             * @description the author's display name now; null while the directory lacks it
+             */
+            author_name: string | null;
+            /**
              * Author Role
+             * @description the author's role when they wrote the comment
              * @enum {string}
              */
             author_role: "customer" | "agent" | "admin";
@@ -947,10 +1020,50 @@ export interface components {
              */
             inbound_message_id: string;
         };
+        /** FieldProblem */
+        FieldProblem: {
+            /**
+             * Field
+             * @description where, as a dotted path: "body.severity", "query.cursor"
+             */
+            field: string;
+            /** Message */
+            message: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * Problem
+         * @description RFC 9457 problem details, as every error of the API is answered.
+         */
+        cases_Problem: {
+            /**
+             * Type
+             * @description a URI naming the kind of problem
+             */
+            type: string;
+            /** Title */
+            title: string;
+            /** Status */
+            status: number;
+            /**
+             * Detail
+             * @description what went wrong, in words a person can act on
+             */
+            detail: string;
+            /**
+             * Error Id
+             * @description also in the X-Request-ID header; quote it in a support case
+             */
+            error_id: string;
+            /**
+             * Errors
+             * @description validation errors only: one per field
+             */
+            errors?: components["schemas"]["FieldProblem"][] | null;
         };
         /** ProductView */
         ProductView: {
@@ -958,6 +1071,18 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+        };
+        /** SeverityView */
+        SeverityView: {
+            /**
+             * Level
+             * @description 1 is the most severe
+             */
+            level: number;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
         };
         /** ValidationError */
         ValidationError: {
@@ -1148,6 +1273,7 @@ export type UserCreate = components['schemas']['UserCreate'];
 export type UserRead = components['schemas']['UserRead'];
 export type AttachmentCreate = components['schemas']['AttachmentCreate'];
 export type AttachmentView = components['schemas']['AttachmentView'];
+export type CaseCounts = components['schemas']['CaseCounts'];
 export type CaseCreate = components['schemas']['CaseCreate'];
 export type CasePage = components['schemas']['CasePage'];
 export type CaseSummaryView = components['schemas']['CaseSummaryView'];
@@ -1155,8 +1281,11 @@ export type CaseView = components['schemas']['CaseView'];
 export type CommentCreate = components['schemas']['CommentCreate'];
 export type CommentView = components['schemas']['CommentView'];
 export type EmailComment = components['schemas']['EmailComment'];
+export type FieldProblem = components['schemas']['FieldProblem'];
 export type HttpValidationError = components['schemas']['HTTPValidationError'];
+export type CasesProblem = components['schemas']['cases_Problem'];
 export type ProductView = components['schemas']['ProductView'];
+export type SeverityView = components['schemas']['SeverityView'];
 export type ValidationError = components['schemas']['ValidationError'];
 export type AttachmentMeta = components['schemas']['AttachmentMeta'];
 export type AttachmentUploaded = components['schemas']['AttachmentUploaded'];
@@ -2331,6 +2460,62 @@ export interface operations {
                     "application/json": components["schemas"]["ProductView"][];
                 };
             };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+        };
+    };
+    list_severities_api_cases_severities_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeverityView"][];
+                };
+            };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
         };
     };
     list_cases_api_cases_get: {
@@ -2359,13 +2544,31 @@ export interface operations {
                     "application/json": components["schemas"]["CasePage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description invalid input: errors[] names each field */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
         };
@@ -2395,13 +2598,117 @@ export interface operations {
                     "application/json": components["schemas"]["CaseView"];
                 };
             };
-            /** @description Validation Error */
+            /** @description the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the caller may not do this (the detail says why) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the case is closed (open a new case), a concurrent change, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description invalid input: errors[] names each field */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+        };
+    };
+    count_cases_api_cases_counts_get: {
+        parameters: {
+            query?: {
+                /** @description keywords or part of a word in the subject */
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseCounts"];
+                };
+            };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description invalid input: errors[] names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
         };
@@ -2427,13 +2734,40 @@ export interface operations {
                     "application/json": components["schemas"]["CaseView"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no such case, or one the caller may not see (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description invalid input: errors[] names each field */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
         };
@@ -2464,13 +2798,40 @@ export interface operations {
                     "application/json": components["schemas"]["CaseView"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no such case, or one the caller may not see (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description invalid input: errors[] names each field */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
         };
@@ -2503,13 +2864,76 @@ export interface operations {
                     "application/json": components["schemas"]["CommentView"];
                 };
             };
-            /** @description Validation Error */
+            /** @description the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the caller may not do this (the detail says why) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no such case, or one the caller may not see (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the case is closed (open a new case), a concurrent change, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description invalid input: errors[] names each field */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
         };
@@ -2539,13 +2963,67 @@ export interface operations {
                     "application/json": components["schemas"]["AttachmentView"];
                 };
             };
-            /** @description Validation Error */
+            /** @description the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no such case, or one the caller may not see (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the case is closed (open a new case), a concurrent change, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description invalid input: errors[] names each field */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
         };
@@ -2571,13 +3049,49 @@ export interface operations {
                     "application/json": components["schemas"]["CaseView"];
                 };
             };
-            /** @description Validation Error */
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no such case, or one the caller may not see (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the case is closed (open a new case), a concurrent change, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description invalid input: errors[] names each field */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
         };

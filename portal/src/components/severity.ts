@@ -1,26 +1,21 @@
-/**
- * Severity names and descriptions as shown before the cases service's GET /api/cases/severities is in the combined
- * OpenAPI document; the levels themselves (1-3) are the API's. Wording follows ARCHITECTURE.md.
- */
-export const SEVERITY_LEVELS = [
-  {
-    level: 1,
-    name: "Critical",
-    description: "Production stopped or severely impacted, no workaround.",
-  },
-  {
-    level: 2,
-    name: "Major",
-    description: "A major function is impaired; a workaround may exist.",
-  },
-  {
-    level: 3,
-    name: "Minor",
-    description: "A minor problem, a question or a request.",
-  },
-] as const;
+import { useQuery } from "@tanstack/react-query";
+import { api } from "../api/client";
+import { unwrap } from "../api/problem";
 
-export function severityName(level: number): string {
-  const found = SEVERITY_LEVELS.find((s) => s.level === level);
-  return found ? `${level} - ${found.name}` : String(level);
+/** The severity levels with the cases service's names and descriptions (they change rarely: cached long). */
+export function useSeverities() {
+  return useQuery({
+    queryKey: ["severities"],
+    queryFn: async () => unwrap(await api.GET("/api/cases/severities")),
+    staleTime: 60 * 60_000,
+  });
+}
+
+/** "1 - Critical" once the levels are known, else the bare level. */
+export function useSeverityName(): (level: number) => string {
+  const levels = useSeverities().data;
+  return (level) => {
+    const found = levels?.find((s) => s.level === level);
+    return found ? `${level} - ${found.name}` : String(level);
+  };
 }

@@ -13,6 +13,7 @@ type Comment = Schemas["CommentView"];
 type Me = Pick<Schemas["UserRead"], "id" | "display_name">;
 
 function authorOf(comment: Comment, me: Me | undefined): string {
+  if (comment.author_name) return comment.author_name;
   if (me && comment.author_id === me.id) return me.display_name;
   return comment.author_role === "customer" ? "Customer" : "Support";
 }
@@ -24,7 +25,10 @@ export function CommentList({ comments, me }: { comments: Comment[]; me: Me | un
       {comments.map((c) => (
         <li key={c.id} className={c.internal ? "comment internal" : "comment"}>
           <p className="comment-meta">
-            <strong>{authorOf(c, me)}</strong>{" "}
+            <strong>{authorOf(c, me)}</strong>
+            {(c.author_role === "agent" || c.author_role === "admin") && (
+              <span className="badge">Support</span>
+            )}{" "}
             <time dateTime={c.created_at}>{formatTime(c.created_at)}</time>
             {c.internal && <span className="badge">Internal note</span>}
           </p>

@@ -2,12 +2,13 @@ import { describe, expect, it } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { fakeApi, problem } from "../test/api";
-import { aCase, CASE_ID } from "../test/fixtures";
+import { aCase, CASE_ID, SEVERITIES } from "../test/fixtures";
 import { logIn, ME, renderPortal } from "../test/render";
 
 function caseApi(overrides: Record<string, unknown> = {}, more = {}) {
   return fakeApi({
     "GET /api/identity/me": () => ({ json: ME }),
+    "GET /api/cases/severities": () => ({ json: SEVERITIES }),
     "GET /api/cases/{id}": () => ({ json: aCase(overrides) }),
     "GET /api/notifications/cases/{id}/activity": () => ({ json: [] }),
     ...more,
@@ -22,6 +23,8 @@ describe("case page", () => {
     expect(await screen.findByRole("heading", { name: "Case 00001042" })).toBeInTheDocument();
     expect(screen.getAllByText("Prioritised").length).toBeGreaterThan(0);
     expect(screen.getByText("We are looking at it.")).toBeInTheDocument();
+    const comments = screen.getByRole("region", { name: "Comments" });
+    expect(within(comments).getByText("Grace from Support")).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "server.log" })).toHaveAttribute(
       "href",
       "/api/attachments/a1",

@@ -6,7 +6,7 @@ import { problemOf, unwrap } from "../api/problem";
 import { Dialog } from "../components/Dialog";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { formatTime, statusLabel } from "../components/format";
-import { severityName } from "../components/severity";
+import { useSeverityName } from "../components/severity";
 import { useMe } from "../session/useSession";
 import { AddAttachment, AttachmentList } from "./CaseAttachments";
 import { AddComment, CommentList } from "./CaseComments";
@@ -24,6 +24,7 @@ export default function CasePage() {
   const found = useCase(caseId);
   const me = useMe();
   const isAgent = me.data?.role === "agent" || me.data?.role === "admin";
+  const severityName = useSeverityName();
   const back = (
     <p>
       <Link to={backToList(location.state)}>Back to Cases List</Link>
@@ -68,7 +69,11 @@ export default function CasePage() {
         </div>
         <div>
           <dt>Opened</dt>
-          <dd>{formatTime(c.opened_at)}</dd>
+          <dd>
+            {formatTime(c.opened_at)}
+            {c.opened_by_name && ` by ${c.opened_by_name}`}
+            {isAgent && c.opened_by_email && ` (${c.opened_by_email})`}
+          </dd>
         </div>
         <div>
           <dt>Last activity</dt>

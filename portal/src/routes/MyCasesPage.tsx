@@ -5,7 +5,7 @@ import { api } from "../api/client";
 import { problemOf, unwrap } from "../api/problem";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { formatTime, statusLabel } from "../components/format";
-import { severityName } from "../components/severity";
+import { useSeverityName } from "../components/severity";
 import { useCaseCounts } from "../hooks/useCaseCounts";
 import { previousCursors, readCasesQuery, writeCasesQuery, type StatusFilter } from "./casesQuery";
 
@@ -29,6 +29,7 @@ export default function MyCasesPage() {
     setSearch(query.q);
   }
   const counts = useCaseCounts(query.q);
+  const severityName = useSeverityName();
 
   const page = useQuery({
     queryKey: ["cases", query.status, query.q, query.cursor],
@@ -79,8 +80,7 @@ export default function MyCasesPage() {
                 aria-current={query.status === f.value ? "page" : undefined}
                 className="filter"
               >
-                {f.label}
-                {count !== undefined && <span className="count"> ({count})</span>}
+                {count === undefined ? f.label : `${f.label} (${count})`}
               </Link>
             );
           })}

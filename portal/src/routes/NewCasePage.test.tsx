@@ -2,13 +2,14 @@ import { describe, expect, it } from "vitest";
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { fakeApi, problem } from "../test/api";
-import { aCase, CASE_ID } from "../test/fixtures";
+import { aCase, CASE_ID, SEVERITIES } from "../test/fixtures";
 import { logIn, ME, renderPortal } from "../test/render";
 
 function newCaseApi(create: () => Response | { status: number; json: unknown }) {
   return fakeApi({
     "GET /api/identity/me": () => ({ json: ME }),
     "GET /api/cases/products": () => ({ json: [{ id: "db", name: "Database" }] }),
+    "GET /api/cases/severities": () => ({ json: SEVERITIES }),
     "POST /api/cases": create,
     "GET /api/cases/{id}": () => ({ json: aCase() }),
     "GET /api/notifications/cases/{id}/activity": () => ({ json: [] }),
@@ -16,6 +17,7 @@ function newCaseApi(create: () => Response | { status: number; json: unknown }) 
 }
 
 async function fillIn() {
+  await screen.findByRole("radio", { name: /1 - Critical/ });
   await userEvent.selectOptions(await screen.findByLabelText("Product"), "Database");
   await userEvent.type(screen.getByLabelText("Subject"), "Production Down: writes fail");
   await userEvent.type(screen.getByLabelText("Description"), "Every write fails.");
@@ -77,5 +79,8 @@ describe("Create Case", () => {
     expect(screen.getByLabelText("Attachments")).toHaveAttribute("type", "file");
     expect(screen.getByLabelText("Attachments")).toHaveAttribute("multiple");
     await waitFor(() => expect(screen.getAllByRole("radio")).toHaveLength(3));
+    expect(screen.getByRole("radio", { name: "1 - Critical" })).toHaveAccessibleDescription(
+      "Production stopped or severely impacted, no workaround.",
+    );
   });
 });

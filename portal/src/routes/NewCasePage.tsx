@@ -7,7 +7,7 @@ import { Field, TextAreaField } from "../components/Field";
 import { FilePicker } from "../components/FilePicker";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { useExclusive } from "../hooks/useExclusive";
-import { SEVERITY_LEVELS } from "../components/severity";
+import { useSeverities } from "../components/severity";
 import { useIdempotencyKey } from "../hooks/useIdempotencyKey";
 import { useUploads } from "../hooks/useUploads";
 
@@ -23,6 +23,7 @@ export default function NewCasePage() {
   const [description, setDescription] = useState(() => (refersTo ? referenceText(refersTo) : ""));
   const [severity, setSeverity] = useState(3);
   const uploads = useUploads();
+  const severities = useSeverities();
   const idempotency = useIdempotencyKey();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
@@ -125,7 +126,9 @@ export default function NewCasePage() {
         />
         <fieldset className="field severity">
           <legend>Severity</legend>
-          {SEVERITY_LEVELS.map((s) => (
+          {severities.isPending && <p className="loading">Loading the severity levels…</p>}
+          {severities.isError && <ProblemMessage problem={problemOf(severities.error)} />}
+          {severities.data?.map((s) => (
             <div key={s.level} className="radio">
               <input
                 id={`severity-${s.level}`}

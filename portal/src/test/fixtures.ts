@@ -21,6 +21,7 @@ export function aCase(overrides: Record<string, unknown> = {}) {
       {
         id: "c1",
         author_id: "33333333-3333-4333-8333-333333333333",
+        author_name: "Grace from Support",
         author_role: "agent",
         body: "We are looking at it.",
         internal: false,
@@ -41,3 +42,13 @@ export function aCase(overrides: Record<string, unknown> = {}) {
     ...overrides,
   };
 }
+
+export const SEVERITIES = [
+  {
+    level: 1,
+    name: "Critical",
+    description: "Production stopped or severely impacted, no workaround.",
+  },
+  { level: 2, name: "Major", description: "Production impaired; a workaround exists." },
+  { level: 3, name: "Minor", description: "A question or a small defect." },
+];
