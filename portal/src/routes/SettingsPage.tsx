@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent, type ReactNode } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { problemOf, unwrap, type ProblemView } from "../api/problem";
@@ -15,15 +15,15 @@ function SettingsForm(props: {
   onSubmit: () => void;
   children: ReactNode;
 }) {
-  const headingId = useId();
   function submit(event: FormEvent) {
     event.preventDefault();
     if (!props.pending) props.onSubmit();
   }
   return (
-    <section className="panel" aria-labelledby={headingId}>
-      <h2 id={headingId}>{props.title}</h2>
-      <form onSubmit={submit} noValidate aria-labelledby={headingId}>
+    // Unnamed on purpose: a section or form named "Display name" would also answer to that label, beside its field.
+    <section className="panel">
+      <h2>{props.title}</h2>
+      <form onSubmit={submit} noValidate>
         <ProblemMessage problem={props.problem} />
         {props.children}
         <div className="actions">
@@ -53,7 +53,7 @@ function DisplayNameForm({ current }: { current: string }) {
   const nameCheck = useDisplayNameCheck(name, current);
   return (
     <SettingsForm
-      title="Display name"
+      title="Profile"
       problem={problem}
       pending={save.isPending}
       done={save.isSuccess ? "Your display name is saved." : null}
@@ -89,7 +89,7 @@ function PasswordForm() {
   const problem = save.isError ? problemOf(save.error) : null;
   return (
     <SettingsForm
-      title="Change password"
+      title="Password"
       problem={problem}
       pending={save.isPending}
       done={save.isSuccess ? "Your password is changed." : null}
@@ -136,7 +136,7 @@ function EmailForm({ email, pending }: { email: string; pending: string | null |
   const problem = save.isError ? problemOf(save.error) : null;
   return (
     <SettingsForm
-      title="Change email"
+      title="Email address"
       problem={problem}
       pending={save.isPending}
       done={
