@@ -28,14 +28,20 @@ describe("an email of the activity history", () => {
     fakeApi({
       "GET /api/identity/me": () => ({ json: ME }),
       "GET /api/notifications/messages/{id}": () => ({
-        json: message('<p id="evil">Hello</p><script>alert(1)</script>'),
+        json: message(
+          '<html><head><style>p{color:red}</style></head><body><p id="evil" style="color:red">Hello</p><script>alert(1)</script></body></html>',
+        ),
       }),
     });
     const { container } = renderPortal(`/cases/${CASE_ID}/activity/m1`);
     const frame = await screen.findByTitle("Email: [Case 00001042] We received your case");
     expect(frame.tagName).toBe("IFRAME");
     expect(frame).toHaveAttribute("sandbox", "");
-    expect(frame.getAttribute("srcdoc")).toContain('<p id="evil">Hello</p>');
+    const srcdoc = frame.getAttribute("srcdoc")!;
+    expect(srcdoc).toContain('<p id="evil">Hello</p>');
+    // The page's CSP reaches into a srcdoc frame: inline styles and scripts are dropped, the portal's sheet linked.
+    expect(srcdoc).not.toMatch(/<script|<style|style=/);
+    expect(srcdoc).toContain('href="http://localhost:3000/email-frame.css"');
     expect(container.querySelector("#evil")).toBeNull();
     expect(container.querySelector("script")).toBeNull();
     expect(screen.getByRole("link", { name: "Back" })).toHaveAttribute("href", `/cases/${CASE_ID}`);

@@ -4,6 +4,7 @@ import { api } from "../api/client";
 import { problemOf, unwrap } from "../api/problem";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { formatTime } from "../components/format";
+import { emailSrcDoc } from "./emailFrame";
 
 export default function ActivityMessagePage() {
   const { caseId = "", messageId = "" } = useParams();
@@ -52,7 +53,12 @@ export default function ActivityMessagePage() {
       </dl>
       {m.html ? (
         // The HTML as sent, in a frame with every sandbox restriction: no scripts, no forms, no same-origin access.
-        <iframe className="email-frame" title={`Email: ${m.subject}`} sandbox="" srcDoc={m.html} />
+        <iframe
+          className="email-frame"
+          title={`Email: ${m.subject}`}
+          sandbox=""
+          srcDoc={emailSrcDoc(m.html)}
+        />
       ) : (
         <pre className="email-text">{m.text}</pre>
       )}
