@@ -1,5 +1,5 @@
-import { lazy, Suspense, useEffect } from "react";
-import { Navigate, Route, Routes } from "react-router";
+import { lazy, Suspense, useEffect, useRef } from "react";
+import { Navigate, Route, Routes, useLocation } from "react-router";
 import { Header } from "./components/Header";
 import { RequireAuth } from "./session/RequireAuth";
 import { useSession } from "./session/useSession";
@@ -52,8 +52,20 @@ function Private({ children }: { children: React.ReactNode }) {
   return <RequireAuth>{children}</RequireAuth>;
 }
 
+/** After an in-app navigation, focus goes to the new page (as a page load would), not stay on the old link. */
+function useFocusOnNavigation() {
+  const { pathname } = useLocation();
+  const previous = useRef(pathname);
+  useEffect(() => {
+    if (previous.current === pathname) return;
+    previous.current = pathname;
+    document.getElementById("main")?.focus({ preventScroll: false });
+  }, [pathname]);
+}
+
 export function App() {
   usePrefetchPrivatePages();
+  useFocusOnNavigation();
   return (
     <>
       <a className="skip-link" href="#main">

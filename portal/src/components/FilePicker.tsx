@@ -54,7 +54,9 @@ export function FilePicker({
               </button>
               {item.problem && (
                 <p className="field-error" role="alert">
-                  {item.name}: {item.problem.detail}
+                  {item.problem.detail.includes(item.name)
+                    ? item.problem.detail
+                    : `${item.name}: ${item.problem.detail}`}
                   {item.problem.errorId &&
                     ` (error id ${item.problem.errorId}: quote this in a support case)`}
                 </p>
