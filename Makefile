@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install run up stop status test lint typecheck unit bench clean
+.PHONY: help install chromium run up stop status test lint typecheck unit bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,8 +21,15 @@ $(TOOLS_DIR)/bin/uv:
 	@python3 -m venv $(TOOLS_DIR)
 	@$(TOOLS_DIR)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-install: $(if $(findstring $(TOOLS_DIR),$(UV)),$(TOOLS_DIR)/bin/uv) ## install the workspace (idempotent)
+UV_BIN := $(if $(findstring $(TOOLS_DIR),$(UV)),$(TOOLS_DIR)/bin/uv)
+
+# `uv sync` installs the default groups (dev) only, and removes what they do not list: the bench group's baseline
+# (eventsourcing) is installed by `make bench` alone, and the next `make install` takes it away again.
+install: $(UV_BIN) ## install the workspace (idempotent)
 	@$(UV) sync --all-packages --locked --quiet
+
+chromium: ## Debian's Chromium for the browser tests (Playwright cannot download its own browser here)
+	@command -v chromium >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
 run: install ## bring up the whole system in the foreground; Ctrl-C stops it
 	@$(RUN) casefold-local run
@@ -36,9 +43,10 @@ stop: install ## stop everything `make run` / `make up` started
 status: install ## what runs where
 	@$(RUN) casefold-local status
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, and the layer rules (import-linter)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports
 
 typecheck: install ## mypy over every package
 	$(RUN) mypy
@@ -46,10 +54,11 @@ typecheck: install ## mypy over every package
 unit: install ## the fast tests only (no servers)
 	$(RUN) pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
-test: install lint typecheck ## install everything, run lint, format check, type checks and every test
+test: install chromium lint typecheck ## install everything, run lint, format check, type checks and every test
 	$(RUN) pytest $(PYTEST_ARGS)
 
-bench: install ## benchmarks with their same-run baselines; results in bench/results/
+bench: $(UV_BIN) ## benchmarks with their same-run baselines; results in bench/results/
+	@$(UV) sync --all-packages --locked --quiet --group bench
 	$(RUN) python -m bench $(BENCH_ARGS)
 
 clean: stop ## stop everything and remove local state (.casefold)

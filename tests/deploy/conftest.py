@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -48,9 +49,10 @@ class Manifests:
             yield o, o["spec"]["jobTemplate"]["spec"]["template"]["spec"]
 
     def casefold_pod_specs(self) -> Iterator[tuple[Obj, Obj]]:
-        """Only the Casefold services' own processes (not the collector)."""
+        """Only the Casefold services' own processes (not the collector, nor the portal's static server)."""
         for o, pod in self.pod_specs():
-            if o["metadata"]["labels"].get("app.kubernetes.io/part-of") == "casefold":
+            labels = o["metadata"]["labels"]
+            if labels.get("app.kubernetes.io/part-of") == "casefold" and labels["app.kubernetes.io/name"] in SERVICES:
                 yield o, pod
 
 
@@ -77,6 +79,30 @@ def prod() -> Manifests:
 @pytest.fixture
 def dev() -> Manifests:
     return render("overlays/dev")
+
+
+def dockerfile_instructions(dockerfile: Path) -> list[tuple[str, ...]]:
+    """(INSTRUCTION, arguments) per logical line, continuation lines joined, comments dropped."""
+    logical = re.sub(r"\\\n", " ", dockerfile.read_text())
+    lines = [line.strip() for line in logical.splitlines()]
+    return [tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")]
+
+
+def stages_of(dockerfile: Path) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(FROM arguments, [(INSTRUCTION, arguments), ...]) per build stage."""
+    found: list[tuple[str, list[tuple[str, str]]]] = []
+    for instruction, args in dockerfile_instructions(dockerfile):
+        if instruction.upper() == "FROM":
+            found.append((args, []))
+        else:
+            found[-1][1].append((instruction.upper(), args))
+    return found
+
+
+@pytest.fixture
+def dockerfile_stages() -> Callable[[Path], list[tuple[str, list[tuple[str, str]]]]]:
+    """Dockerfiles cannot be built here (no Docker engine): they are parsed and held to rules instead."""
+    return stages_of
 
 
 @pytest.fixture

@@ -1,6 +1,9 @@
-"""Gateway API: every /api/<service> prefix routed, and the JWT policy covering all but identity's public routes."""
+"""Gateway API: every /api/<service> prefix routed, the JWT policy covering all but identity's public routes, and
+every other path the portal's."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -21,7 +24,7 @@ def route_for(manifests, method, path):
                     hit = path == value or path.startswith(value.rstrip("/") + "/")
                 if hit and match.get("method", method) == method:
                     rank = (kind == "Exact", len(value), "method" in match)
-                    candidates.append((rank, route["metadata"]["name"], rule["backendRefs"]))
+                    candidates.append((rank, route["metadata"]["name"], rule.get("backendRefs", [])))
     if not candidates:
         return None, None
     candidates.sort(key=lambda c: c[0], reverse=True)
@@ -69,9 +72,29 @@ def test_requests_reach_their_service_with_or_without_a_token(manifests, ports, 
     assert (name in jwt_protected_routes(manifests)) is needs_jwt
 
 
-@pytest.mark.parametrize("path", ["/api/casesx", "/api", "/internal/metrics", "/metrics"])
-def test_nothing_else_is_routed(manifests, path):
-    assert route_for(manifests, "GET", path) == (None, None)
+@pytest.mark.parametrize("path", ["/api/casesx", "/api", "/api/", "/api/nothing/here", "/api/openapi.jsonx"])
+def test_an_api_path_no_service_owns_is_a_problem_404_not_the_portal(manifests, path):
+    name, backends = route_for(manifests, "GET", path)
+    assert (name, backends) == ("api-not-found", [])
+    (rule,) = manifests.get("HTTPRoute", name)["spec"]["rules"]
+    (extension,) = [f["extensionRef"] for f in rule["filters"] if f["type"] == "ExtensionRef"]
+    assert extension["kind"] == "HTTPRouteFilter"
+    response = manifests.get("HTTPRouteFilter", extension["name"])["spec"]["directResponse"]
+    assert response["statusCode"] == 404
+    assert response["contentType"] == "application/problem+json"
+    assert json.loads(response["body"]["inline"])["status"] == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/login", "/confirm-email", "/reset-password", "/cases/0b6f", "/cases/by-number/12", "/assets/index-a1.js",
+     "/internal/metrics", "/metrics", "/apifoo"],
+)  # fmt: skip
+def test_every_other_path_is_the_portal_without_a_token(manifests, path):
+    name, backends = route_for(manifests, "GET", path)
+    portal = manifests.get("Service", "portal")
+    assert backends == [{"name": "portal", "port": portal["spec"]["ports"][0]["port"]}]
+    assert name not in jwt_protected_routes(manifests)
 
 
 def test_routes_attach_to_the_https_listener(manifests):

@@ -48,9 +48,23 @@ def postgres(service):
     return pod(NS, {"cnpg.io/cluster": f"{service}-db", "cnpg.io/podRole": "instance"})
 
 
+def expression_holds(expression, labels):
+    key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
+    if operator == "In":
+        return labels.get(key) in values
+    if operator == "NotIn":
+        return labels.get(key) not in values
+    if operator == "Exists":
+        return key in labels
+    assert operator == "DoesNotExist", operator
+    return key not in labels
+
+
 def selects(selector, labels):
-    assert set(selector) <= {"matchLabels"}, "extend the evaluator before using matchExpressions"
-    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+    assert set(selector) <= {"matchLabels", "matchExpressions"}, selector
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items()) and all(
+        expression_holds(e, labels) for e in selector.get("matchExpressions", [])
+    )
 
 
 def peer_matches(peer, other):
@@ -158,3 +172,28 @@ def test_prometheus_scrapes_apis_and_workers(manifests, service, ports):
 )
 def test_only_named_processes_leave_the_cluster(manifests, source, port, expected):
     assert allowed(manifests, source, INTERNET, port) is expected
+
+
+PORTAL = app("portal", "web")
+
+
+def test_the_portal_model_matches_its_rendered_pods(manifests):
+    labels = manifests.get("Deployment", "portal")["spec"]["template"]["metadata"]["labels"]
+    assert PORTAL.label_map.items() <= labels.items()
+
+
+def test_the_gateway_reaches_the_portal(manifests):
+    assert allowed(manifests, ENVOY, PORTAL, 8080)
+    assert not allowed(manifests, ENVOY, PORTAL, 9100)
+
+
+def test_the_portal_calls_nothing(manifests, service, ports):
+    assert not allowed(manifests, PORTAL, app(service, "api"), ports[service])
+    assert not allowed(manifests, PORTAL, postgres(service), 5432)
+    assert not allowed(manifests, PORTAL, KAFKA, 9092)
+    assert not allowed(manifests, PORTAL, INTERNET, 443)
+
+
+def test_no_service_reaches_the_portal(manifests, service):
+    assert not allowed(manifests, app(service, "api"), PORTAL, 8080)
+    assert not allowed(manifests, app(service, "worker"), PORTAL, 8080)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
-RECEIPT_KEY = {"cases": "CASES_ATTACHMENT_RECEIPT_KEY", "attachments": "ATTACHMENTS_RECEIPT_KEY"}
+RECEIPT_KEY = {"cases": "CASES_RECEIPT_KEY", "attachments": "ATTACHMENTS_RECEIPT_KEY"}
 REVOKED_TOKENS = "http://identity:8001/internal/identity/revoked-tokens"
 
 

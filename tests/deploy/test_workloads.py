@@ -148,7 +148,7 @@ def test_least_privilege_secrets(prod):
     assert "NOTIFICATIONS_SMTP_PASSWORD" not in env_names("notifications")
     assert "CASES_KAFKA_SASL_PASSWORD" in env_names("cases-worker")
     assert "CASES_KAFKA_SASL_PASSWORD" not in env_names("cases")
-    assert "CASES_ATTACHMENT_RECEIPT_KEY" in env_names("cases")
+    assert "CASES_RECEIPT_KEY" in env_names("cases")
     assert "ATTACHMENTS_RECEIPT_KEY" in env_names("attachments")
     assert "IDENTITY_SIGNING_KEYS" in env_names("identity")
     assert "IDENTITY_SIGNING_KEYS" not in env_names("identity-worker")

@@ -10,13 +10,18 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
+import aiosmtplib
 import httpx
 import jsonschema
 from aiokafka import AIOKafkaConsumer
+
+from casefold_local.stack import Layout
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "libs" / "events" / "schemas" / "json"
 T = TypeVar("T")
@@ -104,6 +109,21 @@ async def upload(gateway: httpx.AsyncClient, account: Account, filename: str, co
     assert response.status_code == 201, response.text
     stored: dict[str, Any] = response.json()[0]
     return stored
+
+
+async def reply_by_email(layout: Layout, message: dict[str, Any], sender: str, text: str) -> None:
+    """Answer a message from the inbox as a mail client would: to its Reply-To, threaded under it, over SMTP to
+    notifications' inbound listener."""
+    headers = message["headers"]
+    reply = EmailMessage()
+    reply["From"] = sender
+    reply["To"] = headers["Reply-To"]
+    reply["Subject"] = f"Re: {headers['Subject']}"
+    reply["Message-ID"] = make_msgid(domain="mail.customer.test")
+    reply["In-Reply-To"] = headers["Message-ID"]
+    reply["References"] = headers.get("References", "") + " " + headers["Message-ID"]
+    reply.set_content(text)
+    await aiosmtplib.send(reply, hostname="127.0.0.1", port=layout.inbound_smtp_port, timeout=30)
 
 
 class EventTap:

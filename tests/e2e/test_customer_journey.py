@@ -14,11 +14,13 @@ from e2e.e2e_steps import (
     log_in,
     mail_to,
     new_account,
+    reply_by_email,
     sign_up_and_confirm,
     upload,
     validate_event,
 )
 
+from casefold_local.stack import Layout
 from casefold_local.system import System
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(600)]
@@ -31,13 +33,13 @@ async def test_customer_opens_discusses_and_closes_a_case(
     tap = EventTap(layout.kafka_bootstrap, layout.topic("cases.events.v1"))
     try:
         await tap.start()
-        await _journey(gateway, inbox, create_admin, tap)
+        await _journey(layout, gateway, inbox, create_admin, tap)
     finally:
         await tap.stop()
 
 
 async def _journey(
-    gateway: httpx.AsyncClient, inbox: httpx.AsyncClient, create_admin: CreateAdmin, tap: EventTap
+    layout: Layout, gateway: httpx.AsyncClient, inbox: httpx.AsyncClient, create_admin: CreateAdmin, tap: EventTap
 ) -> None:
     # Sign up, confirm from the mail, log in.
     customer = new_account("customer")
@@ -113,6 +115,18 @@ async def _journey(
     assert (page["opened_by_name"], page["opened_by_email"]) == (customer.display_name, customer.email)
     assert [c["author_name"] for c in page["comments"]] == [customer.display_name, agent.display_name]
 
+    # The customer answers that email from their mail client: the reply becomes a comment, its quote left out.
+    by_email = f"Confirmed, checkout works again {keyword}."
+    await reply_by_email(layout, answer, customer.email, f"{by_email}\n\nOn Tuesday support wrote:\n> ...")
+
+    async def commented_by_email() -> list[dict[str, Any]] | None:
+        page = (await gateway.get(f"/api/cases/{case_id}", headers=customer.auth)).json()
+        bodies = [c["body"] for c in page["comments"]]
+        return page["comments"] if by_email in bodies else None
+
+    comments = await eventually(commented_by_email, "the reply by email as a comment on the case")
+    assert (comments[-1]["body"], comments[-1]["author_id"]) == (by_email, customer.id)
+
     # The customer adds another attachment.
     more = await upload(gateway, customer, "after-rollback.log", b"all good now\n")
     added = await gateway.post(
@@ -171,7 +185,7 @@ async def _journey(
     await eventually(cases_refuses, "the cases service refusing the logged-out access token", within=20)
 
     # Support tooling saw the case's events in order, each valid against the published schema.
-    expected = ["CaseOpened", "CommentAdded", "CommentAdded", "AttachmentAdded", "CaseClosed"]
+    expected = ["CaseOpened", "CommentAdded", "CommentAdded", "CommentAdded", "AttachmentAdded", "CaseClosed"]
 
     async def all_events() -> list[dict[str, Any]] | None:
         records = tap.for_stream(case_id)

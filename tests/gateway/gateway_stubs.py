@@ -69,6 +69,19 @@ class RunningGateway:
     issuer: TestTokenIssuer
 
 
+FIXTURE_INDEX = "<!doctype html><html><head><script type=module src=/assets/index-Ab12Cd34.js></script></head></html>"
+FIXTURE_SCRIPT = "console.log('portal')"
+
+
+def write_fixture_dist(dist: Path) -> Path:
+    """A built portal in miniature: index.html and one hashed script."""
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text(FIXTURE_INDEX)
+    (dist / "assets" / "index-Ab12Cd34.js").write_text(FIXTURE_SCRIPT)
+    (dist.parent / "secret.txt").write_text("outside the portal")
+    return dist
+
+
 def start_gateway(state_dir: Path, upstreams: tuple[Upstream, ...], **overrides: Any) -> Gateway:
     openapi = state_dir / "openapi.json"
     openapi.parent.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,11 @@ def test_each_prefix_reaches_its_service_with_the_full_path(gateway: RunningGate
 
 @pytest.mark.parametrize("path", ["/internal/identity/revoked-tokens", "/healthz", "/metrics"])
 def test_internal_and_operational_paths_are_not_exposed(gateway: RunningGateway, path: str) -> None:
-    assert _get(gateway, path, headers=gateway.issuer.auth_header()).status_code == 404
+    response = _get(gateway, path, headers=gateway.issuer.auth_header())
+
+    # Outside /api/ is the portal's: its page, never a service's answer.
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "service" not in response.text
 
 
 def test_unknown_path_is_a_problem_404(gateway: RunningGateway) -> None:

@@ -46,8 +46,8 @@ def _serve(database_url: str, storage_dir: str, max_file_bytes: int, jwks: dict[
 
     from attachments.config import Settings
     from attachments.main import create_app
-    from casefold_events.platform.auth import JwksVerifier
-    from casefold_events.platform.logging import configure_logging
+    from casefold_platform.auth import JwksVerifier
+    from casefold_platform.logging import configure_logging
 
     settings = Settings(
         environment="test", database_url=database_url, storage_dir=storage_dir, max_file_bytes=max_file_bytes,

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from attachments.config import Settings
 from attachments.main import create_app
-from casefold_events.platform.auth import JwksVerifier
+from casefold_platform.auth import JwksVerifier
 from casefold_testing.tokens import TestTokenIssuer
 
 

@@ -164,8 +164,8 @@ BULK_LOAD = f"""
 def _serve(database_url: str, jwks: dict[str, Any], port: int) -> None:
     import uvicorn
 
-    from casefold_events.platform.auth import JwksVerifier
-    from casefold_events.platform.logging import configure_logging
+    from casefold_platform.auth import JwksVerifier
+    from casefold_platform.logging import configure_logging
     from cases.config import Settings
     from cases.main import create_app
 

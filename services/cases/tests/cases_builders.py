@@ -13,14 +13,14 @@ import httpx
 
 from casefold_events.contracts import AttachmentRef, Event
 from casefold_events.receipts import issue
+from casefold_platform.settings import DEV_RECEIPT_KEY
 from casefold_testing.tokens import TestTokenIssuer
-from cases.config import DEV_ATTACHMENT_RECEIPT_KEY
 from cases.domain.commands import Caller, OpenCase, VerifiedAttachment
 from cases.domain.model import Case, open_case
 
 # The module_topics fixture: `await module_topics(name, partitions)` -> the topic, deleted after the module.
 TopicMaker = Callable[..., Awaitable[str]]
-RECEIPT_KEY = DEV_ATTACHMENT_RECEIPT_KEY.encode()
+RECEIPT_KEY = DEV_RECEIPT_KEY.encode()
 CATALOGUE = {"casefold-cloud": "Casefold Cloud", "casefold-server": "Casefold Server"}
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 

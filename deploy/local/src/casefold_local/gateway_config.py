@@ -76,6 +76,8 @@ class GatewaySettings:
     upload_timeout_seconds: int = 300
     timeout_seconds: int = 30
     identity: str = "identity"
+    # The portal's static server: every path outside /api/ goes there; None keeps the gateway API-only.
+    portal: Upstream | None = None
 
     @property
     def url(self) -> str:
@@ -101,7 +103,7 @@ def _too_large(name: str, prefix: str, limit: int) -> dict[str, Any]:
 
 
 def routes(settings: GatewaySettings) -> list[dict[str, Any]]:
-    """OpenAPI document, size limits, the rate-limited login, then one prefix route per service."""
+    """OpenAPI document, size limits, the rate-limited login, one prefix route per service, then the portal."""
     result: list[dict[str, Any]] = [
         {
             "name": "openapi",
@@ -135,7 +137,18 @@ def routes(settings: GatewaySettings) -> list[dict[str, Any]]:
                 "route": {"cluster": upstream.name, "timeout": f"{timeout}s"},
             }
         )
+    if settings.portal is not None:
+        result.extend(_portal_routes(settings.portal, settings.timeout_seconds))
     return result
+
+
+def _portal_routes(portal: Upstream, timeout: int) -> list[dict[str, Any]]:
+    """An unknown /api/ path stays the gateway's problem 404; every other path is the portal's."""
+    not_found = {"inline_string": "no API route matches this path"}
+    return [
+        {"name": "api-not-found", "match": {"prefix": "/api/"}, "direct_response": {"status": 404, "body": not_found}},
+        {"name": "portal", "match": {"prefix": "/"}, "route": {"cluster": portal.name, "timeout": f"{timeout}s"}},
+    ]
 
 
 def _login_rate_limit(settings: GatewaySettings) -> dict[str, Any]:
@@ -228,7 +241,7 @@ def clusters(settings: GatewaySettings) -> list[dict[str, Any]]:
                 ],
             },
         }
-        for upstream in settings.upstreams
+        for upstream in (*settings.upstreams, *((settings.portal,) if settings.portal else ()))
     ]
 
 

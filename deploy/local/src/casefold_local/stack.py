@@ -8,6 +8,7 @@ from pathlib import Path
 
 from casefold_local.kafka import DEFAULT_PORT as KAFKA_PORT
 from casefold_local.kafka import KafkaServer
+from casefold_local.portal_build import portal_source_dir
 from casefold_local.postgres import DEFAULT_PORT as PG_PORT
 from casefold_local.postgres import PostgresServer
 from casefold_local.procs import state_root
@@ -88,11 +89,15 @@ class Layout:
     gateway_admin_port: int = 9901
     smtp_port: int = 1025
     mail_http_port: int = 8025
+    inbound_smtp_port: int = 2525  # notifications' own SMTP listener: replies to case emails
     cors_origins: tuple[str, ...] = ()
     database_prefix: str = "casefold_"
     # Private topic and consumer-group names, for a system that shares a broker with another one (tests).
     topic_prefix: str = ""
     environment: str = "development"
+    # The built portal (vite's output) that the gateway serves on every path outside /api/; None: the API only.
+    portal_dist: Path | None = None
+    portal_port: int = 8005
 
     @property
     def logs_dir(self) -> Path:
@@ -113,6 +118,11 @@ class Layout:
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def portal_url(self) -> str:
+        """The portal is on the gateway's origin (links in emails point here)."""
+        return f"{self.gateway_url}/"
 
     @property
     def mail_url(self) -> str:
@@ -157,7 +167,9 @@ class Layout:
             # Behind the gateway every client is 127.0.0.1; Envoy appends the real address, identity reads the last.
             env["IDENTITY_TRUST_FORWARDED_FOR"] = "true"
         if service.name == "notifications":
-            env |= {"NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(self.smtp_port)}
+            env |= {"NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(self.smtp_port),
+                    "NOTIFICATIONS_INBOUND_SMTP_PORT": str(self.inbound_smtp_port),
+                    "NOTIFICATIONS_CASES_INTERNAL_URL": self.service("cases").url}  # fmt: skip
         if service.name == "attachments":
             env["ATTACHMENTS_STORAGE_DIR"] = str(self.state_dir / "attachments")
         if self.topic_prefix:
@@ -169,11 +181,11 @@ class Layout:
         by_service = {
             "identity": {"IDENTITY_EVENTS_TOPIC": identity, "IDENTITY_MAIL_TOPIC": mail},
             "cases": {
-                "CASES_TOPIC": cases,
+                "CASES_EVENTS_TOPIC": cases,
                 "CASES_IDENTITY_TOPIC": identity,
                 "CASES_CONSUMER_NAME": self.topic("cases"),
             },
-            "attachments": {"ATTACHMENTS_TOPIC": cases, "ATTACHMENTS_CONSUMER_NAME": self.topic("attachments")},
+            "attachments": {"ATTACHMENTS_CASES_TOPIC": cases, "ATTACHMENTS_CONSUMER_NAME": self.topic("attachments")},
             "notifications": {
                 "NOTIFICATIONS_CASES_TOPIC": cases,
                 "NOTIFICATIONS_IDENTITY_TOPIC": identity,
@@ -196,5 +208,8 @@ def layout() -> Layout:
         gateway_admin_port=int(os.environ.get("CASEFOLD_GATEWAY_ADMIN_PORT", 9901)),
         smtp_port=int(os.environ.get("CASEFOLD_SMTP_PORT", 1025)),
         mail_http_port=int(os.environ.get("CASEFOLD_MAIL_UI_PORT", 8025)),
+        inbound_smtp_port=int(os.environ.get("CASEFOLD_INBOUND_SMTP_PORT", 2525)),
         cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        portal_dist=portal_source_dir() / "dist",
+        portal_port=int(os.environ.get("CASEFOLD_PORTAL_PORT", 8005)),
     )

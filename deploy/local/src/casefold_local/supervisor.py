@@ -5,8 +5,9 @@ from __future__ import annotations
 import signal
 import time
 
-from casefold_local import stack
+from casefold_local import portal_build, stack
 from casefold_local.errors import InfraError
+from casefold_local.procs import state_root
 from casefold_local.system import System
 
 
@@ -50,6 +51,14 @@ def describe_system() -> list[str]:
     return lines
 
 
+def build_portal() -> None:
+    """npm ci / vite build when the portal's sources changed (stamps in .casefold/portal/); warns when none yet."""
+    source = portal_build.portal_source_dir()
+    built = portal_build.build(source, state_root() / "portal", report=lambda line: print(line, flush=True))
+    if built is not None and not built.rebuilt:
+        print(f"casefold: portal: up to date ({built.dist})", flush=True)
+
+
 def run() -> int:
     """Foreground: everything up, URLs printed, Ctrl-C (or SIGTERM) stops everything cleanly."""
     stopping = False
@@ -58,6 +67,11 @@ def run() -> int:
         nonlocal stopping
         stopping = True
 
+    try:
+        build_portal()
+    except InfraError as exc:
+        print(f"casefold-local: {exc}", flush=True)
+        return 1
     current = system()
     try:
         print("casefold: starting PostgreSQL and Kafka ...", flush=True)
@@ -65,8 +79,8 @@ def run() -> int:
         current.start()
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
+        print("\n".join(current.describe()))  # the portal first: where a person goes
         print("\n".join(describe_infra()))
-        print("\n".join(current.describe()))
         print("\nCasefold is running. Press Ctrl-C to stop everything (or run `make stop` elsewhere).", flush=True)
         while not stopping:
             time.sleep(0.5)

@@ -83,12 +83,14 @@ class System:
             logs, marker=str(layout.mail_dir),
         )  # fmt: skip
         self.processes = {s.name: self._service_process(s) for s in self.services}
+        self.portal = self._portal_process()
         upstreams = tuple(Upstream(s.name, s.port) for s in layout.services)
         settings = GatewaySettings(
             upstreams=upstreams,
             openapi_file=layout.openapi_file,
             port=layout.gateway_port,
             admin_port=layout.gateway_admin_port,
+            portal=Upstream("portal", layout.portal_port) if self.serves_portal else None,
         )
         if layout.cors_origins:
             settings = dataclasses.replace(settings, cors_origins=layout.cors_origins)
@@ -101,8 +103,22 @@ class System:
         marker = f"{s.factory} --host 127.0.0.1 --port {s.port}"
         return ManagedProcess(s.name, command, self.layout.logs_dir, marker=marker, env=self.layout.service_env(s))
 
+    def _portal_process(self) -> ManagedProcess | None:
+        dist = self.layout.portal_dist
+        if dist is None:
+            return None
+        command = [sys.executable, "-m", "casefold_local.portal", "--dist", str(dist),
+                   "--port", str(self.layout.portal_port)]  # fmt: skip
+        return ManagedProcess("portal", command, self.layout.logs_dir, marker=f"casefold_local.portal --dist {dist}")
+
+    @property
+    def serves_portal(self) -> bool:
+        """A built portal is there: the gateway sends every path outside /api/ to it."""
+        dist = self.layout.portal_dist
+        return dist is not None and (dist / "index.html").is_file()
+
     def all_processes(self) -> list[ManagedProcess]:
-        return [self.mailbox, *self.processes.values()]
+        return [self.mailbox, *self.processes.values(), *([self.portal] if self.portal else [])]
 
     def _check_ports(self) -> None:
         layout = self.layout
@@ -116,8 +132,11 @@ class System:
             )
         ensure_port_free(layout.smtp_port, "mail inbox (SMTP)", "CASEFOLD_SMTP_PORT")
         ensure_port_free(layout.mail_http_port, "mail inbox (HTTP)", "CASEFOLD_MAIL_UI_PORT")
+        ensure_port_free(layout.inbound_smtp_port, "replies by email (SMTP)", "CASEFOLD_INBOUND_SMTP_PORT")
         for service in self.services:
             ensure_port_free(service.port, service.name, f"{service.env_prefix}PORT")
+        if self.serves_portal:
+            ensure_port_free(layout.portal_port, "portal", "CASEFOLD_PORTAL_PORT")
         ensure_port_free(layout.gateway_port, "gateway", "CASEFOLD_GATEWAY_PORT")
         ensure_port_free(layout.gateway_admin_port, "gateway admin", "CASEFOLD_GATEWAY_ADMIN_PORT")
 
@@ -142,6 +161,11 @@ class System:
             if process.exited() is not None:
                 raise InfraError(f"{name} exited with code {process.exited()}; see {process.log_file}")
         self._finish_openapi(openapi)
+        if self.portal is not None and self.serves_portal:
+            self.report("casefold: starting the portal ...")
+            self.portal.start()
+            portal = self.portal
+            wait_until(lambda: self._alive(portal) and port_open(layout.portal_port), 30, "portal", portal.log_file)
         self.report("casefold: starting the gateway ...")
         self.gateway.start()
 
@@ -201,7 +225,7 @@ class System:
 
     def stopped_elsewhere(self) -> bool:
         """True when `make stop` (another terminal) has begun: it removes each pid file before it stops the process."""
-        files = [p.pid_file for p in self.all_processes()] + [self.gateway.pid_file]
+        files = [p.pid_file for p in self.all_processes() if p.proc is not None] + [self.gateway.pid_file]
         return not all(f.exists() for f in files)
 
     def check_alive(self) -> None:
@@ -217,12 +241,15 @@ class System:
         self.gateway.stop()
         for process in self.processes.values():
             process.stop()
+        if self.portal is not None:
+            self.portal.stop()
         self.mailbox.stop()
 
     def describe(self) -> list[str]:
         layout = self.layout
         gw = layout.gateway_url
-        lines = [f"gateway       {'ready' if self.gateway.ready() else 'NOT READY':<9} {gw}  (admin "
+        lines = [self._describe_portal()]
+        lines += [f"gateway       {'ready' if self.gateway.ready() else 'NOT READY':<9} {gw}/api/  (admin "
                  f"{self.gateway.settings.admin_url}, log {self.gateway.log_file})",
                  f"openapi                 {gw}/api/openapi.json"]  # fmt: skip
         for service in self.services:
@@ -231,5 +258,14 @@ class System:
             lines.append(f"{service.name:<13} {state:<9} {service.url}  (docs {service.url}/docs, log {log})")
         lines.append(f"mail inbox    {'ready':<9} {layout.mail_url}/  (API {layout.mail_url}/api/messages, "
                      f"SMTP 127.0.0.1:{layout.smtp_port})")  # fmt: skip
+        lines.append(f"replies in    {'ready':<9} SMTP 127.0.0.1:{layout.inbound_smtp_port}  (notifications' listener: "
+                     "a reply to a case email becomes a comment)")  # fmt: skip
         lines.append(f"logs                    {layout.logs_dir}")
         return lines
+
+    def _describe_portal(self) -> str:
+        if self.portal is None or not self.serves_portal:
+            return f"portal        {'NOT BUILT':<9} (no portal/dist; the gateway serves the API only)"
+        state = "ready" if self.portal.pid() is not None else "NOT READY"
+        where = f"files {self.layout.portal_dist}, log {self.portal.log_file}"
+        return f"portal        {state:<9} {self.layout.portal_url}  (open this; {where})"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from casefold_local import stack
+from casefold_local import gateway_config, stack
 from casefold_local.errors import InfraError
 from casefold_local.stack import Layout
 from casefold_local.system import System
@@ -49,7 +49,7 @@ def test_a_topic_prefix_renames_topics_and_consumer_groups_everywhere() -> None:
         "e2e-x.attachments.dlq", "e2e-x.notifications.dlq", "e2e-x.cases.dlq", "e2e-x.notifications.mail.dlq",
     ]  # fmt: skip
     cases = layout.service_env(layout.service("cases"))
-    assert cases["CASES_TOPIC"] == "e2e-x.cases.events.v1"
+    assert cases["CASES_EVENTS_TOPIC"] == "e2e-x.cases.events.v1"
     assert (cases["CASES_IDENTITY_TOPIC"], cases["CASES_CONSUMER_NAME"]) == ("e2e-x.identity.events.v1", "e2e-x.cases")
     attachments = layout.service_env(layout.service("attachments"))
     assert attachments["ATTACHMENTS_CONSUMER_NAME"] == "e2e-x.attachments"
@@ -83,3 +83,39 @@ def test_a_second_start_over_a_running_system_says_make_stop(tmp_path: Path) -> 
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_links_in_emails_open_the_portal_on_the_gateway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CASEFOLD_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("CASEFOLD_GATEWAY_PORT", "9080")
+
+    layout = stack.layout()
+
+    assert layout.portal_url == "http://127.0.0.1:9080/"
+    for name in ("identity", "notifications"):
+        assert layout.service_env(layout.service(name))[f"{name.upper()}_PUBLIC_URL"] == layout.gateway_url
+
+
+def test_a_built_portal_is_served_on_every_path_outside_the_api_and_printed_first(tmp_path: Path) -> None:
+    dist = tmp_path / "portal" / "dist"
+    dist.mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html>")
+    layout = Layout(tmp_path, "postgresql://x@127.0.0.1:1/postgres", "x", portal_dist=dist, portal_port=9005)
+
+    system = System(layout)
+    routes = [r["name"] for r in gateway_config.routes(system.gateway.settings)]
+
+    assert system.serves_portal
+    assert system.gateway.settings.portal == gateway_config.Upstream("portal", 9005)
+    assert routes[-2:] == ["api-not-found", "portal"]  # after every API route: those stay more specific
+    assert system.describe()[0].startswith("portal")
+    assert layout.portal_url in system.describe()[0]
+
+
+def test_without_a_build_the_gateway_stays_api_only(tmp_path: Path) -> None:
+    system = System(Layout(tmp_path, "postgresql://x@127.0.0.1:1/postgres", "x", portal_dist=tmp_path / "dist"))
+
+    assert not system.serves_portal
+    assert system.gateway.settings.portal is None
+    assert "portal" not in [r["name"] for r in gateway_config.routes(system.gateway.settings)]
+    assert "NOT BUILT" in system.describe()[0]

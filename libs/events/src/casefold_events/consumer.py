@@ -19,10 +19,11 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
+from casefold_events.backoff import Backoff, jittered
 from casefold_events.envelope import DecodeError, Envelope, decode
 from casefold_events.loops import BackgroundLoop
-from casefold_events.platform.metrics import CONSUMER_LAG, DEAD_LETTERS
-from casefold_events.platform.tracing import extract_context, get_tracer
+from casefold_events.metrics import CONSUMER_LAG, DEAD_LETTERS
+from casefold_events.tracecontext import extract_context, get_tracer
 from casefold_events.transient import TRANSIENT, TransientError
 
 __all__ = ["ConsumerRunner", "Handler", "TransientError"]
@@ -115,7 +116,7 @@ class ConsumerRunner(BackgroundLoop):
                 batches = await consumer.getmany(timeout_ms=500, max_records=200)
             except KafkaError as exc:
                 log.warning("consumer_fetch_failed", consumer=self.name, error=type(exc).__name__)
-                await self.pause(1, wakeable=False)
+                await self.pause(jittered(1.0), wakeable=False)
                 continue
             if consumer.assignment():
                 self.assigned.set()
@@ -155,7 +156,7 @@ class ConsumerRunner(BackgroundLoop):
             await self._dead_letter(record, exc)
             return
         attempts = 0
-        delay = self.backoff_initial
+        backoff = Backoff(self.backoff_initial, self.backoff_max)
         with get_tracer().start_as_current_span(
             f"consume {record.topic}", context=extract_context(record.headers), attributes=self._span_attrs(record)
         ):
@@ -176,9 +177,8 @@ class ConsumerRunner(BackgroundLoop):
                     if attempts >= self.max_attempts:
                         await self._dead_letter(record, exc)
                         return
-                if await self.pause(delay, wakeable=False):
+                if await self.pause(backoff.next(), wakeable=False):
                     raise _Stopping
-                delay = min(delay * 2, self.backoff_max)
 
     @staticmethod
     def _span_attrs(record: ConsumerRecord[Any, Any]) -> dict[str, str | int]:
@@ -199,16 +199,15 @@ class ConsumerRunner(BackgroundLoop):
             ("dlq.source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
             ("dlq.consumer", self.name.encode()),
         ]
-        delay = self.backoff_initial
+        backoff = Backoff(self.backoff_initial, self.backoff_max)
         while True:
             try:
                 target = self.dead_letter_topics.get(record.topic, self.dead_letter_topic)
                 await producer.send_and_wait(target, record.value, key=record.key, headers=headers)
                 break
             except KafkaError:
-                if await self.pause(delay, wakeable=False):
+                if await self.pause(backoff.next(), wakeable=False):
                     raise _Stopping from None
-                delay = min(delay * 2, self.backoff_max)
         self.dead_lettered += 1
         DEAD_LETTERS.labels(self.name).inc()
         log.error("consumer_dead_lettered", consumer=self.name, source=f"{record.topic}/{record.offset}",

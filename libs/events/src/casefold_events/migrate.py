@@ -13,7 +13,9 @@ from importlib.resources.abc import Traversable
 
 import asyncpg
 
-LOCK_KEY = 7_302_118_861  # any constant: serialises concurrent migrators (replicas starting together)
+from casefold_events import locks
+
+LOCK_KEY = locks.MIGRATIONS.key
 
 CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -22,16 +22,18 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from casefold_events import locks
+from casefold_events.backoff import Backoff
 from casefold_events.envelope import encode, message_headers
 from casefold_events.loops import BackgroundLoop
-from casefold_events.platform.metrics import OUTBOX_BACKLOG, RELAY_LAG_SECONDS
-from casefold_events.platform.tracing import context_from_traceparent, get_tracer
+from casefold_events.metrics import OUTBOX_BACKLOG, RELAY_LAG_SECONDS
 from casefold_events.store.eventstore import OUTBOX_CHANNEL
 from casefold_events.store.rows import envelope_from_row
+from casefold_events.tracecontext import context_from_traceparent, get_tracer
 
 log = structlog.get_logger("casefold.relay")
 
-LEADER_LOCK = 7_302_118_862
+LEADER_LOCK = locks.RELAY_LEADER.key
 # An outbox row is either a queued message (value set) or a slice of one stream's events (see migration 0004),
 # joined here and published in version order.
 FETCH = """
@@ -88,15 +90,14 @@ class OutboxRelay(BackgroundLoop):
         super().__init__()
 
     async def run(self) -> None:
-        backoff = 0.2
+        backoff = Backoff(0.2, 10.0)
         while not self.stopping:
             try:
                 await self._lead_once()
-                backoff = 0.2
+                backoff.reset()
             except RETRYABLE as exc:
                 log.warning("relay_retrying", relay=self.name, error=type(exc).__name__, detail=str(exc)[:200])
-                await self.pause(backoff, wakeable=False)
-                backoff = min(backoff * 2, 10.0)
+                await self.pause(backoff.next(), wakeable=False)
 
     async def _lead_once(self) -> None:
         conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=10)

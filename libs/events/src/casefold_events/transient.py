@@ -1,8 +1,11 @@
 """Errors that mean "a dependency is down for now": retrying later works, so they delay work and never drop it.
 
 Consumers retry TRANSIENT failures without limit (consumer.py); a request that meets an UNAVAILABLE error is
-answered 503 with Retry-After (platform/problems.py): its transaction rolled back, so nothing is half-written and the
-client may simply try again (with its Idempotency-Key, where the endpoint takes one).
+answered 503 with Retry-After (casefold_platform.problems): its transaction rolled back, so nothing is half-written
+and the client may simply try again (with its Idempotency-Key, where the endpoint takes one).
+
+It lives here, not in the platform, because the consumer runner needs it and the events package never imports the
+platform; the platform's problem handlers import it from here.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-# The same values as casefold_events.platform.auth; repeated so that this plugin does not depend on casefold-events.
+# The same values as casefold_platform.auth; repeated so that this plugin does not depend on casefold-platform.
 ISSUER = "casefold-identity"
 AUDIENCE = "casefold"
 

@@ -5,26 +5,27 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from casefold_events.contracts import CASES_TOPIC
-from casefold_events.platform.settings import ServiceSettings, refuse_placeholder
+from casefold_platform.settings import ReceiptKeySettings
 
-DEV_RECEIPT_KEY = "dev-attachment-receipt-key-change-me"
 MIB = 1024 * 1024
 
 
-class Settings(ServiceSettings):
+class Settings(ReceiptKeySettings):
     """ATTACHMENTS_DATABASE_URL, ATTACHMENTS_STORAGE_BACKEND (filesystem | s3), ATTACHMENTS_MAX_FILE_BYTES, ..."""
 
-    model_config = SettingsConfigDict(env_prefix="ATTACHMENTS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ATTACHMENTS_", extra="ignore", validate_by_name=True)
 
     database_url: str = "postgresql://postgres@127.0.0.1:55432/casefold_attachments"
     port: int = 8003
-    topic: str = CASES_TOPIC
+    # ATTACHMENTS_TOPIC: the name before the shared vocabulary (casefold_platform.settings).
+    cases_topic: str = Field(
+        default=CASES_TOPIC, validation_alias=AliasChoices("ATTACHMENTS_CASES_TOPIC", "ATTACHMENTS_TOPIC")
+    )
     consumer_name: str = "attachments"
-    receipt_key: SecretStr = SecretStr(DEV_RECEIPT_KEY)
 
     storage_backend: Literal["filesystem", "s3"] = "filesystem"
     storage_dir: str = ".casefold/attachments"
@@ -48,15 +49,10 @@ class Settings(ServiceSettings):
     cleanup_interval_seconds: float = Field(default=300.0, gt=0)
 
     @model_validator(mode="after")
-    def _refuse_placeholders_in_production(self) -> Settings:
-        refuse_placeholder(self.environment, "ATTACHMENTS_RECEIPT_KEY", self.receipt_key, DEV_RECEIPT_KEY)
+    def _s3_needs_an_endpoint_outside_production(self) -> Settings:
         if self.storage_backend == "s3" and not self.s3_endpoint_url and self.environment != "production":
             raise ValueError("ATTACHMENTS_S3_ENDPOINT_URL is needed for the s3 backend outside production")
         return self
-
-    @property
-    def receipt_key_bytes(self) -> bytes:
-        return self.receipt_key.get_secret_value().encode()
 
     @property
     def max_request_bytes(self) -> int:

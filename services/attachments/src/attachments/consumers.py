@@ -14,7 +14,7 @@ def case_events_consumer(settings: Settings, pool: asyncpg.Pool) -> ConsumerRunn
     return ConsumerRunner(
         settings.consumer_name,
         settings.kafka_bootstrap_servers,
-        [settings.topic],
+        [settings.cases_topic],
         pool,
         apply_case_event,
         client_options=settings.kafka_options(),

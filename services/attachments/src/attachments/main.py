@@ -15,8 +15,8 @@ from attachments.api.routes import router
 from attachments.config import Settings
 from attachments.worker import Worker
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
-from casefold_events.platform.app import database_ready, service_app
-from casefold_events.platform.auth import JwksVerifier
+from casefold_platform.app import database_ready, service_app
+from casefold_platform.auth import JwksVerifier
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 

@@ -62,7 +62,7 @@ async def test_events_from_kafka_link_uploads_and_grant_access(
     service: Service, kafka_bootstrap: str, kafka_topic: str
 ) -> None:
     settings = service.settings.model_copy(
-        update={"topic": kafka_topic, "consumer_name": f"attachments-{uuid.uuid4().hex[:8]}",
+        update={"cases_topic": kafka_topic, "consumer_name": f"attachments-{uuid.uuid4().hex[:8]}",
                 "kafka_bootstrap_servers": kafka_bootstrap}
     )  # fmt: skip
     response = await service.client.post(

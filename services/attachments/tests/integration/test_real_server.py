@@ -19,8 +19,8 @@ from attachments_harness import service_settings
 
 from attachments.config import Settings
 from attachments.main import create_app
-from casefold_events.platform.auth import JwksVerifier
 from casefold_local.procs import free_port
+from casefold_platform.auth import JwksVerifier
 from casefold_testing.tokens import TestTokenIssuer
 
 pytestmark = pytest.mark.integration

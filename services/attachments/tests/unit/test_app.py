@@ -29,3 +29,12 @@ def test_production_accepts_a_real_receipt_key() -> None:
 def test_the_body_limit_leaves_room_for_every_file_at_its_limit() -> None:
     settings = Settings(max_file_bytes=1000, max_files_per_request=3)
     assert settings.max_request_bytes > 3 * 1000
+
+
+def test_the_consumed_topic_is_read_under_its_shared_name_and_its_former_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATTACHMENTS_CASES_TOPIC", "cases.new")
+    assert Settings().cases_topic == "cases.new"
+
+    monkeypatch.delenv("ATTACHMENTS_CASES_TOPIC")
+    monkeypatch.setenv("ATTACHMENTS_TOPIC", "cases.old")
+    assert Settings().cases_topic == "cases.old"

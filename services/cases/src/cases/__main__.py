@@ -7,8 +7,8 @@ import asyncio
 
 import structlog
 
-from casefold_events.platform.logging import configure_logging
-from casefold_events.platform.tracing import configure_tracing
+from casefold_platform.logging import configure_logging
+from casefold_platform.tracing import configure_tracing
 from cases.config import Settings
 
 log = structlog.get_logger("cases")

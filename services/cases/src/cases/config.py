@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from casefold_events.contracts import CASES_TOPIC, IDENTITY_TOPIC
-from casefold_events.platform.settings import ServiceSettings, refuse_placeholder
+from casefold_platform.settings import DEV_RECEIPT_KEY, ReceiptKeySettings, refuse_placeholder
 
-DEV_ATTACHMENT_RECEIPT_KEY = "dev-attachment-receipt-key-change-me"
 DEV_INTERNAL_API_KEY = "dev-internal-api-key-change-me"
 
 
@@ -30,41 +29,38 @@ DEFAULT_PRODUCTS = (
 )
 
 
-class Settings(ServiceSettings):
+class Settings(ReceiptKeySettings):
     """CASES_DATABASE_URL, CASES_PRODUCTS (JSON list of {id, name}), CASES_SNAPSHOT_EVERY, ..."""
 
-    model_config = SettingsConfigDict(env_prefix="CASES_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CASES_", extra="ignore", validate_by_name=True)
 
     database_url: str = "postgresql://postgres@127.0.0.1:55432/casefold_cases"
     port: int = 8002
-    topic: str = CASES_TOPIC
+    # CASES_TOPIC and CASES_ATTACHMENT_RECEIPT_KEY: the names before the shared vocabulary (casefold_platform.settings).
+    events_topic: str = Field(default=CASES_TOPIC, validation_alias=AliasChoices("CASES_EVENTS_TOPIC", "CASES_TOPIC"))
     # The user directory is projected from identity's events by the consumer group `consumer_name`; its poison
     # events go to `<consumer_name>.dlq`. Resetting the group's offsets to the earliest rebuilds the directory.
     identity_topic: str = IDENTITY_TOPIC
     consumer_name: str = "cases"
     products: tuple[Product, ...] = DEFAULT_PRODUCTS
     snapshot_every: int = Field(default=50, ge=0)
-    attachment_receipt_key: SecretStr = SecretStr(DEV_ATTACHMENT_RECEIPT_KEY)
+    receipt_key: SecretStr = Field(
+        default=SecretStr(DEV_RECEIPT_KEY),
+        validation_alias=AliasChoices("CASES_RECEIPT_KEY", "CASES_ATTACHMENT_RECEIPT_KEY"),
+    )
     # The bearer secret of /internal/cases (notifications' replies by email); the gateway never routes /internal.
     internal_api_key: SecretStr = SecretStr(DEV_INTERNAL_API_KEY)
     command_retries: int = Field(default=3, ge=0, le=10)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
     @model_validator(mode="after")
-    def _check_products_and_secrets(self) -> Settings:
+    def _check_products(self) -> Settings:
         if not self.products:
             raise ValueError("CASES_PRODUCTS must list at least one product")
         if len({p.id for p in self.products}) != len(self.products):
             raise ValueError("CASES_PRODUCTS has duplicate ids")
-        refuse_placeholder(
-            self.environment, "CASES_ATTACHMENT_RECEIPT_KEY", self.attachment_receipt_key, DEV_ATTACHMENT_RECEIPT_KEY
-        )
         refuse_placeholder(self.environment, "CASES_INTERNAL_API_KEY", self.internal_api_key, DEV_INTERNAL_API_KEY)
         return self
-
-    @property
-    def receipt_key(self) -> bytes:
-        return self.attachment_receipt_key.get_secret_value().encode()
 
     def product(self, product_id: str) -> Product | None:
         return next((p for p in self.products if p.id == product_id), None)

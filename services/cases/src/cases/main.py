@@ -9,7 +9,7 @@ import structlog
 from fastapi import FastAPI
 
 from casefold_events.loops import BackgroundLoop
-from casefold_events.platform.app import database_ready, service_app
+from casefold_platform.app import database_ready, service_app
 from cases import wiring
 from cases.adapters.database import apply_migrations, create_pool
 from cases.api.internal import internal

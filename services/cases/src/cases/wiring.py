@@ -13,7 +13,7 @@ from cases.domain.model import STREAM_TYPE, Case
 
 
 def repository(settings: Settings) -> Repository[Case]:
-    store = EventStore(topics={STREAM_TYPE: settings.topic})
+    store = EventStore(topics={STREAM_TYPE: settings.events_topic})
     return Repository(store, Case, snapshot_every=settings.snapshot_every or None)
 
 
@@ -22,7 +22,7 @@ def command_deps(settings: Settings, pool: asyncpg.Pool) -> CommandDeps:
         pool=pool,
         repository=repository(settings),
         catalogue={p.id: p.name for p in settings.products},
-        receipt_key=settings.receipt_key,
+        receipt_key=settings.receipt_key_bytes,
         retries=settings.command_retries,
     )
 

@@ -7,7 +7,7 @@ import signal
 
 import structlog
 
-from casefold_events.platform.metrics import serve_metrics
+from casefold_platform.metrics import serve_metrics
 from cases import wiring
 from cases.adapters.database import create_pool
 from cases.config import Settings
@@ -28,7 +28,7 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     await relay.start()
     await consumer.start()
-    log.info("worker_started", topic=settings.topic, consumes=settings.identity_topic)
+    log.info("worker_started", topic=settings.events_topic, consumes=settings.identity_topic)
     try:
         await stop.wait()
     finally:

@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cases_builders import TopicMaker, User
 from fastapi import FastAPI
 
-from casefold_events.platform.auth import JwksVerifier
+from casefold_platform.auth import JwksVerifier
 from casefold_testing.tokens import TestTokenIssuer
 from cases.config import Settings
 from cases.main import create_app
@@ -49,7 +49,7 @@ def settings(database: str) -> Settings:
     return Settings(
         environment="test",
         database_url=database,
-        topic=f"cases.test.{uuid.uuid4().hex[:8]}",
+        events_topic=f"cases.test.{uuid.uuid4().hex[:8]}",
         run_workers=False,
         snapshot_every=5,
     )

@@ -29,7 +29,7 @@ async def topic(module_topics: TopicMaker) -> str:
 @pytest.fixture(scope="module")
 def settings(database: str, topic: str, kafka_bootstrap: str) -> Settings:
     return Settings(
-        environment="test", database_url=database, topic=topic, kafka_bootstrap_servers=kafka_bootstrap,
+        environment="test", database_url=database, events_topic=topic, kafka_bootstrap_servers=kafka_bootstrap,
         run_workers=True,
     )  # fmt: skip
 
@@ -51,7 +51,7 @@ async def test_each_cases_events_arrive_in_order_keyed_by_case_id(
     await asyncio.gather(*(life(i) for i in range(6)))
 
     received: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    consumer = AIOKafkaConsumer(settings.topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
+    consumer = AIOKafkaConsumer(settings.events_topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
                                 group_id=f"t-{uuid.uuid4().hex[:6]}", **settings.kafka_options())  # fmt: skip
     await consumer.start()
     try:

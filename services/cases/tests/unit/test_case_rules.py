@@ -8,7 +8,7 @@ import pytest
 from cases_builders import CATALOGUE, agent, attachment_ref, customer, fold, open_command, opened_case, verified
 
 from casefold_events.contracts import AttachmentAdded, CaseClosed, CommentAdded
-from casefold_events.platform.problems import InvalidInput
+from casefold_platform.problems import InvalidInput
 from cases.domain.commands import AddComment
 from cases.domain.errors import AttachmentAlreadyOnCase, CaseIsClosed, CaseNotFound, NotAllowed
 from cases.domain.model import PRIORITY_RULE, Case, open_case, priority_rule_for

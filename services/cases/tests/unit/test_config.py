@@ -25,3 +25,21 @@ def test_production_runs_neither_migrations_nor_workers_in_the_api_unless_told(
 
     assert (production.migrate_on_start, production.workers_in_process) == (False, False)
     assert (told.migrate_on_start, told.workers_in_process) == (True, True)
+
+
+def test_the_topic_and_receipt_key_read_the_shared_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASES_EVENTS_TOPIC", "cases.x")
+    monkeypatch.setenv("CASES_RECEIPT_KEY", "n" * 32)
+
+    settings = Settings()
+
+    assert (settings.events_topic, settings.receipt_key_bytes) == ("cases.x", b"n" * 32)
+
+
+def test_the_names_before_the_shared_vocabulary_still_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASES_TOPIC", "cases.old")
+    monkeypatch.setenv("CASES_ATTACHMENT_RECEIPT_KEY", "o" * 32)
+
+    settings = Settings(environment="production")
+
+    assert (settings.events_topic, settings.receipt_key_bytes) == ("cases.old", b"o" * 32)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from casefold_events.platform.problems import InvalidInput
+from casefold_platform.problems import InvalidInput
 from cases.adapters.cursor import decode_cursor, encode_cursor
 from cases.adapters.read_model import SearchTerms
 from cases.app.views import format_number
@@ -56,7 +56,7 @@ def test_case_numbers_are_zero_padded_to_8_digits() -> None:
 
 
 def test_production_refuses_the_dev_receipt_key() -> None:
-    with pytest.raises(ValueError, match="ATTACHMENT_RECEIPT_KEY"):
+    with pytest.raises(ValueError, match="CASES_RECEIPT_KEY"):
         Settings(environment="production")
 
 

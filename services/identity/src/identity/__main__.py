@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import uvicorn
 
-from casefold_events.platform.logging import configure_logging
-from casefold_events.platform.metrics import serve_metrics
-from casefold_events.platform.problems import DomainError
+from casefold_platform.logging import configure_logging
+from casefold_platform.metrics import serve_metrics
+from casefold_platform.problems import DomainError
 from identity.adapters import signing_keys
 from identity.app import accounts
 from identity.app.rebuild import rebuild_users

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 import structlog
 
+from casefold_events import locks
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
 from identity.adapters import sessions, signing_keys
 from identity.adapters.signing_keys import KeyRing
@@ -28,13 +29,13 @@ async def ensure_signing_key(settings: Settings, pool: asyncpg.Pool) -> None:
         raise RuntimeError("no signing key: run `python -m identity rotate-signing-key` or set IDENTITY_SIGNING_KEYS")
     async with pool.acquire() as conn:
         # Two replicas starting together must not both generate one.
-        await conn.execute("SELECT pg_advisory_lock(7302118863)")
+        await conn.execute("SELECT pg_advisory_lock($1)", locks.SIGNING_KEY_BOOTSTRAP.key)
         try:
             if not await signing_keys.stored_keys(conn):
                 key = await signing_keys.add_key(conn)
                 log.info("signing_key_generated", kid=key.kid)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock(7302118863)")
+            await conn.execute("SELECT pg_advisory_unlock($1)", locks.SIGNING_KEY_BOOTSTRAP.key)
 
 
 def build_identity(settings: Settings, pool: asyncpg.Pool) -> Identity:

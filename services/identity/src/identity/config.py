@@ -6,7 +6,7 @@ from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from casefold_events.contracts import IDENTITY_MAIL_TOPIC, IDENTITY_TOPIC
-from casefold_events.platform.settings import ServiceSettings
+from casefold_platform.settings import ServiceSettings
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:55432/casefold_identity"
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 from fastapi import FastAPI
 
-from casefold_events.platform.app import database_ready, service_app
-from casefold_events.platform.logging import configure_logging
+from casefold_platform.app import database_ready, service_app
+from casefold_platform.logging import configure_logging
 from identity.api.openapi import serve_problems_as_problem_json
 from identity.api.routes import internal, router
 from identity.bootstrap import apply_migrations, build_identity, ensure_signing_key

@@ -7,8 +7,8 @@ import jwt
 import pytest
 from identity_builders import log_in, run_command, sign_up
 
-from casefold_events.platform.auth import JwksVerifier
-from casefold_events.platform.problems import Unauthorized
+from casefold_platform.auth import JwksVerifier
+from casefold_platform.problems import Unauthorized
 from identity.config import Settings
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,10 @@ import jwt
 import pytest
 from identity_builders import bearer, log_in, running_server, settings_for, sign_up
 
-from casefold_events.platform.auth import JwksVerifier
-from casefold_events.platform.problems import Unauthorized
-from casefold_events.platform.revocation import RevocationList
-from casefold_events.platform.settings import ServiceSettings
+from casefold_platform.auth import JwksVerifier
+from casefold_platform.problems import Unauthorized
+from casefold_platform.revocation import RevocationList
+from casefold_platform.settings import ServiceSettings
 from identity.config import Settings
 
 pytestmark = pytest.mark.integration

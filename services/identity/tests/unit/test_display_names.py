@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from casefold_events.platform.problems import InvalidInput
+from casefold_platform.problems import InvalidInput
 from identity.domain.display_names import clean_display_name, display_name_key
 
 

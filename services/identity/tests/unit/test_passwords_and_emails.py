@@ -7,7 +7,7 @@ from typing import Literal
 import pytest
 from argon2 import PasswordHasher
 
-from casefold_events.platform.problems import InvalidInput
+from casefold_platform.problems import InvalidInput
 from identity.domain.emails import email_key, normalise_email
 from identity.domain.passwords import Passwords, check_password_policy, common_passwords
 

@@ -1,35 +1,36 @@
-"""`python -m notifications api|worker|migrate|redrive`."""
+"""`python -m notifications api|worker|migrate|redrive`: the HTTP API, the background worker, the migrations, and
+the re-drive of failed emails."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
-import uvicorn
 
-from casefold_events.platform.logging import configure_logging
-from casefold_events.platform.metrics import serve_metrics
+from casefold_platform.cli import Command, run_cli
+from casefold_platform.commands import api_command, migrate_command, worker_command
 from notifications.adapters import outbox
 from notifications.config import Settings
 from notifications.main import apply_migrations, create_app
 from notifications.worker import Worker
 
-USAGE = "usage: python -m notifications api|worker|migrate|redrive [--id EMAIL_ID ...] [--since TIME]"
+
+@asynccontextmanager
+async def open_worker(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Worker]:
+    yield Worker(settings, pool)
 
 
-async def _redrive(settings: Settings, argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m notifications redrive", description="Queue failed emails again (all of them unless narrowed)."
-    )
+def _redrive_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--id", dest="ids", type=UUID, action="append", default=[], help="an email id (repeatable)")
     parser.add_argument("--since", type=datetime.fromisoformat, help="only emails created at or after this time")
-    args = parser.parse_args(argv)
+
+
+async def redrive(settings: Settings, args: argparse.Namespace) -> None:
     conn = await asyncpg.connect(settings.database_url)
     try:
         result = await outbox.redrive(conn, args.ids, args.since)
@@ -41,47 +42,25 @@ async def _redrive(settings: Settings, argv: list[str]) -> int:
     if result.dead_links:
         print(f"left failed: {result.dead_links} account email(s) whose single-use link is gone; "
               "the user asks for a new one (resend / forgot password)")  # fmt: skip
-    return 0
 
 
-async def _run_worker(settings: Settings) -> None:
-    if settings.migrate_on_start:
-        await apply_migrations(settings)
-    if settings.metrics_port is not None:
-        serve_metrics(settings.metrics_port)
-    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=settings.pool_max_size)
-    worker = Worker(settings, pool)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    await worker.start()
-    try:
-        await stop.wait()
-    finally:
-        await worker.stop()
-        await pool.close()
+COMMANDS: list[Command[Settings]] = [
+    api_command(create_app, "serve the HTTP API (activity history, probes, /metrics)"),
+    worker_command(
+        apply_migrations,
+        open_worker,
+        "consume events into emails, deliver them over SMTP, receive replies by email, until SIGTERM",
+    ),
+    migrate_command(apply_migrations),
+    Command(
+        "redrive", "queue failed emails again (all of them, --id ones, or --since a time)", redrive, _redrive_arguments
+    ),
+]
 
 
-def main(argv: list[str]) -> int:
-    command = argv[1] if len(argv) > 1 else "api"
-    settings = Settings()
-    configure_logging("notifications", settings.log_level)
-    if command == "api":
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
-    elif command == "worker":
-        asyncio.run(_run_worker(Settings(run_workers=False)))
-    elif command == "migrate":
-        for name in asyncio.run(apply_migrations(settings)):
-            print(name)
-    elif command == "redrive":
-        return asyncio.run(_redrive(settings, argv[2:]))
-    else:
-        print(USAGE, file=sys.stderr)
-        return 2
-    return 0
+def main(argv: list[str] | None = None) -> int:
+    return run_cli("notifications", __doc__ or "", COMMANDS, Settings, argv)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main())

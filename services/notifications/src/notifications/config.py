@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from casefold_events.contracts import CASES_TOPIC, IDENTITY_MAIL_TOPIC, IDENTITY_TOPIC
-from casefold_events.platform.settings import ServiceSettings, refuse_placeholder
+from casefold_platform.settings import ServiceSettings, refuse_placeholder
 
 DEV_REPLY_TOKEN_KEY = "dev-reply-token-key-change-me"  # noqa: S105 - a placeholder refused in production
 DEV_CASES_INTERNAL_API_KEY = "dev-internal-api-key-change-me"  # the cases service's development default

@@ -22,9 +22,10 @@ import asyncpg
 import structlog
 from opentelemetry.trace import SpanKind, StatusCode
 
+from casefold_events.backoff import jittered
 from casefold_events.loops import BackgroundLoop
-from casefold_events.platform.metrics import EMAILS_FAILED, EMAILS_SENT
-from casefold_events.platform.tracing import context_from_traceparent, get_tracer
+from casefold_platform.metrics import EMAILS_FAILED, EMAILS_SENT
+from casefold_platform.tracing import context_from_traceparent, get_tracer
 from notifications.adapters import outbox
 from notifications.adapters.smtp import Outcome, SmtpSender, build_message
 from notifications.domain.emails import retry_delay
@@ -157,7 +158,7 @@ class DeliveryLoop(BackgroundLoop):
                     await outbox.mark_failed(conn, email.id, error)
                     log.error("email_failed", email_id=str(email.id), attempts=attempts, error=error)
                 else:
-                    delay = retry_delay(attempts, self.policy.initial_seconds, self.policy.max_seconds)
+                    delay = jittered(retry_delay(attempts, self.policy.initial_seconds, self.policy.max_seconds))
                     await outbox.mark_retry(conn, email.id, error, delay)
                     log.warning("email_retry", email_id=str(email.id), attempts=attempts, retry_in=delay, error=error)
             # Untried emails are due again at once: the next round should not wait for them if the server is back.

@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import FastAPI
 
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
-from casefold_events.platform.app import database_ready, service_app
+from casefold_platform.app import database_ready, service_app
 from notifications.api.routes import router
 from notifications.config import Settings
 from notifications.worker import Worker

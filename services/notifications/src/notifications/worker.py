@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 
 from casefold_events.consumer import ConsumerRunner
+from casefold_platform.worker import Part, Parts
 from notifications.adapters.cases_client import CasesClient
 from notifications.adapters.smtp import SmtpConfig, SmtpSender
 from notifications.adapters.smtp_listener import SmtpListener
@@ -40,8 +41,9 @@ def build_sender(settings: Settings) -> SmtpSender:
     )  # fmt: skip
 
 
-class Worker:
-    """The consumer and the delivery loop, started and stopped together."""
+class Worker(Parts):
+    """The delivery loop, the consumer that feeds it, then (when configured) the inbound loop and the SMTP listener
+    that feeds that: started in this order, stopped in reverse."""
 
     def __init__(self, settings: Settings, pool: asyncpg.Pool, cases: CasesClient | None = None) -> None:
         mailer = build_mailer(settings)
@@ -60,36 +62,27 @@ class Worker:
                                      poll_seconds=settings.delivery_poll_seconds,
                                      keepalive_seconds=settings.smtp_keepalive_seconds)  # fmt: skip
 
-        self.listener: SmtpListener | None = None
-        self.inbound: InboundLoop | None = None
+        parts: list[Part] = [self.delivery, self.consumer]
         if settings.inbound_smtp_port:
             handler = InboundHandler(pool, InboundSettings(reply_tokens(settings), settings.support_mailbox,
                                                            settings.inbound_rate_per_hour))  # fmt: skip
-            self.listener = SmtpListener(
-                handler,
-                settings.inbound_smtp_host,
-                settings.inbound_smtp_port,
-                max_bytes=settings.inbound_max_bytes,
-                hostname=settings.reply_domain,
-            )
             cases = cases or CasesClient(settings.cases_internal_url,
                                          settings.cases_internal_api_key.get_secret_value())  # fmt: skip
-            self.inbound = InboundLoop(pool, cases, mailer, dsn=settings.database_url,
-                                       poll_seconds=settings.delivery_poll_seconds,
-                                       retry_initial_seconds=settings.retry_initial_seconds,
-                                       retry_max_seconds=settings.retry_max_seconds)  # fmt: skip
-
-    async def start(self) -> None:
-        await self.delivery.start()
-        await self.consumer.start()
-        if self.inbound is not None and self.listener is not None:
-            await self.inbound.start()
-            await self.listener.start()
-
-    async def stop(self) -> None:
-        if self.listener is not None:
-            await self.listener.stop()
-        if self.inbound is not None:
-            await self.inbound.stop()
-        await self.consumer.stop()
-        await self.delivery.stop()
+            self.inbound: InboundLoop | None = InboundLoop(
+                pool, cases, mailer, dsn=settings.database_url, poll_seconds=settings.delivery_poll_seconds,
+                retry_initial_seconds=settings.retry_initial_seconds, retry_max_seconds=settings.retry_max_seconds,
+            )  # fmt: skip
+            # The loop that turns replies into comments runs before the listener accepts any.
+            parts += [
+                self.inbound,
+                SmtpListener(
+                    handler,
+                    settings.inbound_smtp_host,
+                    settings.inbound_smtp_port,
+                    max_bytes=settings.inbound_max_bytes,
+                    hostname=settings.reply_domain,
+                ),
+            ]
+        else:
+            self.inbound = None
+        super().__init__(*parts)

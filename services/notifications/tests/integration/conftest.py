@@ -12,8 +12,8 @@ import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from notifications_harness import Harness, HarnessFactory, SmtpSink
 
-from casefold_events.platform.auth import JwksVerifier
 from casefold_local.procs import free_port
+from casefold_platform.auth import JwksVerifier
 from casefold_testing.tokens import TestTokenIssuer
 from notifications.config import Settings
 from notifications.main import apply_migrations, create_app

@@ -61,6 +61,10 @@ class EventRegistry:
     def types(self) -> dict[str, type[Event]]:
         return dict(self._types)
 
+    def has_upcaster(self, event_type: str, from_version: int) -> bool:
+        """Whether a payload of from_version can be brought to from_version + 1 (the schema export asks)."""
+        return (event_type, from_version) in self._upcasters
+
     def upcast(self, event_type: str, schema_version: int, payload: dict[str, Any]) -> dict[str, Any]:
         """Bring a stored or received payload up to the current schema version of its model."""
         current = self.model(event_type).schema_version

@@ -16,10 +16,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from casefold_events.consumer import ConsumerRunner
 from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers
-from casefold_events.platform.tracing import configure_tracing, current_traceparent, get_tracer
 from casefold_events.relay import OutboxRelay
 from casefold_events.store import NO_STREAM, EventStore
 from casefold_events.transient import TransientError
+from casefold_platform.tracing import configure_tracing, current_traceparent, get_tracer
 
 pytestmark = pytest.mark.integration
 

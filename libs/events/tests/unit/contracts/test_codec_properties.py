@@ -134,7 +134,7 @@ def test_kafka_headers_match_the_envelope(event_type: str) -> None:
 def test_generated_events_satisfy_their_exported_json_schema(event_type: str) -> None:
     import jsonschema
 
-    from casefold_events.contracts import export
+    from casefold_events_schemas import export
 
     topic = next(t for t in export.topics() if registry.model(event_type) in t.events)
     validator = jsonschema.Draft202012Validator(export.event_schema(registry.model(event_type), topic))

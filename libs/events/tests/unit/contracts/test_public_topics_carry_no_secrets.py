@@ -16,8 +16,8 @@ from casefold_events.contracts import (
     PRIVATE_TOPICS,
     PUBLIC_TOPICS,
     SendAccountEmail,
-    export,
 )
+from casefold_events_schemas import export
 
 SECRET_LOOKING = re.compile(r"pass(word)?|token|secret|hash|action_url|link|url|otp|credential|api_?key", re.I)
 PUBLIC_MODELS = sorted({m for events in PUBLIC_TOPICS.values() for m in events}, key=lambda m: m.event_type)

@@ -9,6 +9,8 @@ from uuid import UUID
 
 import asyncpg
 
+from casefold_events import locks
+
 CaseStatus = Literal["open", "closed"]
 
 
@@ -39,8 +41,8 @@ class CaseUsage:
     total_bytes: int
 
 
-LOCK_BLOB = "SELECT pg_advisory_xact_lock(hashtextextended('blob:' || $1, 0))"
-LOCK_CASE = "SELECT pg_advisory_xact_lock(hashtextextended('case:' || $1::uuid::text, 0))"
+LOCK_BLOB = f"SELECT pg_advisory_xact_lock({locks.ATTACHMENT_BLOB.key_sql})"
+LOCK_CASE = f"SELECT pg_advisory_xact_lock({locks.ATTACHMENT_CASE.key_sql})"
 
 INSERT_ATTACHMENT = """
 INSERT INTO attachments (id, filename, size, content_type, sha256, storage_key, uploaded_by, declared_case_id)

@@ -1,4 +1,4 @@
-"""Blobs in an S3-compatible bucket (aioboto3), content-addressed under blobs/<sha256>.
+"""Blobs in an S3-compatible bucket (aiobotocore), content-addressed under blobs/<sha256>.
 
 A small file (up to 1 MiB) stays buffered and is put straight under its final key once its digest is known. A
 larger one goes to a temporary key (one put, or a multipart upload when it exceeds a part), then is copied to its
@@ -118,7 +118,7 @@ class S3Writer:
 
 
 class S3Storage:
-    """The production backend; `client` is an aioboto3 S3 client whose lifetime the app's lifespan owns."""
+    """The production backend; `client` is an aiobotocore S3 client whose lifetime the app's lifespan owns."""
 
     def __init__(self, client: Any, bucket: str, *, part_bytes: int = 8 * 1024 * 1024) -> None:
         self.client = client
@@ -164,7 +164,7 @@ class S3Storage:
             while chunk := await body.read(READ_CHUNK_BYTES):
                 yield chunk
         finally:
-            body.close()
+            await body.aclose()
 
     async def delete(self, key: str) -> None:
         await self.call("delete_object", Bucket=self.bucket, Key=self._checked(key))

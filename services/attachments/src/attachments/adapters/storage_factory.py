@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import aioboto3
-from botocore.config import Config
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
 
 from attachments.adapters.fs_storage import FilesystemStorage
 from attachments.adapters.s3_storage import S3Storage
@@ -14,10 +14,10 @@ from attachments.adapters.storage import Storage
 from attachments.config import Settings
 
 
-def s3_config() -> Config:
+def s3_config() -> AioConfig:
     # Recent botocore sends CRC checksums with aws-chunked bodies by default, which several S3-compatible servers
     # do not understand: ask for checksums only where the API requires them.
-    return Config(
+    return AioConfig(
         signature_version="s3v4",
         s3={"addressing_style": "path"},
         request_checksum_calculation="when_required",
@@ -37,10 +37,14 @@ async def open_s3_storage(
     part_bytes: int,
     create_bucket: bool,
 ) -> AsyncIterator[S3Storage]:
-    session = aioboto3.Session(
-        aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key, region_name=region
-    )
-    async with session.client("s3", endpoint_url=endpoint_url, config=s3_config()) as client:
+    async with get_session().create_client(
+        "s3",
+        region_name=region,
+        endpoint_url=endpoint_url,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        config=s3_config(),
+    ) as client:
         storage = S3Storage(client, bucket, part_bytes=part_bytes)
         if create_bucket:
             await storage.ensure_bucket()

@@ -15,8 +15,8 @@ from attachments.api.schemas import UPLOAD_OPENAPI, AttachmentMeta, AttachmentUp
 from attachments.app.downloads import opened, readable_attachment, requested_range
 from attachments.app.receiving import UploadLimits, receive_upload
 from attachments.app.uploads import CaseLimits, store_upload
-from casefold_events.platform.auth import CurrentPrincipal
-from casefold_events.platform.problems import MalformedBody
+from casefold_platform.auth import CurrentPrincipal
+from casefold_platform.problems import MalformedBody
 
 router = APIRouter(prefix="/api/attachments", tags=["attachments"])
 

@@ -11,8 +11,8 @@ import structlog
 
 from attachments.adapters import repository as repo
 from attachments.adapters.storage import BlobMissing
-from casefold_events.platform.auth import Principal
-from casefold_events.platform.problems import DomainError, NotFound
+from casefold_platform.auth import Principal
+from casefold_platform.problems import DomainError, NotFound
 
 _SINGLE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 log = structlog.get_logger("attachments.downloads")

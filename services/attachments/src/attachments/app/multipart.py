@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from casefold_events.platform.problems import MalformedBody, UnsupportedMediaType
+from casefold_platform.problems import MalformedBody, UnsupportedMediaType
 
 
 @dataclass(frozen=True)

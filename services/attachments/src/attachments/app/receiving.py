@@ -17,7 +17,7 @@ from attachments.adapters.storage import BlobWriter, Storage
 from attachments.app.multipart import MultipartStream, PartData, PartEnd, PartStart
 from attachments.domain.filenames import extension_of, sanitise_filename
 from attachments.domain.sniffing import ALLOWED_TYPES, SNIFF_BYTES, Kind, NotAllowed, TextCheck, classify
-from casefold_events.platform.problems import InvalidInput, TooLarge, UnsupportedMediaType
+from casefold_platform.problems import InvalidInput, TooLarge, UnsupportedMediaType
 
 FILE_FIELD = "file"
 CASE_FIELD = "case_id"

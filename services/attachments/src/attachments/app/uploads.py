@@ -14,8 +14,8 @@ from attachments.app.blobs import release_blob
 from attachments.app.receiving import ReceivedUpload, StagedFile, abort_all
 from casefold_events import receipts
 from casefold_events.contracts import AttachmentRef
-from casefold_events.platform.auth import Principal
-from casefold_events.platform.problems import Conflict, NotFound, TooLarge
+from casefold_platform.auth import Principal
+from casefold_platform.problems import Conflict, NotFound, TooLarge
 
 
 @dataclass(frozen=True)

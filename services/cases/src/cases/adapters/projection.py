@@ -14,13 +14,14 @@ from functools import cached_property
 
 import asyncpg
 
+from casefold_events import locks
 from casefold_events.contracts import AttachmentAdded, AttachmentRef, CaseClosed, CaseOpened, CommentAdded
 from casefold_events.envelope import EventRecord
 from cases.domain.model import STREAM_TYPE
 
 # Command transactions hold this lock shared from their first statement; the rebuild takes it exclusively for its
 # final catch-up and swap, so that no event can commit unseen between the two.
-WRITERS_LOCK = 0x0CA5E5_0001
+WRITERS_LOCK = locks.CASES_READ_MODEL_WRITERS.key
 HOLD_WRITER_LOCK = f"SELECT pg_advisory_xact_lock_shared({WRITERS_LOCK})"
 TAKE_EXCLUSIVE_WRITER_LOCK = f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})"
 

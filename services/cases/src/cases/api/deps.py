@@ -9,9 +9,9 @@ from fastapi import Depends, Header, Request
 
 from casefold_events.envelope import Actor, Metadata
 from casefold_events.idempotency import MAX_KEY_LENGTH
-from casefold_events.platform.auth import CurrentPrincipal
-from casefold_events.platform.problems import request_id_of
-from casefold_events.platform.tracing import current_traceparent
+from casefold_platform.auth import CurrentPrincipal
+from casefold_platform.problems import request_id_of
+from casefold_platform.tracing import current_traceparent
 from cases.app.handlers import CommandDeps
 from cases.app.queries import QueryDeps
 from cases.app.views import Viewer

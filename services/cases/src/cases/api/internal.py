@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from casefold_events.envelope import Actor, Metadata, new_event_id
-from casefold_events.platform.problems import Unauthorized
-from casefold_events.platform.tracing import current_traceparent
+from casefold_platform.problems import Unauthorized
+from casefold_platform.tracing import current_traceparent
 from cases.api.deps import Commands
 from cases.api.schemas import CommentRead
 from cases.app import handlers

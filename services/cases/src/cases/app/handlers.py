@@ -12,8 +12,8 @@ import asyncpg
 
 from casefold_events import idempotency
 from casefold_events.envelope import Metadata
-from casefold_events.platform.problems import Conflict
 from casefold_events.store import ConcurrencyError, Repository, in_transaction
+from casefold_platform.problems import Conflict
 from cases.adapters import directory
 from cases.adapters.numbers import next_case_number
 from cases.adapters.projection import hold_writer_lock, project

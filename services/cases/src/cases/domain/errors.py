@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casefold_events.platform.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from casefold_platform.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 
 
 class CaseNotFound(NotFound):

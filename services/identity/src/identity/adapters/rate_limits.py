@@ -7,8 +7,10 @@ from datetime import datetime
 
 import asyncpg
 
+from casefold_events import locks
+
 # Serialises counters of one bucket across replicas for the length of the caller's transaction.
-LOCK = "SELECT pg_advisory_xact_lock(hashtext($1))"
+LOCK = f"SELECT pg_advisory_xact_lock({locks.RATE_LIMIT_BUCKET.key_sql})"
 WINDOW = """
     SELECT count(*) AS hits, min(at) AS oldest, now() AS now FROM rate_limit_hits
     WHERE bucket = $1 AND at > now() - make_interval(secs => $2)

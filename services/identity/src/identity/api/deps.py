@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from casefold_events.platform.problems import Forbidden, Unauthorized
+from casefold_platform.problems import Forbidden, Unauthorized
 from identity.app.context import Identity
 from identity.app.tokens import Caller
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict
 
-from casefold_events.platform.problems import PROBLEM_CONTENT_TYPE
+from casefold_platform.problems import PROBLEM_CONTENT_TYPE
 
 
 class FieldErrorRead(BaseModel):

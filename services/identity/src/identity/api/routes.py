@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Cookie, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from casefold_events.platform.problems import Unauthorized
+from casefold_platform.problems import Unauthorized
 from identity.adapters import sessions as session_store
 from identity.api.cookies import REFRESH_COOKIE, clear_refresh_cookie, set_refresh_cookie
 from identity.api.deps import AdminCaller, ClientAddress, Ctx, CurrentCaller

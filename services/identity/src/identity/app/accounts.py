@@ -12,8 +12,8 @@ import asyncpg
 
 from casefold_events.contracts.identity import Role, RoleGranted
 from casefold_events.envelope import Metadata
-from casefold_events.platform.auth import Principal
-from casefold_events.platform.problems import NotFound, RateLimited, Unauthorized
+from casefold_platform.auth import Principal
+from casefold_platform.problems import NotFound, RateLimited, Unauthorized
 from identity.adapters import confirmations, rate_limits, sessions, users
 from identity.adapters.confirmations import Purpose
 from identity.adapters.mail import send_account_email

@@ -9,9 +9,9 @@ from uuid import UUID
 import asyncpg
 
 from casefold_events.envelope import Actor, Metadata
-from casefold_events.platform.auth import Principal
-from casefold_events.platform.tracing import current_traceparent
 from casefold_events.store import in_transaction
+from casefold_platform.auth import Principal
+from casefold_platform.tracing import current_traceparent
 from identity.domain.errors import Conflict
 
 T = TypeVar("T")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from casefold_events.platform.problems import InvalidInput, RateLimited
+from casefold_platform.problems import InvalidInput, RateLimited
 from identity.adapters import rate_limits, users
 from identity.app.common import NAME_TAKEN, transact
 from identity.app.context import Identity

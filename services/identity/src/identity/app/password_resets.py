@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import asyncpg
 
-from casefold_events.platform.problems import RateLimited
+from casefold_platform.problems import RateLimited
 from identity.adapters import password_resets, rate_limits, sessions, users
 from identity.adapters.mail import send_account_email
 from identity.app.common import metadata_for, transact

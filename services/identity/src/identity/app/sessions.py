@@ -11,7 +11,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from casefold_events.platform.problems import RateLimited, Unauthorized
+from casefold_platform.problems import RateLimited, Unauthorized
 from identity.adapters import rate_limits, sessions, users
 from identity.adapters.secrets import new_token
 from identity.app.common import transact

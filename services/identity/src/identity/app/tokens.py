@@ -12,8 +12,8 @@ from uuid import UUID
 
 import jwt
 
-from casefold_events.platform.auth import ALGORITHM, AUDIENCE, ISSUER, JwksVerifier, Principal
-from casefold_events.platform.problems import Unauthorized
+from casefold_platform.auth import ALGORITHM, AUDIENCE, ISSUER, JwksVerifier, Principal
+from casefold_platform.problems import Unauthorized
 from identity.adapters.signing_keys import KeyRing
 
 

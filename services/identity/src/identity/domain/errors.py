@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casefold_events.platform.problems import Conflict, DomainError, FieldError, InvalidInput
+from casefold_platform.problems import Conflict, DomainError, FieldError, InvalidInput
 
 __all__ = [
     "RESET_LINK_INVALID",

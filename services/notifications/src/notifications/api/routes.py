@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from casefold_events.platform.auth import CurrentPrincipal
+from casefold_platform.auth import CurrentPrincipal
 from notifications.api.deps import Connection
 from notifications.api.schemas import ActivityEntry, MessageRead
 from notifications.app import queries

@@ -19,7 +19,7 @@ from casefold_events.contracts import (
     SendAccountEmail,
     UserRegistered,
 )
-from casefold_events.platform.tracing import current_traceparent
+from casefold_platform.tracing import current_traceparent
 from notifications.adapters import case_projection, directory, outbox
 from notifications.adapters.case_projection import Case
 from notifications.app.mailer import Mailer, human_size

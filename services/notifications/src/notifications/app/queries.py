@@ -7,8 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
-from casefold_events.platform.auth import Principal
-from casefold_events.platform.problems import NotFound
+from casefold_platform.auth import Principal
+from casefold_platform.problems import NotFound
 from notifications.adapters import case_projection, outbox
 from notifications.domain.emails import ALL_DIRECTIONS, CUSTOMER_VISIBLE, describe
 

@@ -1,0 +1,77 @@
+"""The skeleton every service's FastAPI app starts from: probes, metrics, problem responses and request plumbing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from opentelemetry.trace import TracerProvider
+
+from casefold_platform.metrics import MetricsMiddleware, metrics_response
+from casefold_platform.problems import install_problem_handlers
+from casefold_platform.requests import BodySizeLimitMiddleware, RequestContextMiddleware
+from casefold_platform.tracing import TracingMiddleware
+
+ReadinessCheck = Callable[[FastAPI], Awaitable[None]]
+
+
+async def database_ready(app: FastAPI) -> None:
+    """Readiness check of the service's PostgreSQL pool (the lifespan puts it in app.state.pool)."""
+    pool = getattr(app.state, "pool", None)
+    if pool is None:
+        raise RuntimeError("no database pool yet")
+    await pool.fetchval("SELECT 1")
+
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+def service_app(
+    name: str,
+    *,
+    readiness: Sequence[tuple[str, ReadinessCheck]] = (),
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    tracer_provider: TracerProvider | None = None,
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    """A FastAPI app with /healthz, /readyz, /metrics, problem+json errors, request ids, tracing and a body limit.
+
+    Logging and the global tracer provider are process-wide: call configure_logging and configure_tracing once
+    in the service's app factory or entrypoint. tracer_provider overrides the global one (tests).
+    """
+    app = FastAPI(title=f"Casefold {name}", **fastapi_kwargs)
+    app.state.service_name = name
+    install_problem_handlers(app)
+    # add_middleware wraps: the last added runs first. Outermost to innermost: tracing (so access lines and errors
+    # carry the trace id), request context (id, access log, last-resort 500), metrics, body limit.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(TracingMiddleware, tracer_provider=tracer_provider)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process serves requests."""
+        return {"status": "ok", "service": name}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Readiness: every dependency this service needs answers."""
+        checks: dict[str, str] = {}
+        for check_name, check in readiness:
+            try:
+                await check(app)
+                checks[check_name] = "ok"
+            except Exception as exc:
+                checks[check_name] = f"failing: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus scrape endpoint."""
+        return metrics_response()
+
+    return app

@@ -1,0 +1,54 @@
+"""The three commands every service has, built from its parts: `api`, `worker` and `migrate`."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+
+import asyncpg
+import uvicorn
+from starlette.types import ASGIApp
+
+from casefold_platform.cli import Command, S
+from casefold_platform.metrics import serve_metrics
+from casefold_platform.worker import Part, run_until_signalled
+
+Migrations = Callable[[S], Awaitable[list[str]]]
+WorkerFactory = Callable[[S, asyncpg.Pool], AbstractAsyncContextManager[Part]]
+
+
+def api_command(create_app: Callable[[S], ASGIApp], help: str) -> Command[S]:
+    """`api`: serve the app the factory builds, with uvicorn, on the settings' host and port."""
+
+    def api(settings: S, _: argparse.Namespace) -> None:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+
+    return Command("api", help, api)
+
+
+def worker_command(apply_migrations: Migrations[S], open_worker: WorkerFactory[S], help: str) -> Command[S]:
+    """`worker`: migrations where the settings ask, /metrics on metrics_port, then the worker until SIGTERM."""
+
+    async def worker(settings: S, _: argparse.Namespace) -> None:
+        if settings.migrate_on_start:
+            await apply_migrations(settings)
+        if settings.metrics_port is not None:
+            serve_metrics(settings.metrics_port)
+        pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=settings.pool_max_size)
+        try:
+            async with open_worker(settings, pool) as part:
+                await run_until_signalled(part)
+        finally:
+            await pool.close()
+
+    return Command("worker", help, worker)
+
+
+def migrate_command(apply_migrations: Migrations[S]) -> Command[S]:
+    """`migrate`: apply the migrations, print what was applied, exit."""
+
+    async def migrate(settings: S, _: argparse.Namespace) -> None:
+        print("\n".join(await apply_migrations(settings)) or "nothing to apply")
+
+    return Command("migrate", "apply the database migrations and exit", migrate)
