@@ -11,19 +11,25 @@ type Entry = Schemas["ActivityEntry"];
  * What an email is, from what the activity history tells: its direction and place. The first email to the customer
  * is always the acknowledgement of the new case (notifications sends it on CaseOpened).
  */
-export function kindOf(entry: Pick<Entry, "direction" | "status">, firstOutbound: boolean): string {
+export function kindOf(
+  entry: Pick<Entry, "direction" | "status">,
+  firstOutbound: boolean,
+  forAgent: boolean,
+): string {
   const base =
     entry.direction === "inbound"
-      ? "Your message, as sent to support"
+      ? forAgent
+        ? "The customer's message, as sent to support"
+        : "Your message, as sent to support"
       : entry.direction === "outbound"
         ? firstOutbound
           ? "Acknowledgement"
           : "Email from support"
-        : "Note to support";
+        : "Alert to the support team";
   return entry.status === "sent" ? base : `${base} (${entry.status})`;
 }
 
-export function ActivityHistory({ caseId }: { caseId: string }) {
+export function ActivityHistory({ caseId, forAgent }: { caseId: string; forAgent: boolean }) {
   const activity = useActivity(caseId);
   return (
     <section aria-labelledby="activity-heading">
@@ -58,6 +64,7 @@ export function ActivityHistory({ caseId }: { caseId: string }) {
                     {kindOf(
                       e,
                       activity.data.findIndex((x) => x.direction === "outbound") === index,
+                      forAgent,
                     )}
                   </td>
                 </tr>

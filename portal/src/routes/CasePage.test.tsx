@@ -166,6 +166,7 @@ describe("case page", () => {
       name: "[Case 00001042] Production Down",
     });
     expect(link).toHaveAttribute("href", `/cases/${CASE_ID}/activity/m1`);
+    expect(within(section).getByRole("cell", { name: "Acknowledgement" })).toBeInTheDocument();
     for (const column of ["Subject", "From", "To", "Sent"]) {
       expect(within(section).getByRole("columnheader", { name: column })).toBeInTheDocument();
     }
