@@ -1,0 +1,167 @@
+import { useState } from "react";
+import { Link, useLocation, useParams } from "react-router";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { api } from "../api/client";
+import { problemOf, unwrap } from "../api/problem";
+import { Dialog } from "../components/Dialog";
+import { ProblemMessage } from "../components/ProblemMessage";
+import { formatTime, statusLabel } from "../components/format";
+import { useSeverityName } from "../components/severity";
+import { useMe } from "../session/useSession";
+import { AddAttachment, AttachmentList } from "./CaseAttachments";
+import { AddComment, CommentList } from "./CaseComments";
+import { ActivityHistory } from "./ActivityHistory";
+import { useCase } from "./caseQueries";
+
+function backToList(state: unknown): string {
+  const from = (state as { from?: unknown } | null)?.from;
+  return typeof from === "string" && from.startsWith("/cases") ? from : "/cases";
+}
+
+export default function CasePage() {
+  const { caseId = "" } = useParams();
+  const location = useLocation();
+  const found = useCase(caseId);
+  const me = useMe();
+  const isAgent = me.data?.role === "agent" || me.data?.role === "admin";
+  const severityName = useSeverityName();
+  const back = (
+    <p>
+      <Link to={backToList(location.state)}>Back to Cases List</Link>
+    </p>
+  );
+
+  if (found.isError) {
+    const problem = problemOf(found.error);
+    return (
+      <section>
+        <h1>{problem.status === 404 ? "Case not found" : "Case"}</h1>
+        <ProblemMessage problem={problem} />
+        {back}
+      </section>
+    );
+  }
+  if (!found.data) return <p className="loading">Loading…</p>;
+  const c = found.data;
+  const closed = c.status === "closed";
+
+  return (
+    <article className="case">
+      {back}
+      <div className="page-title">
+        <h1>Case {c.number}</h1>
+        <span className={`status status-${c.status}`}>{statusLabel(c.status)}</span>
+        {c.prioritised && <span className="badge priority">Prioritised</span>}
+      </div>
+      <h2 className="case-subject">{c.subject}</h2>
+      <dl className="facts">
+        <div>
+          <dt>Status</dt>
+          <dd>{statusLabel(c.status)}</dd>
+        </div>
+        <div>
+          <dt>Product</dt>
+          <dd>{c.product.name}</dd>
+        </div>
+        <div>
+          <dt>Severity</dt>
+          <dd>{severityName(c.severity)}</dd>
+        </div>
+        <div>
+          <dt>Opened</dt>
+          <dd>
+            {formatTime(c.opened_at)}
+            {c.opened_by_name && ` by ${c.opened_by_name}`}
+            {isAgent && c.opened_by_email && ` (${c.opened_by_email})`}
+          </dd>
+        </div>
+        <div>
+          <dt>Last activity</dt>
+          <dd>{formatTime(c.last_activity_at)}</dd>
+        </div>
+        {c.closed_at && (
+          <div>
+            <dt>Closed</dt>
+            <dd>{formatTime(c.closed_at)}</dd>
+          </div>
+        )}
+      </dl>
+      <section aria-labelledby="description-heading">
+        <h2 id="description-heading">Description</h2>
+        <p className="description">{c.description}</p>
+      </section>
+      <section aria-labelledby="comments-heading">
+        <h2 id="comments-heading">Comments</h2>
+        <CommentList comments={c.comments} me={me.data} />
+      </section>
+      <section aria-labelledby="attachments-heading">
+        <h2 id="attachments-heading">Attachments</h2>
+        <AttachmentList attachments={c.attachments} />
+      </section>
+      {closed ? (
+        <section className="panel closed-note">
+          <p>
+            This case is <strong>Closed</strong> and cannot be reopened. If the problem came back,
+            open a new case.
+          </p>
+          <Link
+            className="button primary"
+            to={`/cases/new?refers_to=${encodeURIComponent(c.number)}`}
+          >
+            Create a new case
+          </Link>
+        </section>
+      ) : (
+        <>
+          <AddComment caseId={c.id} isAgent={isAgent} />
+          <AddAttachment caseId={c.id} />
+          <CloseCase caseId={c.id} />
+        </>
+      )}
+      <ActivityHistory caseId={c.id} forAgent={isAgent} />
+    </article>
+  );
+}
+
+function CloseCase({ caseId }: { caseId: string }) {
+  const [asking, setAsking] = useState(false);
+  const queryClient = useQueryClient();
+  const close = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST("/api/cases/{case_id}/close", { params: { path: { case_id: caseId } } }),
+      ),
+    onSuccess: (closed) => {
+      setAsking(false);
+      queryClient.setQueryData(["case", caseId], closed);
+      void queryClient.invalidateQueries({ queryKey: ["case", caseId] });
+      void queryClient.invalidateQueries({ queryKey: ["cases"] });
+    },
+  });
+  return (
+    <section className="panel">
+      <button type="button" className="danger" onClick={() => setAsking(true)}>
+        Close Case
+      </button>
+      {asking && (
+        <Dialog title="Close Case" onClose={() => setAsking(false)}>
+          <p>Closing is final: a closed case cannot be reopened. Do you want to close this case?</p>
+          <ProblemMessage problem={close.isError ? problemOf(close.error) : null} />
+          <div className="actions">
+            <button
+              type="button"
+              className="danger"
+              disabled={close.isPending}
+              onClick={() => close.mutate()}
+            >
+              Close Case
+            </button>
+            <button type="button" onClick={() => setAsking(false)}>
+              Cancel
+            </button>
+          </div>
+        </Dialog>
+      )}
+    </section>
+  );
+}

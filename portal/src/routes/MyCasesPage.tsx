@@ -1,0 +1,166 @@
+import { useState, type FormEvent } from "react";
+import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { api } from "../api/client";
+import { problemOf, unwrap } from "../api/problem";
+import { ProblemMessage } from "../components/ProblemMessage";
+import { formatTime, statusLabel } from "../components/format";
+import { useSeverityName } from "../components/severity";
+import { useCaseCounts } from "../hooks/useCaseCounts";
+import { previousCursors, readCasesQuery, writeCasesQuery, type StatusFilter } from "./casesQuery";
+
+const FILTERS: { value: StatusFilter; label: string }[] = [
+  { value: "all", label: "All" },
+  { value: "open", label: "Open" },
+  { value: "closed", label: "Closed" },
+];
+
+export default function MyCasesPage() {
+  const [params] = useSearchParams();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const query = readCasesQuery(params);
+  const prev = previousCursors(location.state);
+  const [search, setSearch] = useState(query.q);
+  const [shownQ, setShownQ] = useState(query.q);
+  // Back to another search (or a reload) brings a new q in the URL: the field follows it.
+  if (shownQ !== query.q) {
+    setShownQ(query.q);
+    setSearch(query.q);
+  }
+  const counts = useCaseCounts(query.q);
+  const severityName = useSeverityName();
+
+  const page = useQuery({
+    queryKey: ["cases", query.status, query.q, query.cursor],
+    queryFn: async () =>
+      unwrap(
+        await api.GET("/api/cases", {
+          params: {
+            query: {
+              status: query.status,
+              ...(query.q ? { q: query.q } : {}),
+              ...(query.cursor ? { cursor: query.cursor } : {}),
+              limit: 20,
+            },
+          },
+        }),
+      ),
+    placeholderData: keepPreviousData,
+  });
+
+  function go(next: Partial<typeof query>, stack: (string | null)[] = []) {
+    navigate(
+      { search: `?${writeCasesQuery({ ...query, cursor: null, ...next })}` },
+      { state: { prev: stack } },
+    );
+  }
+
+  function onSearch(event: FormEvent) {
+    event.preventDefault();
+    go({ q: search.trim() });
+  }
+
+  return (
+    <section>
+      <div className="page-title">
+        <h1>My Cases</h1>
+        <Link to="/cases/new" className="button primary">
+          Create Case
+        </Link>
+      </div>
+      <div className="toolbar">
+        <nav aria-label="Case status" className="filters">
+          {FILTERS.map((f) => {
+            const count = counts?.[f.value];
+            return (
+              <Link
+                key={f.value}
+                to={{ search: `?${writeCasesQuery({ ...query, status: f.value, cursor: null })}` }}
+                aria-current={query.status === f.value ? "page" : undefined}
+                className="filter"
+              >
+                {count === undefined ? f.label : `${f.label} (${count})`}
+              </Link>
+            );
+          })}
+        </nav>
+        <form role="search" onSubmit={onSearch} className="search">
+          <label htmlFor="case-search">Search</label>
+          <input
+            id="case-search"
+            type="search"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+            placeholder="Keyword in the subject"
+          />
+          <button type="submit">Search</button>
+        </form>
+      </div>
+      {page.isError && <ProblemMessage problem={problemOf(page.error)} />}
+      {page.data && page.data.items.length === 0 && (
+        <p className="empty">
+          {query.q ? `No case has “${query.q}” in its subject.` : "No cases here yet."}
+        </p>
+      )}
+      {page.data && page.data.items.length > 0 && (
+        <div className="table-wrap">
+          <table className="cases">
+            <caption className="visually-hidden">Your cases</caption>
+            <thead>
+              <tr>
+                <th scope="col">Case #</th>
+                <th scope="col">Subject</th>
+                <th scope="col">Status</th>
+                <th scope="col">Severity</th>
+                <th scope="col">Last activity</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.data.items.map((c) => (
+                <tr key={c.id}>
+                  <td data-label="Case #">
+                    <Link
+                      to={`/cases/${c.id}`}
+                      state={{ from: location.pathname + location.search }}
+                    >
+                      {c.number}
+                    </Link>
+                  </td>
+                  <td data-label="Subject">
+                    {c.subject}
+                    {c.prioritised && <span className="badge priority">Prioritised</span>}
+                  </td>
+                  <td data-label="Status">
+                    <span className={`status status-${c.status}`}>{statusLabel(c.status)}</span>
+                  </td>
+                  <td data-label="Severity">{severityName(c.severity)}</td>
+                  <td data-label="Last activity">{formatTime(c.last_activity_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {page.isPending && <p className="loading">Loading…</p>}
+      <div className="pager">
+        {prev.length > 0 && (
+          <button
+            type="button"
+            onClick={() => go({ cursor: prev[prev.length - 1] ?? null }, prev.slice(0, -1))}
+          >
+            Previous
+          </button>
+        )}
+        {page.data?.next_cursor && (
+          <button
+            type="button"
+            onClick={() => go({ cursor: page.data.next_cursor }, [...prev, query.cursor])}
+          >
+            Next
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}
