@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install chromium run up stop status test lint typecheck unit bench clean
+.PHONY: help install chromium portal run up stop status test lint typecheck unit bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,7 +54,10 @@ typecheck: install ## mypy over every package
 unit: install ## the fast tests only (no servers)
 	$(RUN) pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
-test: install chromium lint typecheck ## install everything, run lint, format check, type checks and every test
+portal: install ## the portal's npm ci (when needed), lint, format and type checks, unit tests, API client drift
+	@sh portal/scripts/ci.sh
+
+test: install chromium lint typecheck portal ## install everything, run lint, format check, type checks and every test
 	$(RUN) pytest $(PYTEST_ARGS)
 
 bench: $(UV_BIN) ## benchmarks with their same-run baselines; results in bench/results/

@@ -7,29 +7,13 @@ import { useActivity } from "./caseQueries";
 
 type Entry = Schemas["ActivityEntry"];
 
-/**
- * What an email is, from what the activity history tells: its direction and place. The first email to the customer
- * is always the acknowledgement of the new case (notifications sends it on CaseOpened).
- */
-export function kindOf(
-  entry: Pick<Entry, "direction" | "status">,
-  firstOutbound: boolean,
-  forAgent: boolean,
-): string {
-  const base =
-    entry.direction === "inbound"
-      ? forAgent
-        ? "The customer's message, as sent to support"
-        : "Your message, as sent to support"
-      : entry.direction === "outbound"
-        ? firstOutbound
-          ? "Acknowledgement"
-          : "Email from support"
-        : "Alert to the support team";
-  return entry.status === "sent" ? base : `${base} (${entry.status})`;
+/** What an email is, in the words notifications gives for this reader ("Reply from support", ...), and its
+ * delivery state when it has not gone out yet. */
+export function kindOf(entry: Pick<Entry, "label" | "status">): string {
+  return entry.status === "sent" ? entry.label : `${entry.label} (${entry.status})`;
 }
 
-export function ActivityHistory({ caseId, forAgent }: { caseId: string; forAgent: boolean }) {
+export function ActivityHistory({ caseId }: { caseId: string }) {
   const activity = useActivity(caseId);
   return (
     <section aria-labelledby="activity-heading">
@@ -52,7 +36,7 @@ export function ActivityHistory({ caseId, forAgent }: { caseId: string; forAgent
               </tr>
             </thead>
             <tbody>
-              {activity.data.map((e, index) => (
+              {activity.data.map((e) => (
                 <tr key={e.id}>
                   <td data-label="Subject">
                     <Link to={`/cases/${caseId}/activity/${e.id}`}>{e.subject}</Link>
@@ -60,13 +44,7 @@ export function ActivityHistory({ caseId, forAgent }: { caseId: string; forAgent
                   <td data-label="From">{e.from}</td>
                   <td data-label="To">{e.to ?? ""}</td>
                   <td data-label="Sent">{e.sent_at ? formatTime(e.sent_at) : "Not sent yet"}</td>
-                  <td data-label="Type">
-                    {kindOf(
-                      e,
-                      activity.data.findIndex((x) => x.direction === "outbound") === index,
-                      forAgent,
-                    )}
-                  </td>
+                  <td data-label="Type">{kindOf(e)}</td>
                 </tr>
               ))}
             </tbody>

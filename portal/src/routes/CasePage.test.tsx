@@ -147,6 +147,8 @@ describe("case page", () => {
           json: [
             {
               id: "m1",
+              kind: "ack",
+              label: "Acknowledgement",
               direction: "outbound",
               from: "support@casefold.local",
               to: "ada@example.com",

@@ -118,7 +118,7 @@ export default function CasePage() {
           <CloseCase caseId={c.id} />
         </>
       )}
-      <ActivityHistory caseId={c.id} forAgent={isAgent} />
+      <ActivityHistory caseId={c.id} />
     </article>
   );
 }
