@@ -79,7 +79,7 @@ async def browser_system(
 ) -> AsyncIterator[System]:
     layout = private_layout(
         postgres_admin_dsn, kafka_bootstrap, tmp_path_factory.mktemp("browser-system"), "browser",
-        portal_dist=portal_dist, portal_port=free_port(),
+        portal_dist=portal_dist, portal_port=free_port(), gateway_login_burst=200,
     )  # fmt: skip
     async with running_system(layout) as system:
         assert system.serves_portal

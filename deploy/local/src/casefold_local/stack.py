@@ -91,6 +91,9 @@ class Layout:
     mail_http_port: int = 8025
     inbound_smtp_port: int = 2525  # notifications' own SMTP listener: replies to case emails
     cors_origins: tuple[str, ...] = ()
+    # Logins the gateway lets through per minute (one bucket for every client locally): the browser tests, which
+    # log in a few dozen people from one address within a minute, raise it; the limit itself is tested apart.
+    gateway_login_burst: int = 10
     database_prefix: str = "casefold_"
     # Private topic and consumer-group names, for a system that shares a broker with another one (tests).
     topic_prefix: str = ""

@@ -91,6 +91,7 @@ class System:
             port=layout.gateway_port,
             admin_port=layout.gateway_admin_port,
             portal=Upstream("portal", layout.portal_port) if self.serves_portal else None,
+            login_burst=layout.gateway_login_burst,
         )
         if layout.cors_origins:
             settings = dataclasses.replace(settings, cors_origins=layout.cors_origins)
