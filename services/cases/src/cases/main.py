@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from casefold_platform.app import database_ready, service_app
 from cases.api.internal import internal
-from cases.api.problems import problem_json_only
+from cases.api.problems import command_fields_in_body, problem_json_only
 from cases.api.routes import router
 from cases.bootstrap import apply_migrations, build, create_pool
 from cases.config import Settings
@@ -57,5 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jwt_verifier = settings.jwt_verifier()
     app.include_router(router)
     app.include_router(internal)
+    command_fields_in_body(app)
     problem_json_only(app)
     return app
