@@ -40,6 +40,12 @@ def _reply(reply: Reply) -> JSONResponse:
     return JSONResponse(reply.body, status_code=reply.status)
 
 
+def _searchable(q: str | None) -> str | None:
+    if q is not None and "\x00" in q:
+        raise invalid_query("q", "The search contains a NUL character (U+0000); remove it.")
+    return q
+
+
 @router.get("/products", response_model=list[ProductRead])
 async def list_products(settings: AppSettings, _: CurrentCaller) -> Any:
     """The product catalogue a case is opened against: [{id, name}]."""
@@ -78,13 +84,13 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CaseList:
     """My cases (agents: all cases), newest activity first, keyset-paginated."""
-    return await queries.list_cases(deps, viewer, status=status, q=q, cursor=cursor, limit=limit)
+    return await queries.list_cases(deps, viewer, status=status, q=_searchable(q), cursor=cursor, limit=limit)
 
 
 @router.get("/counts", response_model=CaseCountsRead, responses=problems(422))
 async def count_cases(viewer: CurrentCaller, deps: Queries, q: Search = None) -> CaseCountsRead:
     """How many of my cases (agents: of all cases) there are: all, open, closed; with q, those the search finds."""
-    return await queries.count_cases(deps, viewer, q=q)
+    return await queries.count_cases(deps, viewer, q=_searchable(q))
 
 
 @router.get("/by-number/{number}", response_model=CaseRead, responses=problems(404, 422))

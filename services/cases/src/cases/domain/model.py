@@ -88,6 +88,12 @@ class OpenPermit:
         return replace(self, attachments=tuple(attachments))
 
 
+def ensure_storable(field_name: str, text: str) -> None:
+    """Refuse text PostgreSQL cannot store (U+0000 in a text column), naming the field, before any write."""
+    if "\x00" in text:
+        raise invalid(field_name, f"The {field_name} contains a NUL character (U+0000), which cannot be stored.")
+
+
 def check_may_open(command: OpenCase, caller: Caller, catalogue: Mapping[str, str]) -> OpenPermit:
     """The permit if this caller may open this case; the reason why not otherwise. Needs no I/O, so it runs before
     any (a refused open consumes no case number)."""
@@ -99,6 +105,8 @@ def check_may_open(command: OpenCase, caller: Caller, catalogue: Mapping[str, st
     if product_name is None:
         valid = ", ".join(sorted(catalogue))
         raise invalid("product", f"Unknown product {command.product_id!r}; valid products: {valid}.")
+    ensure_storable("subject", command.subject)
+    ensure_storable("description", command.description)
     return OpenPermit(caller, product_name)
 
 
@@ -164,6 +172,7 @@ class Case(Aggregate):
         self._ensure_open()
         if command.internal and not caller.is_agent:
             raise NotAllowed("Only support agents may add internal comments.")
+        ensure_storable("body", command.body)
         return [
             CommentAdded(
                 case_id=UUID(self.id),
