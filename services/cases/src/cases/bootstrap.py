@@ -72,6 +72,7 @@ def build(settings: Settings, pool: asyncpg.Pool) -> Service:
             catalogue={p.id: p.name for p in settings.products},
             receipt_key=settings.receipt_key_bytes,
             retries=settings.command_retries,
+            max_comments_per_case=settings.max_comments_per_case,
         ),
         queries=QueryDeps(pool=pool, repository=repository),
         relay=outbox_relay(settings),

@@ -20,7 +20,7 @@ from cases.adapters.projection import hold_writer_lock, project
 from cases.adapters.receipts import verify_reference
 from cases.app.render import attachment_view, case_view, comment_view, people_of
 from cases.domain.commands import AddAttachment, AddComment, Caller, CloseCase, OpenCase
-from cases.domain.model import Case, check_may_open, open_case
+from cases.domain.model import DEFAULT_MAX_COMMENTS_PER_CASE, Case, check_may_open, open_case
 
 T = TypeVar("T")
 
@@ -34,6 +34,7 @@ class CommandDeps:
     catalogue: Mapping[str, str]
     receipt_key: bytes
     retries: int = 3
+    max_comments_per_case: int = DEFAULT_MAX_COMMENTS_PER_CASE
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ async def handle_add_comment(
     async def work(conn: asyncpg.Connection) -> Reply:
         async def produce() -> Reply:
             case = await deps.repository.load(conn, str(command.case_id))
-            events = case.add_comment(command, caller)
+            events = case.add_comment(command, caller, max_comments=deps.max_comments_per_case)
             envelopes = await deps.repository.save(conn, case, events, metadata)
             await project(conn, envelopes)
             people = await directory.people(conn, [caller.user_id])

@@ -25,6 +25,19 @@ class CaseIsClosed(Conflict):
         super().__init__(f"Case {number:08d} is closed and cannot be changed; open a new case if the problem persists.")
 
 
+class CaseIsFull(Conflict):
+    """A case holds a bounded number of comments (its page and its replay stay small)."""
+
+    slug = "case-full"
+    title = "Case is full"
+
+    def __init__(self, number: int, limit: int) -> None:
+        super().__init__(
+            f"Case {number:08d} has reached its limit of {limit} comments; open a new case to go on (mention this "
+            "case's number in it)."
+        )
+
+
 class AttachmentAlreadyOnCase(Conflict):
     """The same attachment is linked to a case at most once."""
 

@@ -17,12 +17,13 @@ from casefold_events.contracts import AttachmentAdded, AttachmentRef, CaseClosed
 from casefold_events.contracts.cases import Role
 from casefold_events.store import Aggregate
 from cases.domain.commands import AddComment, Caller, OpenCase, VerifiedAttachment
-from cases.domain.errors import AttachmentAlreadyOnCase, CaseIsClosed, CaseNotFound, NotAllowed, invalid
+from cases.domain.errors import AttachmentAlreadyOnCase, CaseIsClosed, CaseIsFull, CaseNotFound, NotAllowed, invalid
 
 STREAM_TYPE = "case"
 PRIORITY_RULE = "subject-contains-production-down"
 _PRODUCTION_DOWN = re.compile(r"production\s+down", re.IGNORECASE)
 MAX_ATTACHMENTS_PER_CASE = 100
+DEFAULT_MAX_COMMENTS_PER_CASE = 1000
 
 Status = Literal["open", "closed"]
 
@@ -167,12 +168,16 @@ class Case(Aggregate):
         if self.is_closed:
             raise CaseIsClosed(self.state.number)
 
-    def add_comment(self, command: AddComment, caller: Caller) -> list[Event]:
+    def add_comment(
+        self, command: AddComment, caller: Caller, *, max_comments: int = DEFAULT_MAX_COMMENTS_PER_CASE
+    ) -> list[Event]:
         self.ensure_visible_to(caller)
         self._ensure_open()
         if command.internal and not caller.is_agent:
             raise NotAllowed("Only support agents may add internal comments.")
         ensure_storable("body", command.body)
+        if len(self.state.comments) >= max_comments:
+            raise CaseIsFull(self.state.number, max_comments)
         return [
             CommentAdded(
                 case_id=UUID(self.id),
