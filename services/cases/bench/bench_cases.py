@@ -373,11 +373,11 @@ async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, 
 def _direct_queries(pool: asyncpg.Pool, owner: uuid.UUID, cursor: str) -> dict[str, Callable[[int], Awaitable[None]]]:
     """The read scenarios as calls of the read-model query itself: what the database costs, without HTTP."""
     from cases.adapters.read_model import count_cases, list_cases
-    from cases.app.views import Viewer
+    from cases.domain.commands import Caller
 
-    customer = Viewer(user_id=owner, is_agent=False)
-    agent = Viewer(user_id=uuid.uuid4(), is_agent=True)
-    calls: dict[str, tuple[Viewer, dict[str, Any]]] = {
+    customer = Caller(user_id=owner, role="customer")
+    agent = Caller(user_id=uuid.uuid4(), role="agent")
+    calls: dict[str, tuple[Caller, dict[str, Any]]] = {
         "my cases, first page (customer)": (customer, {}),
         "my cases, open only (customer)": (customer, {"status": "open"}),
         "all cases, first page (agent)": (agent, {}),
@@ -389,21 +389,21 @@ def _direct_queries(pool: asyncpg.Pool, owner: uuid.UUID, cursor: str) -> dict[s
         "search 'pass' (customer, prefix)": (customer, {"q": "pass"}),
         "search rare 'zzzq' (agent, no match)": (agent, {"q": "zzzq"}),
     }
-    counts: dict[str, tuple[Viewer, str | None]] = {
+    counts: dict[str, tuple[Caller, str | None]] = {
         "counts (customer)": (customer, None),
         "counts 'pass' (customer)": (customer, "pass"),
         "counts (agent, every case)": (agent, None),
         "counts 'invoice' (agent)": (agent, "invoice"),
     }
 
-    def call(viewer: Viewer, params: dict[str, Any]) -> Callable[[int], Awaitable[None]]:
+    def call(viewer: Caller, params: dict[str, Any]) -> Callable[[int], Awaitable[None]]:
         async def op(_: int) -> None:
             async with pool.acquire() as conn:
                 await list_cases(conn, viewer, **params)
 
         return op
 
-    def count(viewer: Viewer, q: str | None) -> Callable[[int], Awaitable[None]]:
+    def count(viewer: Caller, q: str | None) -> Callable[[int], Awaitable[None]]:
         async def op(_: int) -> None:
             async with pool.acquire() as conn:
                 await count_cases(conn, viewer, q=q)

@@ -16,7 +16,7 @@ from casefold_events.receipts import issue
 from casefold_platform.settings import DEV_RECEIPT_KEY
 from casefold_testing.tokens import TestTokenIssuer
 from cases.domain.commands import Caller, OpenCase, VerifiedAttachment
-from cases.domain.model import Case, open_case
+from cases.domain.model import Case, check_may_open, open_case
 
 # The module_topics fixture: `await module_topics(name, partitions)` -> the topic, deleted after the module.
 TopicMaker = Callable[..., Awaitable[str]]
@@ -73,7 +73,7 @@ def fold(case: Case, events: Sequence[Event], *, at: datetime | None = None) -> 
 def opened_case(owner: Caller | None = None, **overrides: Any) -> Case:
     owner = owner or customer()
     command = open_command(**overrides)
-    event = open_case(command, owner, number=42, catalogue=CATALOGUE)
+    event = open_case(command, check_may_open(command, owner, CATALOGUE), number=42)
     return fold(Case(str(command.case_id)), [event])
 
 

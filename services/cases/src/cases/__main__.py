@@ -1,73 +1,59 @@
-"""`python -m cases api|worker|migrate|rebuild-read-model|reset-user-directory`."""
+"""`python -m cases api|worker|migrate|rebuild-read-model|reset-user-directory`: the HTTP API, the background worker
+(outbox relay, user-directory consumer), the migrations, and the two rebuilds."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import sys
 
 import structlog
 
-from casefold_platform.logging import configure_logging
-from casefold_platform.tracing import configure_tracing
+from casefold_platform.cli import Command, run_cli
+from casefold_platform.commands import api_command, migrate_command, worker_command
+from cases.adapters.rebuild import rebuild_read_model
+from cases.bootstrap import apply_migrations, open_service, open_worker
 from cases.config import Settings
+from cases.consumers import reset_user_directory
+from cases.main import create_app
 
 log = structlog.get_logger("cases")
 
 
-async def _migrate(settings: Settings) -> None:
-    from cases.adapters.database import apply_migrations
-
-    log.info("migrations_applied", applied=await apply_migrations(settings))
-
-
-async def _rebuild(settings: Settings) -> None:
-    from cases.adapters.database import create_pool
-    from cases.adapters.rebuild import rebuild_read_model
-
-    pool = await create_pool(settings)
-    try:
-        log.info("read_model_rebuilt", events=await rebuild_read_model(pool))
-    finally:
-        await pool.close()
+async def rebuild(settings: Settings, _: argparse.Namespace) -> None:
+    async with open_service(settings) as service:
+        log.info("read_model_rebuilt", events=await rebuild_read_model(service.pool))
 
 
-async def _reset_directory(settings: Settings) -> None:
-    from cases.adapters.database import create_pool
-    from cases.consumers import reset_user_directory
-
-    pool = await create_pool(settings)
-    try:
-        partitions = await reset_user_directory(settings, pool)
-        log.info("user_directory_reset", group=settings.consumer_name, topic=settings.identity_topic,
-                 partitions=partitions)  # fmt: skip
-    finally:
-        await pool.close()
+async def reset_directory(settings: Settings, _: argparse.Namespace) -> None:
+    async with open_service(settings) as service:
+        partitions = await reset_user_directory(settings, service.pool)
+    log.info("user_directory_reset", group=settings.consumer_name, topic=settings.identity_topic, partitions=partitions)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m cases")
-    parser.add_argument("command", choices=["api", "worker", "migrate", "rebuild-read-model", "reset-user-directory"])
-    args = parser.parse_args(argv)
-    settings = Settings()
-    configure_logging("cases", settings.log_level)
-    configure_tracing("cases")
-    if args.command == "api":
-        import uvicorn
+COMMANDS: list[Command[Settings]] = [
+    api_command(create_app, "serve the HTTP API (cases, comments, attachments, probes, /metrics)"),
+    worker_command(
+        apply_migrations,
+        open_worker,
+        "publish the outbox (cases.events.v1) and project identity's events into the user directory, until SIGTERM",
+    ),
+    migrate_command(apply_migrations),
+    Command(
+        "rebuild-read-model",
+        "replay every event into shadow tables and swap them in, while the API keeps serving",
+        rebuild,
+    ),
+    Command(
+        "reset-user-directory",
+        "rewind the directory consumer to the start of identity.events.v1 and empty the directory (workers stopped)",
+        reset_directory,
+    ),
+]
 
-        from cases.main import create_app
 
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
-    elif args.command == "worker":
-        from cases.worker import run_worker
-
-        asyncio.run(run_worker(settings))
-    elif args.command == "migrate":
-        asyncio.run(_migrate(settings))
-    elif args.command == "rebuild-read-model":
-        asyncio.run(_rebuild(settings))
-    else:
-        asyncio.run(_reset_directory(settings))
+def main(argv: list[str] | None = None) -> int:
+    return run_cli("cases", __doc__ or "", COMMANDS, Settings, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -7,6 +7,7 @@ from pydantic_settings import SettingsConfigDict
 
 from casefold_events.contracts import CASES_TOPIC, IDENTITY_TOPIC
 from casefold_platform.settings import DEV_RECEIPT_KEY, ReceiptKeySettings, refuse_placeholder
+from cases.domain.model import DEFAULT_MAX_COMMENTS_PER_CASE
 
 DEV_INTERNAL_API_KEY = "dev-internal-api-key-change-me"
 
@@ -50,6 +51,8 @@ class Settings(ReceiptKeySettings):
     )
     # The bearer secret of /internal/cases (notifications' replies by email); the gateway never routes /internal.
     internal_api_key: SecretStr = SecretStr(DEV_INTERNAL_API_KEY)
+    # A case's page and its replay stay bounded; past this a conversation goes on in a new case (409 case-full).
+    max_comments_per_case: int = Field(default=DEFAULT_MAX_COMMENTS_PER_CASE, ge=1)
     command_retries: int = Field(default=3, ge=0, le=10)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 

@@ -8,15 +8,12 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 
-from casefold_events.loops import BackgroundLoop
 from casefold_platform.app import database_ready, service_app
-from cases import wiring
-from cases.adapters.database import apply_migrations, create_pool
 from cases.api.internal import internal
-from cases.api.problems import problem_json_only
+from cases.api.problems import command_fields_in_body, problem_json_only
 from cases.api.routes import router
+from cases.bootstrap import apply_migrations, build, create_pool
 from cases.config import Settings
-from cases.consumers import identity_events_consumer
 
 log = structlog.get_logger("cases")
 
@@ -32,22 +29,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if applied:
                 log.info("migrations_applied", applied=applied)
         pool = await create_pool(settings)
+        service = build(settings, pool)
         app.state.pool = pool
-        app.state.commands = wiring.command_deps(settings, pool)
-        app.state.queries = wiring.query_deps(settings, pool)
+        app.state.commands = service.commands
+        app.state.queries = service.queries
         # Under development the worker's jobs run here: the outbox relay and the user-directory consumer.
-        workers: list[BackgroundLoop] = (
-            [wiring.outbox_relay(settings), identity_events_consumer(settings, pool)]
-            if settings.workers_in_process
-            else []
-        )
-        for worker in workers:
-            await worker.start()
+        workers = service.workers() if settings.workers_in_process else None
         try:
+            if workers is not None:
+                await workers.start()
             yield
         finally:
-            for worker in reversed(workers):
-                await worker.stop()
+            if workers is not None:
+                await workers.stop()
             await pool.close()
 
     app = service_app(
@@ -63,5 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jwt_verifier = settings.jwt_verifier()
     app.include_router(router)
     app.include_router(internal)
+    command_fields_in_body(app)
     problem_json_only(app)
     return app

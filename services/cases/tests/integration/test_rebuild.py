@@ -98,6 +98,6 @@ async def test_rebuild_command_line(
     monkeypatch.setenv("CASES_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("CASES_ENVIRONMENT", "test")
 
-    await asyncio.to_thread(cli, ["rebuild-read-model"])
+    assert await asyncio.to_thread(cli, ["rebuild-read-model"]) == 0
 
     assert await _dump(pool) == before

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import pytest
 from cases_builders import CATALOGUE, agent, attachment_ref, customer, fold, open_command, opened_case, verified
 
-from casefold_events.contracts import AttachmentAdded, CaseClosed, CommentAdded
+from casefold_events.contracts import AttachmentAdded, CaseClosed, CaseOpened, CommentAdded
 from casefold_platform.problems import InvalidInput
-from cases.domain.commands import AddComment
+from cases.domain.commands import AddComment, Caller, OpenCase, VerifiedAttachment
 from cases.domain.errors import AttachmentAlreadyOnCase, CaseIsClosed, CaseNotFound, NotAllowed
-from cases.domain.model import PRIORITY_RULE, Case, open_case, priority_rule_for
+from cases.domain.model import PRIORITY_RULE, Case, check_may_open, open_case, priority_rule_for
+
+
+def _open(command: OpenCase, caller: Caller, *, number: int = 1, attachments: Sequence[VerifiedAttachment] = ()
+          ) -> CaseOpened:  # fmt: skip
+    return open_case(command, check_may_open(command, caller, CATALOGUE).with_attachments(attachments), number=number)
 
 
 def _comment(case: Case, body: str = "hello", internal: bool = False) -> AddComment:
@@ -23,7 +29,7 @@ def _comment(case: Case, body: str = "hello", internal: bool = False) -> AddComm
     ["Production Down", "production down since 9am", "URGENT: PRODUCTION DOWN", "our PrOdUcTiOn   dOwN again"],
 )
 def test_production_down_anywhere_in_any_case_prioritises(subject: str) -> None:
-    event = open_case(open_command(subject=subject), customer(), number=1, catalogue=CATALOGUE)
+    event = _open(open_command(subject=subject), customer())
 
     assert event.prioritised is True
     assert event.priority_rule == PRIORITY_RULE
@@ -36,7 +42,7 @@ def test_other_subjects_are_not_prioritised(subject: str) -> None:
 
 def test_open_records_number_product_and_opener() -> None:
     owner = customer()
-    event = open_case(open_command(product_id="casefold-server"), owner, number=1042, catalogue=CATALOGUE)
+    event = _open(open_command(product_id="casefold-server"), owner, number=1042)
 
     assert event.number == 1042
     assert (event.product_id, event.product_name) == ("casefold-server", "Casefold Server")
@@ -46,34 +52,34 @@ def test_open_records_number_product_and_opener() -> None:
 
 def test_unknown_product_is_refused_listing_the_valid_ones() -> None:
     with pytest.raises(InvalidInput) as caught:
-        open_case(open_command(product_id="nope"), customer(), number=1, catalogue=CATALOGUE)
+        _open(open_command(product_id="nope"), customer())
 
-    assert caught.value.extensions["errors"][0]["field"] == "body.product"
+    assert caught.value.extensions["errors"][0]["field"] == "product"
     assert "casefold-cloud" in caught.value.detail
     assert "casefold-server" in caught.value.detail
 
 
 def test_unverified_customer_may_not_open() -> None:
     with pytest.raises(NotAllowed, match="Confirm your email"):
-        open_case(open_command(), customer(email_verified=False), number=1, catalogue=CATALOGUE)
+        _open(open_command(), customer(email_verified=False))
 
 
 def test_agents_do_not_open_cases() -> None:
     with pytest.raises(NotAllowed):
-        open_case(open_command(), agent(), number=1, catalogue=CATALOGUE)
+        _open(open_command(), agent())
 
 
 def test_open_refuses_someone_elses_upload_and_duplicates() -> None:
     owner = customer()
     with pytest.raises(InvalidInput) as caught:
-        open_case(open_command(), owner, number=1, catalogue=CATALOGUE, attachments=[verified(uuid.uuid4())])
-    assert caught.value.extensions["errors"][0]["field"] == "body.attachments.0"
+        _open(open_command(attachments=("r",)), owner, attachments=[verified(uuid.uuid4())])
+    assert caught.value.extensions["errors"][0]["field"] == "attachments.0"
 
     ref = attachment_ref()
     with pytest.raises(InvalidInput) as caught:
-        open_case(open_command(), owner, number=1, catalogue=CATALOGUE,
-                  attachments=[verified(owner.user_id, ref), verified(owner.user_id, ref)])  # fmt: skip
-    assert caught.value.extensions["errors"][0]["field"] == "body.attachments.1"
+        _open(open_command(attachments=("r", "r")), owner,
+              attachments=[verified(owner.user_id, ref), verified(owner.user_id, ref)])  # fmt: skip
+    assert caught.value.extensions["errors"][0]["field"] == "attachments.1"
 
 
 def test_owner_and_agent_may_comment_and_agents_may_comment_internally() -> None:
@@ -169,3 +175,11 @@ def test_snapshot_round_trip_keeps_the_whole_state() -> None:
     restored = Case.from_snapshot(case.id, case.to_snapshot())
 
     assert restored.state == case.state
+
+
+def test_open_refuses_a_permit_that_does_not_cover_the_commands_attachments() -> None:
+    command = open_command(attachments=("r",))
+    permit = check_may_open(command, customer(), CATALOGUE)
+
+    with pytest.raises(ValueError, match="with_attachments"):
+        open_case(command, permit, number=1)

@@ -44,3 +44,13 @@ def test_the_names_before_the_shared_vocabulary_still_work(monkeypatch: pytest.M
     settings = Settings(environment="production")
 
     assert (settings.events_topic, settings.receipt_key_bytes) == ("cases.old", b"o" * 32)
+
+
+def test_the_comment_limit_is_a_thousand_unless_cases_max_comments_per_case_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().max_comments_per_case == 1000
+
+    monkeypatch.setenv("CASES_MAX_COMMENTS_PER_CASE", "50")
+
+    assert Settings().max_comments_per_case == 50

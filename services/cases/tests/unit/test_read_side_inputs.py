@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from casefold_platform.problems import InvalidInput
 from cases.adapters.cursor import decode_cursor, encode_cursor
 from cases.adapters.read_model import SearchTerms
-from cases.app.views import format_number
 from cases.config import Settings
+from cases.domain.views import format_number
 from cases.main import create_app
 
 
@@ -27,7 +27,7 @@ def test_a_bad_cursor_is_422_naming_cursor(cursor: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         decode_cursor(cursor)
 
-    assert caught.value.extensions["errors"][0]["field"] == "query.cursor"
+    assert caught.value.extensions["errors"][0]["field"] == "cursor"
 
 
 def test_search_terms_are_prefixes_of_each_word_plus_a_substring() -> None:

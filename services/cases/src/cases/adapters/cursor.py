@@ -7,7 +7,7 @@ import binascii
 from datetime import datetime
 from uuid import UUID
 
-from cases.domain.errors import invalid
+from cases.domain.errors import InvalidCursor
 
 MAX_CURSOR_LENGTH = 200
 
@@ -18,7 +18,7 @@ def encode_cursor(last_activity_at: datetime, case_id: UUID) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """The position a cursor names; 422 naming `query.cursor` for anything we did not issue."""
+    """The position a cursor names; InvalidCursor for anything we did not issue."""
     try:
         if len(cursor) > MAX_CURSOR_LENGTH:
             raise ValueError("too long")
@@ -29,4 +29,4 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
             raise ValueError("naive time")
         return at, UUID(ident)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise invalid("query.cursor", "The cursor is not valid; use next_cursor from a previous page.") from exc
+        raise InvalidCursor from exc

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
 from uuid import UUID
 
 import asyncpg
 
 from cases.adapters.cursor import decode_cursor, encode_cursor
-from cases.app.views import (
+from cases.domain.commands import Caller
+from cases.domain.views import (
     AttachmentView,
     CaseCounts,
     CasePage,
@@ -18,11 +18,9 @@ from cases.app.views import (
     CaseView,
     CommentView,
     ProductView,
-    Viewer,
+    StatusFilter,
     format_number,
 )
-
-StatusFilter = Literal["all", "open", "closed"]
 
 _SUMMARY_COLUMNS = (
     "id, number, product_id, product_name, subject, severity, prioritised, status, opened_by, opened_at, "
@@ -117,7 +115,7 @@ def _summary(row: asyncpg.Record) -> CaseSummaryView:
     )
 
 
-async def get_case(conn: asyncpg.Connection, case_id: UUID, viewer: Viewer) -> CaseView | None:
+async def get_case(conn: asyncpg.Connection, case_id: UUID, viewer: Caller) -> CaseView | None:
     """The case page, or None when it does not exist or the viewer may not see it."""
     row = await conn.fetchrow(CASE_BY_ID, case_id)
     if row is None or (not viewer.is_agent and row["opened_by"] != viewer.user_id):
@@ -198,7 +196,7 @@ class _Where:
         self.args.append(value)
         return f"${len(self.args)}"
 
-    def visible_to(self, viewer: Viewer) -> None:
+    def visible_to(self, viewer: Caller) -> None:
         if not viewer.is_agent:
             self.conditions.append(f"opened_by = {self.arg(viewer.user_id)}")
 
@@ -223,7 +221,7 @@ def _searching(q: str | None) -> str | None:
 
 async def list_cases(
     conn: asyncpg.Connection,
-    viewer: Viewer,
+    viewer: Caller,
     *,
     status: StatusFilter = "all",
     q: str | None = None,
@@ -252,7 +250,7 @@ async def list_cases(
     return CasePage(items=items, next_cursor=next_cursor)
 
 
-async def count_cases(conn: asyncpg.Connection, viewer: Viewer, *, q: str | None = None) -> CaseCounts:
+async def count_cases(conn: asyncpg.Connection, viewer: Caller, *, q: str | None = None) -> CaseCounts:
     """How many cases the viewer may see: all, open, closed; with q, those whose subject matches (as the list)."""
     where = _Where()
     words = _searching(q)

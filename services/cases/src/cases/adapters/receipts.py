@@ -8,7 +8,7 @@ from cases.domain.errors import invalid
 
 
 def verify_reference(key: bytes, reference: str, field: str) -> VerifiedAttachment:
-    """What a valid, unexpired receipt says; 422 naming `field` otherwise."""
+    """What a valid, unexpired receipt says; 422 naming the command's `field` otherwise."""
     try:
         receipt = verify(key, reference)
     except InvalidReceipt as exc:

@@ -14,17 +14,13 @@ from casefold_platform.problems import request_id_of
 from casefold_platform.tracing import current_traceparent
 from cases.app.handlers import CommandDeps
 from cases.app.queries import QueryDeps
-from cases.app.views import Viewer
 from cases.config import Settings
 from cases.domain.commands import Caller
 
 
 async def _caller(principal: CurrentPrincipal) -> Caller:
+    """The token's principal as the one caller type of cases (commands and reads alike)."""
     return Caller(user_id=principal.user_id, role=principal.role, email_verified=principal.email_verified)
-
-
-async def _viewer(principal: CurrentPrincipal) -> Viewer:
-    return Viewer(user_id=principal.user_id, is_agent=principal.is_agent)
 
 
 async def _metadata(request: Request, principal: CurrentPrincipal) -> Metadata:
@@ -55,7 +51,6 @@ async def _settings(request: Request) -> Settings:
 
 
 CurrentCaller = Annotated[Caller, Depends(_caller)]
-CurrentViewer = Annotated[Viewer, Depends(_viewer)]
 EventMetadata = Annotated[Metadata, Depends(_metadata)]
 Commands = Annotated[CommandDeps, Depends(_commands)]
 Queries = Annotated[QueryDeps, Depends(_queries)]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from casefold_platform.problems import PROBLEM_CONTENT_TYPE
+from casefold_platform.problems import PROBLEM_CONTENT_TYPE, FieldError, InvalidInput, problem_response, request_id_of
+from cases.domain.errors import InvalidCursor, InvalidField
 
 
 class FieldProblem(BaseModel):
@@ -51,6 +53,24 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 EVERY_ROUTE = problems(401, 503)
+
+
+def invalid_query(name: str, message: str) -> InvalidInput:
+    """A 422 naming one query parameter."""
+    return InvalidInput(message, errors=[FieldError(f"query.{name}", message)])
+
+
+async def _invalid_field(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidField)
+    # A command's fields come from the request body ("product" is "body.product"), a page's cursor from the query.
+    place = "query" if isinstance(exc, InvalidCursor) else "body"
+    located = InvalidInput(exc.message, errors=[FieldError(f"{place}.{exc.field}", exc.message)])
+    return problem_response(located, request_id_of(request))
+
+
+def command_fields_in_body(app: FastAPI) -> None:
+    """A domain error naming a field answers with that field's place in the request."""
+    app.add_exception_handler(InvalidField, _invalid_field)
 
 
 def problem_json_only(app: FastAPI) -> None:

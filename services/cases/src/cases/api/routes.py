@@ -10,9 +10,8 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from casefold_events.envelope import new_event_id
-from cases.adapters.read_model import StatusFilter
-from cases.api.deps import AppSettings, Commands, CurrentCaller, CurrentViewer, EventMetadata, IdempotencyKey, Queries
-from cases.api.problems import EVERY_ROUTE, problems
+from cases.api.deps import AppSettings, Commands, CurrentCaller, EventMetadata, IdempotencyKey, Queries
+from cases.api.problems import EVERY_ROUTE, invalid_query, problems
 from cases.api.schemas import (
     AttachmentCreate,
     AttachmentRead,
@@ -28,8 +27,8 @@ from cases.api.schemas import (
 from cases.app import handlers, queries
 from cases.app.handlers import Reply
 from cases.domain.commands import AddAttachment, AddComment, CloseCase, OpenCase
-from cases.domain.errors import invalid
 from cases.domain.severity import SEVERITIES
+from cases.domain.views import StatusFilter
 
 router = APIRouter(prefix="/api/cases", tags=["cases"], responses=EVERY_ROUTE)
 
@@ -41,14 +40,20 @@ def _reply(reply: Reply) -> JSONResponse:
     return JSONResponse(reply.body, status_code=reply.status)
 
 
+def _searchable(q: str | None) -> str | None:
+    if q is not None and "\x00" in q:
+        raise invalid_query("q", "The search contains a NUL character (U+0000); remove it.")
+    return q
+
+
 @router.get("/products", response_model=list[ProductRead])
-async def list_products(settings: AppSettings, _: CurrentViewer) -> Any:
+async def list_products(settings: AppSettings, _: CurrentCaller) -> Any:
     """The product catalogue a case is opened against: [{id, name}]."""
     return [p.model_dump() for p in settings.products]
 
 
 @router.get("/severities", response_model=list[SeverityRead])
-async def list_severities(_: CurrentViewer) -> Any:
+async def list_severities(_: CurrentCaller) -> Any:
     """The severity levels a case is opened with, most severe first: [{level, name, description}]."""
     return [SeverityRead(level=s.level, name=s.name, description=s.description) for s in SEVERITIES]
 
@@ -71,7 +76,7 @@ async def open_case(
 
 @router.get("", response_model=CaseList, responses=problems(422))
 async def list_cases(
-    viewer: CurrentViewer,
+    viewer: CurrentCaller,
     deps: Queries,
     status: Annotated[StatusFilter, Query(description="all, open or closed")] = "all",
     q: Search = None,
@@ -79,18 +84,18 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CaseList:
     """My cases (agents: all cases), newest activity first, keyset-paginated."""
-    return await queries.list_cases(deps, viewer, status=status, q=q, cursor=cursor, limit=limit)
+    return await queries.list_cases(deps, viewer, status=status, q=_searchable(q), cursor=cursor, limit=limit)
 
 
 @router.get("/counts", response_model=CaseCountsRead, responses=problems(422))
-async def count_cases(viewer: CurrentViewer, deps: Queries, q: Search = None) -> CaseCountsRead:
+async def count_cases(viewer: CurrentCaller, deps: Queries, q: Search = None) -> CaseCountsRead:
     """How many of my cases (agents: of all cases) there are: all, open, closed; with q, those the search finds."""
-    return await queries.count_cases(deps, viewer, q=q)
+    return await queries.count_cases(deps, viewer, q=_searchable(q))
 
 
 @router.get("/by-number/{number}", response_model=CaseRead, responses=problems(404, 422))
 async def get_case_by_number(
-    viewer: CurrentViewer,
+    viewer: CurrentCaller,
     deps: Queries,
     number: Annotated[str, Path(pattern=r"^[0-9]{1,12}$", description='"00001042" or "1042"')],
 ) -> CaseRead:
@@ -101,16 +106,16 @@ async def get_case_by_number(
 @router.get("/{case_id}", response_model=CaseRead, responses=problems(404, 422))
 async def get_case(
     case_id: CaseId,
-    viewer: CurrentViewer,
+    viewer: CurrentCaller,
     deps: Queries,
     as_of_version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="the case at this version")] = None,
     as_of: Annotated[datetime | None, Query(description="the case at this RFC 3339 time")] = None,
 ) -> CaseRead:
     """The case page: details, status, priority, comments in order, attachments; optionally as of a version or time."""
     if as_of_version is not None and as_of is not None:
-        raise invalid("query.as_of", "Give as_of_version or as_of, not both.")
+        raise invalid_query("as_of", "Give as_of_version or as_of, not both.")
     if as_of is not None and as_of.tzinfo is None:
-        raise invalid("query.as_of", "as_of needs a time zone (RFC 3339, e.g. 2026-01-31T12:00:00Z).")
+        raise invalid_query("as_of", "as_of needs a time zone (RFC 3339, e.g. 2026-01-31T12:00:00Z).")
     return await queries.get_case(deps, case_id, viewer, as_of_version=as_of_version, as_of=as_of)
 
 

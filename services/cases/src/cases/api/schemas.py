@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from cases.app.views import (
+from cases.domain.severity import HIGHEST_LEVEL, LEVELS_TEXT, LOWEST_LEVEL
+from cases.domain.views import (
     AttachmentView,
     CaseCounts,
     CasePage,
@@ -16,7 +17,6 @@ from cases.app.views import (
     ProductView,
     SeverityView,
 )
-from cases.domain.severity import HIGHEST_LEVEL, LEVELS_TEXT, LOWEST_LEVEL
 
 MAX_ATTACHMENTS_AT_OPEN = 20
 MAX_REFERENCE_LENGTH = 4096

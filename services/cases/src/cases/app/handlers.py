@@ -19,9 +19,8 @@ from cases.adapters.numbers import next_case_number
 from cases.adapters.projection import hold_writer_lock, project
 from cases.adapters.receipts import verify_reference
 from cases.app.render import attachment_view, case_view, comment_view, people_of
-from cases.app.views import Viewer
 from cases.domain.commands import AddAttachment, AddComment, Caller, CloseCase, OpenCase
-from cases.domain.model import Case, check_may_open, open_case
+from cases.domain.model import DEFAULT_MAX_COMMENTS_PER_CASE, Case, check_may_open, open_case
 
 T = TypeVar("T")
 
@@ -35,6 +34,7 @@ class CommandDeps:
     catalogue: Mapping[str, str]
     receipt_key: bytes
     retries: int = 3
+    max_comments_per_case: int = DEFAULT_MAX_COMMENTS_PER_CASE
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,6 @@ class ConcurrentChange(Conflict):
     title = "Concurrent change"
 
 
-def _viewer(caller: Caller) -> Viewer:
-    return Viewer(user_id=caller.user_id, is_agent=caller.is_agent)
-
-
 async def _run(deps: CommandDeps, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     async def unit(conn: asyncpg.Connection) -> T:
         await hold_writer_lock(conn)
@@ -67,7 +63,7 @@ async def _run(deps: CommandDeps, work: Callable[[asyncpg.Connection], Awaitable
 
 async def _case_reply(conn: asyncpg.Connection, case: Case, caller: Caller) -> Any:
     people = await directory.people(conn, people_of(case))
-    return case_view(case, _viewer(caller), people).model_dump(mode="json")
+    return case_view(case, caller, people).model_dump(mode="json")
 
 
 async def _with_directory_verification(pool: asyncpg.Pool, caller: Caller) -> Caller:
@@ -111,18 +107,19 @@ async def handle_open_case(
     """OpenCase -> CaseOpened (201 case)."""
     caller = await _with_directory_verification(deps.pool, caller)
     # Rules that need no I/O first: a refused open must not consume a case number.
-    check_may_open(command, caller, deps.catalogue)
+    permit = check_may_open(command, caller, deps.catalogue)
     request = {**command.__dict__, "case_id": None}
 
     async def work(conn: asyncpg.Connection) -> Reply:
         async def produce() -> Reply:
-            attachments = [
-                verify_reference(deps.receipt_key, ref, f"body.attachments.{i}")
-                for i, ref in enumerate(command.attachments)
-            ]
-            check_may_open(command, caller, deps.catalogue, attachments)
+            verified = permit.with_attachments(
+                [
+                    verify_reference(deps.receipt_key, ref, f"attachments.{i}")
+                    for i, ref in enumerate(command.attachments)
+                ]
+            )
             number = await next_case_number(conn)
-            event = open_case(command, caller, number=number, catalogue=deps.catalogue, attachments=attachments)
+            event = open_case(command, verified, number=number)
             case = Case(str(command.case_id))
             envelopes = await deps.repository.save(conn, case, [event], metadata)
             await project(conn, envelopes)
@@ -142,7 +139,7 @@ async def handle_add_comment(
     async def work(conn: asyncpg.Connection) -> Reply:
         async def produce() -> Reply:
             case = await deps.repository.load(conn, str(command.case_id))
-            events = case.add_comment(command, caller)
+            events = case.add_comment(command, caller, max_comments=deps.max_comments_per_case)
             envelopes = await deps.repository.save(conn, case, events, metadata)
             await project(conn, envelopes)
             people = await directory.people(conn, [caller.user_id])
@@ -161,7 +158,7 @@ async def handle_add_attachment(deps: CommandDeps, command: AddAttachment, calle
         case = await deps.repository.load(conn, str(command.case_id))
         # Visibility before the receipt: a stranger's case is 404 whatever the reference.
         case.ensure_visible_to(caller)
-        attachment = verify_reference(deps.receipt_key, command.reference, "body.reference")
+        attachment = verify_reference(deps.receipt_key, command.reference, "reference")
         events = case.add_attachment(attachment, caller)
         envelopes = await deps.repository.save(conn, case, events, metadata)
         await project(conn, envelopes)

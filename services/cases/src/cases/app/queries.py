@@ -11,12 +11,11 @@ import asyncpg
 
 from casefold_events.store import Repository
 from cases.adapters import directory, read_model
-from cases.adapters.read_model import StatusFilter
 from cases.app.render import case_view, people_of
-from cases.app.views import CaseCounts, CasePage, CaseView, Viewer
 from cases.domain.commands import Caller
 from cases.domain.errors import CaseNotFound
 from cases.domain.model import Case
+from cases.domain.views import CaseCounts, CasePage, CaseView, StatusFilter
 
 # Counting every case reads the whole status index (about 0.2 s at 1M cases), and every agent gets the same
 # answer: it is shared for a few seconds. A customer's counts (their own cases, an index range) are always fresh.
@@ -39,7 +38,7 @@ class QueryDeps:
 async def get_case(
     deps: QueryDeps,
     case_id: UUID,
-    viewer: Viewer,
+    viewer: Caller,
     *,
     as_of_version: int | None = None,
     as_of: datetime | None = None,
@@ -55,18 +54,18 @@ async def get_case(
 
 
 async def _time_travel(
-    deps: QueryDeps, case_id: UUID, viewer: Viewer, to_version: int | None, until: datetime | None
+    deps: QueryDeps, case_id: UUID, viewer: Caller, to_version: int | None, until: datetime | None
 ) -> CaseView:
     case = await deps.repository.load(deps.pool, str(case_id), to_version=to_version, until=until)
     # Ownership never changes, so the folded state answers who may see it at any point of its history.
-    case.ensure_visible_to(Caller(user_id=viewer.user_id, role="agent" if viewer.is_agent else "customer"))
+    case.ensure_visible_to(viewer)
     async with deps.pool.acquire() as conn:
         people = await directory.people(conn, people_of(case))
     # Names are today's even for a past version: the page shows who these people are, not what they were called.
     return case_view(case, viewer, people)
 
 
-async def get_case_by_number(deps: QueryDeps, number: int, viewer: Viewer) -> CaseView:
+async def get_case_by_number(deps: QueryDeps, number: int, viewer: Caller) -> CaseView:
     async with deps.pool.acquire() as conn:
         case_id = await read_model.case_id_by_number(conn, number)
         found = await read_model.get_case(conn, case_id, viewer) if case_id is not None else None
@@ -77,7 +76,7 @@ async def get_case_by_number(deps: QueryDeps, number: int, viewer: Viewer) -> Ca
 
 async def list_cases(
     deps: QueryDeps,
-    viewer: Viewer,
+    viewer: Caller,
     *,
     status: StatusFilter = "all",
     q: str | None = None,
@@ -88,7 +87,7 @@ async def list_cases(
         return await read_model.list_cases(conn, viewer, status=status, q=q, cursor=cursor, limit=limit)
 
 
-async def count_cases(deps: QueryDeps, viewer: Viewer, *, q: str | None = None) -> CaseCounts:
+async def count_cases(deps: QueryDeps, viewer: Caller, *, q: str | None = None) -> CaseCounts:
     shared = deps.all_cases_counts if viewer.is_agent and not (q and q.strip()) else None
     if shared is not None and shared.value is not None and time.monotonic() - shared.at < ALL_CASES_COUNTS_TTL:
         return shared.value

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from uuid import UUID
 
 from cases.adapters.directory import Person
-from cases.app.views import AttachmentView, CaseView, CommentView, ProductView, Viewer, format_number
+from cases.domain.commands import Caller
 from cases.domain.model import Attachment, Case, Comment
+from cases.domain.views import AttachmentView, CaseView, CommentView, ProductView, format_number
 
 
 def _name(people: Mapping[UUID, Person], user_id: UUID) -> str | None:
@@ -46,7 +47,7 @@ def attachment_view(attachment: Attachment) -> AttachmentView:
     )
 
 
-def case_view(case: Case, viewer: Viewer, people: Mapping[UUID, Person]) -> CaseView:
+def case_view(case: Case, viewer: Caller, people: Mapping[UUID, Person]) -> CaseView:
     """The case page for this viewer, names from the directory: customers never see internal comments or emails."""
     s = case.state
     assert s.opened_by is not None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar, Literal, Self
 from uuid import UUID
@@ -17,12 +17,13 @@ from casefold_events.contracts import AttachmentAdded, AttachmentRef, CaseClosed
 from casefold_events.contracts.cases import Role
 from casefold_events.store import Aggregate
 from cases.domain.commands import AddComment, Caller, OpenCase, VerifiedAttachment
-from cases.domain.errors import AttachmentAlreadyOnCase, CaseIsClosed, CaseNotFound, NotAllowed, invalid
+from cases.domain.errors import AttachmentAlreadyOnCase, CaseIsClosed, CaseIsFull, CaseNotFound, NotAllowed, invalid
 
 STREAM_TYPE = "case"
 PRIORITY_RULE = "subject-contains-production-down"
 _PRODUCTION_DOWN = re.compile(r"production\s+down", re.IGNORECASE)
 MAX_ATTACHMENTS_PER_CASE = 100
+DEFAULT_MAX_COMMENTS_PER_CASE = 1000
 
 Status = Literal["open", "closed"]
 
@@ -69,10 +70,34 @@ class CaseState:
     attachments: list[Attachment] = field(default_factory=list)
 
 
-def check_may_open(
-    command: OpenCase, caller: Caller, catalogue: Mapping[str, str], attachments: Sequence[VerifiedAttachment] = ()
-) -> str:
-    """The product's name if this caller may open this case; the reason why not otherwise."""
+@dataclass(frozen=True)
+class OpenPermit:
+    """What check_may_open found: this caller may open this case against this product, with these attachments."""
+
+    caller: Caller
+    product_name: str
+    attachments: tuple[VerifiedAttachment, ...] = ()
+
+    def with_attachments(self, attachments: Sequence[VerifiedAttachment]) -> OpenPermit:
+        """The permit with the command's verified attachments, if each is the caller's own upload, listed once."""
+        seen: set[UUID] = set()
+        for i, attachment in enumerate(attachments):
+            _check_uploader(attachment, self.caller, f"attachments.{i}")
+            if attachment.ref.attachment_id in seen:
+                raise invalid(f"attachments.{i}", "The same attachment is listed twice.")
+            seen.add(attachment.ref.attachment_id)
+        return replace(self, attachments=tuple(attachments))
+
+
+def ensure_storable(field_name: str, text: str) -> None:
+    """Refuse text PostgreSQL cannot store (U+0000 in a text column), naming the field, before any write."""
+    if "\x00" in text:
+        raise invalid(field_name, f"The {field_name} contains a NUL character (U+0000), which cannot be stored.")
+
+
+def check_may_open(command: OpenCase, caller: Caller, catalogue: Mapping[str, str]) -> OpenPermit:
+    """The permit if this caller may open this case; the reason why not otherwise. Needs no I/O, so it runs before
+    any (a refused open consumes no case number)."""
     if caller.is_agent:
         raise NotAllowed("Cases are opened by customers; agents cannot open a case on someone's behalf.")
     if not caller.email_verified:
@@ -80,32 +105,23 @@ def check_may_open(
     product_name = catalogue.get(command.product_id)
     if product_name is None:
         valid = ", ".join(sorted(catalogue))
-        raise invalid("body.product", f"Unknown product {command.product_id!r}; valid products: {valid}.")
-    seen: set[UUID] = set()
-    for i, attachment in enumerate(attachments):
-        _check_uploader(attachment, caller, f"body.attachments.{i}")
-        if attachment.ref.attachment_id in seen:
-            raise invalid(f"body.attachments.{i}", "The same attachment is listed twice.")
-        seen.add(attachment.ref.attachment_id)
-    return product_name
+        raise invalid("product", f"Unknown product {command.product_id!r}; valid products: {valid}.")
+    ensure_storable("subject", command.subject)
+    ensure_storable("description", command.description)
+    return OpenPermit(caller, product_name)
 
 
-def open_case(
-    command: OpenCase,
-    caller: Caller,
-    *,
-    number: int,
-    catalogue: Mapping[str, str],
-    attachments: Sequence[VerifiedAttachment] = (),
-) -> CaseOpened:
-    """The CaseOpened event for a new case, or why it may not be opened."""
-    product_name = check_may_open(command, caller, catalogue, attachments)
+def open_case(command: OpenCase, permit: OpenPermit, *, number: int) -> CaseOpened:
+    """The CaseOpened event for a new case, under the permit check_may_open gave for this command."""
+    if len(permit.attachments) != len(command.attachments):
+        raise ValueError("the permit does not cover the command's attachments (OpenPermit.with_attachments)")
+    caller = permit.caller
     rule = priority_rule_for(command.subject)
     return CaseOpened(
         case_id=command.case_id,
         number=number,
         product_id=command.product_id,
-        product_name=product_name,
+        product_name=permit.product_name,
         subject=command.subject,
         description=command.description,
         severity=command.severity,
@@ -113,7 +129,7 @@ def open_case(
         priority_rule=rule,
         opened_by=caller.user_id,
         opened_by_role=caller.role,
-        attachments=tuple(a.ref for a in attachments),
+        attachments=tuple(a.ref for a in permit.attachments),
     )
 
 
@@ -152,11 +168,16 @@ class Case(Aggregate):
         if self.is_closed:
             raise CaseIsClosed(self.state.number)
 
-    def add_comment(self, command: AddComment, caller: Caller) -> list[Event]:
+    def add_comment(
+        self, command: AddComment, caller: Caller, *, max_comments: int = DEFAULT_MAX_COMMENTS_PER_CASE
+    ) -> list[Event]:
         self.ensure_visible_to(caller)
         self._ensure_open()
         if command.internal and not caller.is_agent:
             raise NotAllowed("Only support agents may add internal comments.")
+        ensure_storable("body", command.body)
+        if len(self.state.comments) >= max_comments:
+            raise CaseIsFull(self.state.number, max_comments)
         return [
             CommentAdded(
                 case_id=UUID(self.id),
@@ -171,11 +192,11 @@ class Case(Aggregate):
     def add_attachment(self, attachment: VerifiedAttachment, caller: Caller) -> list[Event]:
         self.ensure_visible_to(caller)
         self._ensure_open()
-        _check_uploader(attachment, caller, "body.reference")
+        _check_uploader(attachment, caller, "reference")
         if any(a.ref.attachment_id == attachment.ref.attachment_id for a in self.state.attachments):
             raise AttachmentAlreadyOnCase
         if len(self.state.attachments) >= MAX_ATTACHMENTS_PER_CASE:
-            raise invalid("body.reference", f"A case holds at most {MAX_ATTACHMENTS_PER_CASE} attachments.")
+            raise invalid("reference", f"A case holds at most {MAX_ATTACHMENTS_PER_CASE} attachments.")
         return [
             AttachmentAdded(
                 case_id=UUID(self.id), attachment=attachment.ref, added_by=caller.user_id, added_by_role=caller.role

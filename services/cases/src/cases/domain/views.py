@@ -1,4 +1,8 @@
-"""What the read side returns: a case with its comments and attachments, case summaries, a page of them."""
+"""What the read side returns: a case with its comments and attachments, case summaries, a page of them.
+
+Below the adapters on purpose: the read model builds these, the application layer renders them from the aggregate
+for time travel and replies, and the API serves them as its response shapes.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from casefold_events.contracts.cases import Role
 from cases.domain.severity import LEVELS_TEXT
 
 NUMBER_WIDTH = 8
+
+StatusFilter = Literal["all", "open", "closed"]
 
 
 def format_number(number: int) -> str:
@@ -86,12 +92,3 @@ class CaseCounts(View):
     all: int = Field(description="every case the caller may see (with q: whose subject matches)")
     open: int
     closed: int
-
-
-class Viewer(BaseModel):
-    """Who reads: customers see their own cases and no internal comments; agents and admins see everything."""
-
-    model_config = ConfigDict(frozen=True)
-
-    user_id: UUID
-    is_agent: bool

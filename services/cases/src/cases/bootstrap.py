@@ -1,0 +1,96 @@
+"""The composition root: the pool, repository, handlers' dependencies, relay and directory consumer, built once from
+Settings. The API app (main.py), the worker and the command line (__main__.py) all take them from here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+
+from casefold_events.consumer import ConsumerRunner
+from casefold_events.migrate import migrate, package_migrations, shared_migrations
+from casefold_events.relay import OutboxRelay
+from casefold_events.store import EventStore, Repository
+from casefold_platform.worker import Parts
+from cases.app.handlers import CommandDeps
+from cases.app.queries import QueryDeps
+from cases.config import Settings
+from cases.consumers import identity_events_consumer
+from cases.domain.model import STREAM_TYPE, Case
+
+
+async def apply_migrations(settings: Settings) -> list[str]:
+    """The shared event-store tables, then the cases read model; the names applied now."""
+    return await migrate(settings.database_url, [shared_migrations(), package_migrations("cases")])
+
+
+async def create_pool(settings: Settings) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+    )
+    assert pool is not None
+    return pool
+
+
+def outbox_relay(settings: Settings) -> OutboxRelay:
+    """Publishes the cases outbox (cases.events.v1, keyed by case id)."""
+    return OutboxRelay(
+        settings.database_url,
+        settings.kafka_bootstrap_servers,
+        "cases-relay",
+        producer_options=settings.kafka_options(),
+    )
+
+
+@dataclass(frozen=True)
+class Service:
+    """Everything the cases processes share, over one pool."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    commands: CommandDeps
+    queries: QueryDeps
+    relay: OutboxRelay
+    directory_consumer: ConsumerRunner
+
+    def workers(self) -> Parts:
+        """The worker's jobs: the outbox relay, then the user-directory consumer (stopped in reverse)."""
+        return Parts(self.relay, self.directory_consumer)
+
+
+def build(settings: Settings, pool: asyncpg.Pool) -> Service:
+    repository = Repository(EventStore(topics={STREAM_TYPE: settings.events_topic}), Case,
+                            snapshot_every=settings.snapshot_every or None)  # fmt: skip
+    return Service(
+        settings=settings,
+        pool=pool,
+        commands=CommandDeps(
+            pool=pool,
+            repository=repository,
+            catalogue={p.id: p.name for p in settings.products},
+            receipt_key=settings.receipt_key_bytes,
+            retries=settings.command_retries,
+            max_comments_per_case=settings.max_comments_per_case,
+        ),
+        queries=QueryDeps(pool=pool, repository=repository),
+        relay=outbox_relay(settings),
+        directory_consumer=identity_events_consumer(settings, pool),
+    )
+
+
+@asynccontextmanager
+async def open_service(settings: Settings) -> AsyncIterator[Service]:
+    """A Service over a pool of its own, closed on exit (for the one-shot commands)."""
+    pool = await create_pool(settings)
+    try:
+        yield build(settings, pool)
+    finally:
+        await pool.close()
+
+
+@asynccontextmanager
+async def open_worker(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Parts]:
+    """The worker command's parts, over the pool the shared worker runner made."""
+    yield build(settings, pool).workers()
