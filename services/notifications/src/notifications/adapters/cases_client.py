@@ -20,7 +20,8 @@ class CasesAnswer:
 
 
 class CasesClient:
-    """POST /internal/cases/{id}/comments with the service key; network failures raise httpx.HTTPError."""
+    """POST /internal/cases/{id}/comments and .../attachments with the service key; network failures raise
+    httpx.HTTPError."""
 
     def __init__(self, base_url: str, api_key: str, client: httpx.AsyncClient | None = None) -> None:
         self._client = client or httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=10)
@@ -31,7 +32,15 @@ class CasesClient:
     ) -> CasesAnswer:
         payload = {"author_id": str(author_id), "author_role": author_role, "body": body,
                    "inbound_message_id": inbound_message_id}  # fmt: skip
-        response = await self._client.post(f"/internal/cases/{case_id}/comments", json=payload, headers=self._headers)
+        return await self._post(f"/internal/cases/{case_id}/comments", payload)
+
+    async def add_attachment(self, case_id: UUID, author_id: UUID, author_role: str, reference: str) -> CasesAnswer:
+        """201 added, 200 already on the case (a retry); 404/409/422 as for an upload's reference."""
+        payload = {"author_id": str(author_id), "author_role": author_role, "reference": reference}
+        return await self._post(f"/internal/cases/{case_id}/attachments", payload)
+
+    async def _post(self, path: str, payload: dict[str, Any]) -> CasesAnswer:
+        response = await self._client.post(path, json=payload, headers=self._headers)
         try:
             data = response.json()
         except ValueError:
