@@ -17,10 +17,8 @@ from fastapi.responses import JSONResponse
 
 from attachments.adapters import repository as repo
 from attachments.api.deps import AppSettings, BlobStorage, Pool
-from attachments.api.routes import _body
+from attachments.api.routes import receive_and_store
 from attachments.api.schemas import UPLOAD_OPENAPI, AttachmentUploaded
-from attachments.app.receiving import UploadLimits, receive_upload
-from attachments.app.uploads import CaseLimits, store_upload
 from attachments.config import Settings
 from casefold_events import receipts
 from casefold_events.contracts import AttachmentRef
@@ -67,24 +65,6 @@ async def store_for_author(
         return JSONResponse(answer.model_dump(mode="json"), status_code=200)
     # No token: the service key is the proof, and the author is the one notifications matched to the case.
     principal = Principal(uploaded_by, role, display_name="", email_verified=True, token_id="")
-    limits = UploadLimits(settings.max_file_bytes, 1, settings.max_part_header_bytes)
-    received = await receive_upload(_body(request), request.headers.get("content-type"), storage, limits)
-    [stored] = await store_upload(
-        pool,
-        storage,
-        received,
-        principal,
-        case_limits=CaseLimits(settings.max_files_per_case, settings.max_bytes_per_case),
-        receipt_key=settings.receipt_key_bytes,
-        receipt_ttl=settings.unlinked_ttl,
-        attachment_ids=[attachment_id],
-    )
-    answer = AttachmentUploaded(
-        id=stored.id,
-        filename=stored.filename,
-        size=stored.size,
-        content_type=stored.content_type,
-        sha256=stored.sha256,
-        reference=stored.reference,
-    )
+    [answer] = await receive_and_store(request, principal, pool, storage, settings, max_files=1,
+                                       attachment_ids=[attachment_id])  # fmt: skip
     return JSONResponse(answer.model_dump(mode="json"), status_code=201)

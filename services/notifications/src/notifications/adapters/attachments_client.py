@@ -6,7 +6,7 @@ from uuid import UUID
 
 import httpx
 
-from notifications.adapters.cases_client import CasesAnswer
+from notifications.adapters.cases_client import CasesAnswer, answer_of
 
 
 class AttachmentsClient:
@@ -34,11 +34,7 @@ class AttachmentsClient:
             files={"file": (filename, content, content_type)},
             headers=self._headers,
         )
-        try:
-            data = response.json()
-        except ValueError:
-            data = {}
-        return CasesAnswer(response.status_code, data if isinstance(data, dict) else {})
+        return answer_of(response)
 
     async def close(self) -> None:
         await self._client.aclose()

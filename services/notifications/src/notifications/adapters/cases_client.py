@@ -19,6 +19,15 @@ class CasesAnswer:
         return str(self.body.get("detail") or self.body.get("title") or f"HTTP {self.status}")
 
 
+def answer_of(response: httpx.Response) -> CasesAnswer:
+    """A service's answer: its status and JSON object (empty when the body is not one)."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = {}
+    return CasesAnswer(response.status_code, data if isinstance(data, dict) else {})
+
+
 class CasesClient:
     """POST /internal/cases/{id}/comments and .../attachments with the service key; network failures raise
     httpx.HTTPError."""
@@ -40,12 +49,7 @@ class CasesClient:
         return await self._post(f"/internal/cases/{case_id}/attachments", payload)
 
     async def _post(self, path: str, payload: dict[str, Any]) -> CasesAnswer:
-        response = await self._client.post(path, json=payload, headers=self._headers)
-        try:
-            data = response.json()
-        except ValueError:
-            data = {}
-        return CasesAnswer(response.status_code, data if isinstance(data, dict) else {})
+        return answer_of(await self._client.post(path, json=payload, headers=self._headers))
 
     async def close(self) -> None:
         await self._client.aclose()
