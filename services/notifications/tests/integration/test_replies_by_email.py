@@ -335,3 +335,25 @@ async def test_a_refused_attachment_is_a_note_in_the_comment_and_the_rest_is_kep
     assert "attachment tool.exe was not accepted:" in comment["body"]
     assert "attachment huge.log was not accepted:" in comment["body"]
     assert [a["filename"] for a in cases.attachments if a["case_id"] == str(case_id)] == ["worker.log"]
+
+
+async def test_a_reply_with_an_attachment_to_a_closed_case_is_answered_once_and_stores_nothing(
+    mailroom: Harness, cases: FakeCases, attachments: tuple[FastAPI, TestTokenIssuer]
+) -> None:
+    case_id, address, ack = await _case_with_ack(mailroom, 311)
+    await _known_to_attachments(mailroom, attachments, case_id)
+    async with attachments[0].state.pool.acquire() as conn:
+        await attachments_repository.case_closed(conn, case_id)
+    cases.closed.add(case_id)
+    before = len(mailroom.smtp.to(address))
+    reply = _reply(ack, address, "One more log.")
+    reply.add_attachment(LOG, maintype="text", subtype="plain", filename="worker.log")
+
+    await _send(mailroom, reply, address)
+    await _settled(mailroom)
+    await mailroom.delivered(before + 1)
+
+    assert [a for a in cases.attachments if a["case_id"] == str(case_id)] == []
+    assert len(mailroom.smtp.to(address)) == before + 1
+    status = await mailroom.pool.fetchval("SELECT status FROM inbound_emails WHERE case_id = $1", case_id)
+    assert status == "refused-closed"

@@ -235,6 +235,8 @@ async def _store_attachments(attachments: AttachmentsClient, r: Received) -> tup
                                          part.content_type, part.content)  # fmt: skip
         if answer.status in (200, 201):
             references.append(str(answer.body["reference"]))
+        elif answer.status == 409 and "closed" in answer.detail.lower():
+            break  # cases refuses the comment too, and the closed-case answer follows: no note, nothing stored
         elif answer.status in REFUSED_ANSWERS or (answer.status == 409 and "at most" in answer.detail):
             notes.append(f"[attachment {part.filename} was not accepted: {answer.detail}]")
         else:
