@@ -89,7 +89,7 @@ def http_app(store: MailStore, reply_smtp_port: int | None = None) -> FastAPI:
             f"<td><a href='/messages/{s['id']}'>{html.escape(s['subject'] or '(no subject)')}</a></td></tr>"
             for s in shown
         )
-        filter_arg = f"&to={html.escape(to, quote=True)}" if to else ""
+        filter_arg = html.escape(f"&to={urllib.parse.quote(to)}", quote=True) if to else ""
         older = (
             f"<p><a href='/?before={shown[-1]['id']}{filter_arg}'>older messages</a></p>"
             if len(found) > PAGE_SIZE
