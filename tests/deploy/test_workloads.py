@@ -18,6 +18,7 @@ OUT_OF_BAND_SECRETS = {
     "attachments-s3": {"access-key-id", "secret-access-key"},
     "notifications-smtp": {"username", "password"},
     "cases-internal-api-key": {"key"},
+    "attachments-internal-api-key": {"key"},
     "notifications-reply-token-key": {"key"},
 }
 

@@ -111,9 +111,11 @@ async def upload(gateway: httpx.AsyncClient, account: Account, filename: str, co
     return stored
 
 
-async def reply_by_email(layout: Layout, message: dict[str, Any], sender: str, text: str) -> None:
+async def reply_by_email(
+    layout: Layout, message: dict[str, Any], sender: str, text: str, attachment: tuple[str, bytes] | None = None
+) -> None:
     """Answer a message from the inbox as a mail client would: to its Reply-To, threaded under it, over SMTP to
-    notifications' inbound listener."""
+    notifications' inbound listener; optionally with a text attachment (name, content)."""
     headers = message["headers"]
     reply = EmailMessage()
     reply["From"] = sender
@@ -123,6 +125,8 @@ async def reply_by_email(layout: Layout, message: dict[str, Any], sender: str, t
     reply["In-Reply-To"] = headers["Message-ID"]
     reply["References"] = headers.get("References", "") + " " + headers["Message-ID"]
     reply.set_content(text)
+    if attachment is not None:
+        reply.add_attachment(attachment[1], maintype="text", subtype="plain", filename=attachment[0])
     await aiosmtplib.send(reply, hostname="127.0.0.1", port=layout.inbound_smtp_port, timeout=30)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -115,9 +116,12 @@ async def _journey(
     assert (page["opened_by_name"], page["opened_by_email"]) == (customer.display_name, customer.email)
     assert [c["author_name"] for c in page["comments"]] == [customer.display_name, agent.display_name]
 
-    # The customer answers that email from their mail client: the reply becomes a comment, its quote left out.
+    # The customer answers that email from their mail client: the reply becomes a comment, its quote left out, and
+    # its attachment goes through attachments onto the case.
     by_email = f"Confirmed, checkout works again {keyword}."
-    await reply_by_email(layout, answer, customer.email, f"{by_email}\n\nOn Tuesday support wrote:\n> ...")
+    log = f"checkout ok {keyword}\n".encode() * 20
+    await reply_by_email(layout, answer, customer.email, f"{by_email}\n\nOn Tuesday support wrote:\n> ...",
+                         attachment=("checkout.log", log))  # fmt: skip
 
     async def commented_by_email() -> list[dict[str, Any]] | None:
         page = (await gateway.get(f"/api/cases/{case_id}", headers=customer.auth)).json()
@@ -126,6 +130,16 @@ async def _journey(
 
     comments = await eventually(commented_by_email, "the reply by email as a comment on the case")
     assert (comments[-1]["body"], comments[-1]["author_id"]) == (by_email, customer.id)
+
+    async def attached_by_email() -> dict[str, Any] | None:
+        page = (await gateway.get(f"/api/cases/{case_id}", headers=customer.auth)).json()
+        return next((a for a in page["attachments"] if a["filename"] == "checkout.log"), None)
+
+    by_mail = await eventually(attached_by_email, "the reply's attachment on the case")
+    assert by_mail["added_by"] == customer.id
+    downloaded = await gateway.get(f"/api/attachments/{by_mail['id']}", headers=customer.auth)
+    assert downloaded.status_code == 200
+    assert hashlib.sha256(downloaded.content).hexdigest() == by_mail["sha256"] == hashlib.sha256(log).hexdigest()
 
     # The customer adds another attachment.
     more = await upload(gateway, customer, "after-rollback.log", b"all good now\n")
@@ -185,7 +199,8 @@ async def _journey(
     await eventually(cases_refuses, "the cases service refusing the logged-out access token", within=20)
 
     # Support tooling saw the case's events in order, each valid against the published schema.
-    expected = ["CaseOpened", "CommentAdded", "CommentAdded", "CommentAdded", "AttachmentAdded", "CaseClosed"]
+    expected = ["CaseOpened", "CommentAdded", "CommentAdded", "CommentAdded", "AttachmentAdded", "AttachmentAdded",
+                "CaseClosed"]  # fmt: skip
 
     async def all_events() -> list[dict[str, Any]] | None:
         records = tap.for_stream(case_id)

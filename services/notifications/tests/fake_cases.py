@@ -1,5 +1,6 @@
-"""A stand-in for the cases service's private comment route (our own port, so tests may fake it): it keeps the
-comments it was asked for, answers one Message-ID with one comment, and refuses closed cases like cases does."""
+"""A stand-in for the cases service's private routes (our own port, so tests may fake it): it keeps the comments and
+attachments it was asked for, answers one Message-ID with one comment and one attachment id with one attachment
+(verifying its receipt as cases does), and refuses closed cases like cases does."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import httpx
 from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse
 
+from casefold_events import receipts
+from casefold_platform.settings import DEV_RECEIPT_KEY
 from notifications.adapters.cases_client import CasesClient
 from notifications.config import DEV_CASES_INTERNAL_API_KEY
 
@@ -18,6 +21,7 @@ from notifications.config import DEV_CASES_INTERNAL_API_KEY
 @dataclass
 class FakeCases:
     comments: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     closed: set[uuid.UUID] = field(default_factory=set)
     calls: int = 0
     _by_message: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -38,6 +42,21 @@ class FakeCases:
                 self._by_message[key] = {"id": str(uuid.uuid4()), "case_id": str(case_id), **body}
                 self.comments.append(self._by_message[key])
             return JSONResponse(self._by_message[key], status_code=201)
+
+        @app.post("/internal/cases/{case_id}/attachments")
+        async def attach(case_id: uuid.UUID, body: dict[str, Any], authorization: str = Header("")) -> JSONResponse:
+            if authorization != f"Bearer {DEV_CASES_INTERNAL_API_KEY}":
+                return JSONResponse({"status": 401, "detail": "services only"}, status_code=401)
+            receipt = receipts.verify(DEV_RECEIPT_KEY.encode(), body["reference"])
+            if str(receipt.uploaded_by) != body["author_id"]:
+                return JSONResponse({"status": 422, "detail": "not the author's upload"}, status_code=422)
+            ref = receipt.attachment
+            if any(a["id"] == str(ref.attachment_id) for a in self.attachments):
+                return JSONResponse({"status": 200, "detail": "already on the case"}, status_code=200)
+            added = {"id": str(ref.attachment_id), "case_id": str(case_id), "filename": ref.filename,
+                     "sha256": ref.sha256, "added_by": body["author_id"]}  # fmt: skip
+            self.attachments.append(added)
+            return JSONResponse(added, status_code=201)
 
         return app
 

@@ -172,7 +172,8 @@ class Layout:
         if service.name == "notifications":
             env |= {"NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(self.smtp_port),
                     "NOTIFICATIONS_INBOUND_SMTP_PORT": str(self.inbound_smtp_port),
-                    "NOTIFICATIONS_CASES_INTERNAL_URL": self.service("cases").url}  # fmt: skip
+                    "NOTIFICATIONS_CASES_INTERNAL_URL": self.service("cases").url,
+                    "NOTIFICATIONS_ATTACHMENTS_INTERNAL_URL": self.service("attachments").url}  # fmt: skip
         if service.name == "attachments":
             env["ATTACHMENTS_STORAGE_DIR"] = str(self.state_dir / "attachments")
         if self.topic_prefix:

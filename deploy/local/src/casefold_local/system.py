@@ -79,7 +79,8 @@ class System:
         self.mailbox = ManagedProcess(
             "mailbox",
             [sys.executable, "-m", "casefold_local.mailbox", "--smtp-port", str(layout.smtp_port),
-             "--http-port", str(layout.mail_http_port), "--state-dir", str(layout.mail_dir)],
+             "--http-port", str(layout.mail_http_port), "--state-dir", str(layout.mail_dir),
+             "--reply-smtp-port", str(layout.inbound_smtp_port)],
             logs, marker=str(layout.mail_dir),
         )  # fmt: skip
         self.processes = {s.name: self._service_process(s) for s in self.services}

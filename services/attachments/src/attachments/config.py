@@ -9,9 +9,10 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from casefold_events.contracts import CASES_TOPIC
-from casefold_platform.settings import ReceiptKeySettings
+from casefold_platform.settings import ReceiptKeySettings, refuse_placeholder
 
 MIB = 1024 * 1024
+DEV_INTERNAL_API_KEY = "dev-attachments-internal-api-key-change-me"
 
 
 class Settings(ReceiptKeySettings):
@@ -47,11 +48,16 @@ class Settings(ReceiptKeySettings):
     unlinked_ttl: timedelta = timedelta(hours=24)
     cleanup_grace: timedelta = timedelta(hours=1)
     cleanup_interval_seconds: float = Field(default=300.0, gt=0)
+    # The bearer secret of /internal/attachments (notifications stores a reply's attachments); never routed.
+    internal_api_key: SecretStr = SecretStr(DEV_INTERNAL_API_KEY)
 
     @model_validator(mode="after")
     def _s3_needs_an_endpoint_outside_production(self) -> Settings:
         if self.storage_backend == "s3" and not self.s3_endpoint_url and self.environment != "production":
             raise ValueError("ATTACHMENTS_S3_ENDPOINT_URL is needed for the s3 backend outside production")
+        refuse_placeholder(
+            self.environment, "ATTACHMENTS_INTERNAL_API_KEY", self.internal_api_key, DEV_INTERNAL_API_KEY
+        )
         return self
 
     @property

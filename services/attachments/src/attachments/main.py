@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from attachments.adapters.storage import Storage
 from attachments.adapters.storage_factory import open_storage
+from attachments.api.internal import internal
 from attachments.api.routes import router
 from attachments.config import Settings
 from attachments.worker import Worker
@@ -61,4 +62,5 @@ def create_app(settings: Settings | None = None, *, verifier: JwksVerifier | Non
     app.state.settings = settings
     app.state.jwt_verifier = verifier or settings.jwt_verifier()
     app.include_router(router)
+    app.include_router(internal)
     return app

@@ -22,8 +22,14 @@ def test_production_refuses_the_development_receipt_key() -> None:
         Settings(environment="production")
 
 
-def test_production_accepts_a_real_receipt_key() -> None:
-    assert Settings(environment="production", receipt_key="k" * 40).receipt_key_bytes == b"k" * 40
+def test_production_refuses_the_development_internal_api_key() -> None:
+    with pytest.raises(ValidationError, match="ATTACHMENTS_INTERNAL_API_KEY"):
+        Settings(environment="production", receipt_key="k" * 40)
+
+
+def test_production_accepts_real_secrets() -> None:
+    settings = Settings(environment="production", receipt_key="k" * 40, internal_api_key="s" * 40)
+    assert settings.receipt_key_bytes == b"k" * 40
 
 
 def test_the_body_limit_leaves_room_for_every_file_at_its_limit() -> None:

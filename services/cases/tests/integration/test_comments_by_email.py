@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cases_builders import User
+from cases_builders import User, receipt
 
 from cases.config import DEV_INTERNAL_API_KEY
 
@@ -83,3 +83,37 @@ async def test_the_route_is_for_services_only(client: httpx.AsyncClient, user: U
 
     assert [r.status_code for r in (missing, wrong, with_a_user_token)] == [401, 401, 401]
     assert (await owner.get(f"/api/cases/{case['id']}")).json()["comments"] == []
+
+
+async def test_an_attachment_of_a_reply_by_email_is_added_by_its_author_once(
+    client: httpx.AsyncClient, user: UserFactory
+) -> None:
+    owner = user()
+    case = await owner.open()
+    attachment = {"author_id": str(owner.user_id), "author_role": "customer", "reference": receipt(owner.user_id)}
+    url = f"/internal/cases/{case['id']}/attachments"
+
+    first = await client.post(url, json=attachment, headers=SERVICE)
+    again = await client.post(url, json=attachment, headers=SERVICE)
+
+    assert (first.status_code, again.status_code) == (201, 200), first.text
+    [added] = (await owner.get(f"/api/cases/{case['id']}")).json()["attachments"]
+    assert added["id"] == first.json()["id"]
+    assert added["added_by"] == str(owner.user_id)
+
+
+async def test_an_attachment_route_checks_the_key_the_receipt_and_the_case(
+    client: httpx.AsyncClient, user: UserFactory
+) -> None:
+    owner, stranger = user(), user()
+    case = await owner.open()
+    url = f"/internal/cases/{case['id']}/attachments"
+    mine = {"author_id": str(owner.user_id), "author_role": "customer", "reference": receipt(owner.user_id)}
+    someone_elses = {**mine, "reference": receipt(stranger.user_id)}
+    by_stranger = {**mine, "author_id": str(stranger.user_id), "reference": receipt(stranger.user_id)}
+
+    assert (await client.post(url, json=mine)).status_code == 401
+    assert (await client.post(url, json=someone_elses, headers=SERVICE)).status_code == 422
+    assert (await client.post(url, json=by_stranger, headers=SERVICE)).status_code == 404
+    assert (await owner.close(case["id"])).status_code == 200
+    assert (await client.post(url, json=mine, headers=SERVICE)).status_code == 409

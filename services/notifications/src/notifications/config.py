@@ -12,6 +12,7 @@ from casefold_platform.settings import ServiceSettings, refuse_placeholder
 
 DEV_REPLY_TOKEN_KEY = "dev-reply-token-key-change-me"  # noqa: S105 - a placeholder refused in production
 DEV_CASES_INTERNAL_API_KEY = "dev-internal-api-key-change-me"  # the cases service's development default
+DEV_ATTACHMENTS_INTERNAL_API_KEY = "dev-attachments-internal-api-key-change-me"  # attachments' development default
 
 
 class Settings(ServiceSettings):
@@ -62,12 +63,16 @@ class Settings(ServiceSettings):
     reply_token_key: SecretStr = SecretStr(DEV_REPLY_TOKEN_KEY)
     cases_internal_url: str = "http://127.0.0.1:8002"
     cases_internal_api_key: SecretStr = SecretStr(DEV_CASES_INTERNAL_API_KEY)
+    attachments_internal_url: str = "http://127.0.0.1:8003"
+    attachments_internal_api_key: SecretStr = SecretStr(DEV_ATTACHMENTS_INTERNAL_API_KEY)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
         refuse_placeholder(self.environment, "NOTIFICATIONS_REPLY_TOKEN_KEY", self.reply_token_key, DEV_REPLY_TOKEN_KEY)
         refuse_placeholder(self.environment, "NOTIFICATIONS_CASES_INTERNAL_API_KEY", self.cases_internal_api_key,
                            DEV_CASES_INTERNAL_API_KEY)  # fmt: skip
+        refuse_placeholder(self.environment, "NOTIFICATIONS_ATTACHMENTS_INTERNAL_API_KEY",
+                           self.attachments_internal_api_key, DEV_ATTACHMENTS_INTERNAL_API_KEY)  # fmt: skip
         for name in ("from_address", "support_address"):
             if "@" not in parseaddr(getattr(self, name))[1]:
                 raise ValueError(f"NOTIFICATIONS_{name.upper()} is not an email address")

@@ -3,7 +3,9 @@
 Woken by NOTIFY when a reply was stored, polling as a safety net. Each reply is handled while its row is locked
 (FOR UPDATE SKIP LOCKED), in one transaction with its activity-history entry and any automatic answer; the call to
 cases is idempotent by the reply's Message-ID, so a crash after cases wrote the comment adds nothing the second time.
-cases unreachable or answering 5xx: retried without limit, with capped, jittered backoff.
+The reply's attachments are stored through attachments first (each under an id derived from the Message-ID and its
+part, so a retry stores nothing twice), then added to the case once the comment is written.
+cases or attachments unreachable or answering 5xx: retried without limit, with capped, jittered backoff.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import structlog
 
 from casefold_events.loops import BackgroundLoop
 from notifications.adapters import inbound
+from notifications.adapters.attachments_client import AttachmentsClient
 from notifications.adapters.cases_client import CasesClient
 from notifications.app.inbound import process
 from notifications.app.mailer import Mailer
@@ -31,6 +34,7 @@ class InboundLoop(BackgroundLoop):
         self,
         pool: asyncpg.Pool,
         cases: CasesClient,
+        attachments: AttachmentsClient,
         mail: Mailer,
         *,
         dsn: str | None = None,
@@ -40,6 +44,7 @@ class InboundLoop(BackgroundLoop):
     ) -> None:
         self.pool = pool
         self.cases = cases
+        self.attachments = attachments
         self.mail = mail
         self.dsn = dsn
         self.poll_seconds = poll_seconds
@@ -60,6 +65,7 @@ class InboundLoop(BackgroundLoop):
     async def stop(self) -> None:
         await super().stop()
         await self.cases.close()
+        await self.attachments.close()
         if self._listener is not None:
             with contextlib.suppress(OSError, asyncpg.PostgresError):
                 await self._listener.close()
@@ -83,7 +89,7 @@ class InboundLoop(BackgroundLoop):
             for received in due:
                 try:
                     async with conn.transaction():  # a savepoint: one reply's failure keeps the others' work
-                        await process(conn, self.cases, self.mail, received)
+                        await process(conn, self.cases, self.attachments, self.mail, received)
                 except (httpx.HTTPError, RuntimeError) as exc:
                     delay = retry_delay(received.attempts + 1, self.retry_initial_seconds, self.retry_max_seconds)
                     await inbound.retry(conn, received.id, f"{type(exc).__name__}: {exc}", delay)

@@ -31,9 +31,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
         )
         app.state.pool = pool
-        # Tests may set app.state.cases_client (a client of their own cases app) before the lifespan starts.
-        cases = getattr(app.state, "cases_client", None)
-        worker = Worker(settings, pool, cases) if settings.workers_in_process else None
+        # Tests may set app.state.cases_client / attachments_client (clients of their own apps) before the lifespan.
+        cases, attachments = getattr(app.state, "cases_client", None), getattr(app.state, "attachments_client", None)
+        worker = Worker(settings, pool, cases, attachments) if settings.workers_in_process else None
         app.state.worker = worker
         try:
             if worker is not None:

@@ -7,6 +7,7 @@ import asyncpg
 
 from casefold_events.consumer import ConsumerRunner
 from casefold_platform.worker import Part, Parts
+from notifications.adapters.attachments_client import AttachmentsClient
 from notifications.adapters.cases_client import CasesClient
 from notifications.adapters.smtp import SmtpConfig, SmtpSender
 from notifications.adapters.smtp_listener import SmtpListener
@@ -45,7 +46,13 @@ class Worker(Parts):
     """The delivery loop, the consumer that feeds it, then (when configured) the inbound loop and the SMTP listener
     that feeds that: started in this order, stopped in reverse."""
 
-    def __init__(self, settings: Settings, pool: asyncpg.Pool, cases: CasesClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pool: asyncpg.Pool,
+        cases: CasesClient | None = None,
+        attachments: AttachmentsClient | None = None,
+    ) -> None:
         mailer = build_mailer(settings)
         self.consumer = ConsumerRunner(settings.consumer_name, settings.kafka_bootstrap_servers, settings.topics, pool,
                                        make_handler(mailer),
@@ -68,8 +75,11 @@ class Worker(Parts):
                                                            settings.inbound_rate_per_hour))  # fmt: skip
             cases = cases or CasesClient(settings.cases_internal_url,
                                          settings.cases_internal_api_key.get_secret_value())  # fmt: skip
+            attachments_key = settings.attachments_internal_api_key.get_secret_value()
+            attachments = attachments or AttachmentsClient(settings.attachments_internal_url, attachments_key)
             self.inbound: InboundLoop | None = InboundLoop(
-                pool, cases, mailer, dsn=settings.database_url, poll_seconds=settings.delivery_poll_seconds,
+                pool, cases, attachments, mailer, dsn=settings.database_url,
+                poll_seconds=settings.delivery_poll_seconds,
                 retry_initial_seconds=settings.retry_initial_seconds, retry_max_seconds=settings.retry_max_seconds,
             )  # fmt: skip
             # The loop that turns replies into comments runs before the listener accepts any.

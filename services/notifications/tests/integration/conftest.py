@@ -51,16 +51,21 @@ async def harness_factory(
     smtp: SmtpSink,
     producer: AIOKafkaProducer,
 ) -> HarnessFactory:
-    """harness_factory(**settings, cases_client=None): the app with its in-process workers, as a context manager."""
+    """harness_factory(cases_client=None, attachments_client=None, **settings): the app with its in-process workers,
+    as a context manager."""
 
     @asynccontextmanager
-    async def make(cases_client: Any = None, **overrides: Any) -> AsyncIterator[Harness]:
+    async def make(
+        cases_client: Any = None, attachments_client: Any = None, **overrides: Any
+    ) -> AsyncIterator[Harness]:
         settings = await _settings(migrated, kafka_bootstrap, topic_factory, smtp, **overrides)
         app = create_app(settings)
         tokens = TestTokenIssuer()
         app.state.jwt_verifier = JwksVerifier.from_jwks(tokens.jwks())
         if cases_client is not None:
             app.state.cases_client = cases_client
+        if attachments_client is not None:
+            app.state.attachments_client = attachments_client
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://notifications.test") as http:

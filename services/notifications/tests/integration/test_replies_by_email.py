@@ -3,19 +3,32 @@ becomes one comment; refusals are clear SMTP answers; automatic mail is never an
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 import aiosmtplib
+import httpx
 import pytest
 import pytest_asyncio
 from fake_cases import FakeCases
+from fastapi import FastAPI
 from notifications_builders import case_opened, user_registered, wrap
 from notifications_harness import Harness, HarnessFactory
 
+from attachments.adapters import repository as attachments_repository
+from attachments.config import Settings as AttachmentsSettings
+from attachments.main import create_app as attachments_app
+from casefold_local.databases import create_database, drop_database
 from casefold_local.procs import free_port
+from casefold_platform.auth import JwksVerifier
+from casefold_testing.tokens import TestTokenIssuer
+from notifications.adapters import case_projection
+from notifications.adapters.attachments_client import AttachmentsClient
+from notifications.config import DEV_ATTACHMENTS_INTERNAL_API_KEY
 
 pytestmark = pytest.mark.integration
 
@@ -37,9 +50,31 @@ async def cases() -> FakeCases:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def mailroom(harness_factory: HarnessFactory, cases: FakeCases) -> AsyncIterator[Harness]:
-    async with harness_factory(cases.client(), inbound_smtp_port=free_port(), inbound_rate_per_hour=5,
-                               inbound_max_bytes=200_000) as h:  # fmt: skip
+async def attachments(postgres_admin_dsn: str, tmp_path: Path) -> AsyncIterator[tuple[FastAPI, TestTokenIssuer]]:
+    """The real attachments service (its own database and file store), called over ASGI."""
+    dsn = await create_database(postgres_admin_dsn, "t_reply_attachments")
+    settings = AttachmentsSettings(environment="test", database_url=dsn, storage_dir=str(tmp_path / "blobs"),
+                                   storage_fsync=False, run_workers=False, max_file_bytes=50_000)  # fmt: skip
+    issuer = TestTokenIssuer()
+    app = attachments_app(settings, verifier=JwksVerifier.from_jwks(issuer.jwks()))
+    try:
+        async with app.router.lifespan_context(app):
+            yield app, issuer
+    finally:
+        await drop_database(postgres_admin_dsn, dsn)
+
+
+def _client_of(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://attachments.test")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def mailroom(
+    harness_factory: HarnessFactory, cases: FakeCases, attachments: tuple[FastAPI, TestTokenIssuer]
+) -> AsyncIterator[Harness]:
+    store = AttachmentsClient("http://attachments.test", DEV_ATTACHMENTS_INTERNAL_API_KEY, _client_of(attachments[0]))
+    async with harness_factory(cases.client(), attachments_client=store, inbound_smtp_port=free_port(),
+                               inbound_rate_per_hour=5, inbound_max_bytes=200_000) as h:  # fmt: skip
         yield h
 
 
@@ -243,3 +278,82 @@ async def test_an_agent_answers_the_support_copy_by_email(mailroom: Harness, cas
     assert (comment["author_id"], comment["author_role"]) == (str(agent), "agent")
     direction = await mailroom.pool.fetchval("SELECT direction FROM emails WHERE message_id = $1", reply["Message-ID"])
     assert direction == "internal"  # the agent's own email (their address) is never shown to the customer
+
+
+LOG = b"2026-12-01T10:00:00Z ERROR export worker stopped\n" * 40
+
+
+async def _known_to_attachments(h: Harness, attachments: tuple[FastAPI, TestTokenIssuer], case_id: uuid.UUID) -> None:
+    """The case as attachments' own consumer of CaseOpened records it (its per-case limits are checked there)."""
+    async with h.pool.acquire() as conn:
+        case = await case_projection.get(conn, case_id)
+    assert case is not None
+    async with attachments[0].state.pool.acquire() as conn:
+        await attachments_repository.case_opened(conn, case_id, case.owner_id)
+
+
+async def test_a_text_attachment_of_a_reply_is_added_to_the_case_once_and_downloads_intact(
+    mailroom: Harness, cases: FakeCases, attachments: tuple[FastAPI, TestTokenIssuer]
+) -> None:
+    case_id, address, ack = await _case_with_ack(mailroom, 309)
+    await _known_to_attachments(mailroom, attachments, case_id)
+    reply = _reply(ack, address, "The log is attached.")
+    reply.add_attachment(LOG, maintype="text", subtype="plain", filename="worker.log")
+
+    await _send(mailroom, reply, address)
+    await _send(mailroom, reply, address)  # delivered twice: one comment, one attachment
+    await _settled(mailroom)
+
+    [comment] = [c for c in cases.comments if c["case_id"] == str(case_id)]
+    assert comment["body"] == "The log is attached."
+    [added] = [a for a in cases.attachments if a["case_id"] == str(case_id)]
+    assert (added["filename"], added["added_by"]) == ("worker.log", comment["author_id"])
+    app, issuer = attachments
+    author = issuer.auth_header(user_id=uuid.UUID(comment["author_id"]), role="customer")
+    async with _client_of(app) as client:
+        download = await client.get(f"/api/attachments/{added['id']}", headers=author)
+    assert download.status_code == 200
+    assert hashlib.sha256(download.content).hexdigest() == added["sha256"] == hashlib.sha256(LOG).hexdigest()
+
+
+async def test_a_refused_attachment_is_a_note_in_the_comment_and_the_rest_is_kept(
+    mailroom: Harness, cases: FakeCases, attachments: tuple[FastAPI, TestTokenIssuer]
+) -> None:
+    case_id, address, ack = await _case_with_ack(mailroom, 310)
+    await _known_to_attachments(mailroom, attachments, case_id)
+    reply = _reply(ack, address, "Two files.")
+    reply.add_attachment(b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 120, maintype="application",
+                         subtype="octet-stream", filename="tool.exe")  # fmt: skip
+    reply.add_attachment(b"y" * 60_000, maintype="text", subtype="plain", filename="huge.log")
+    reply.add_attachment(LOG, maintype="text", subtype="plain", filename="worker.log")
+
+    await _send(mailroom, reply, address)
+    await _settled(mailroom)
+
+    [comment] = [c for c in cases.comments if c["case_id"] == str(case_id)]
+    assert comment["body"].startswith("Two files.")
+    assert "attachment tool.exe was not accepted:" in comment["body"]
+    assert "attachment huge.log was not accepted:" in comment["body"]
+    assert [a["filename"] for a in cases.attachments if a["case_id"] == str(case_id)] == ["worker.log"]
+
+
+async def test_a_reply_with_an_attachment_to_a_closed_case_is_answered_once_and_stores_nothing(
+    mailroom: Harness, cases: FakeCases, attachments: tuple[FastAPI, TestTokenIssuer]
+) -> None:
+    case_id, address, ack = await _case_with_ack(mailroom, 311)
+    await _known_to_attachments(mailroom, attachments, case_id)
+    async with attachments[0].state.pool.acquire() as conn:
+        await attachments_repository.case_closed(conn, case_id)
+    cases.closed.add(case_id)
+    before = len(mailroom.smtp.to(address))
+    reply = _reply(ack, address, "One more log.")
+    reply.add_attachment(LOG, maintype="text", subtype="plain", filename="worker.log")
+
+    await _send(mailroom, reply, address)
+    await _settled(mailroom)
+    await mailroom.delivered(before + 1)
+
+    assert [a for a in cases.attachments if a["case_id"] == str(case_id)] == []
+    assert len(mailroom.smtp.to(address)) == before + 1
+    status = await mailroom.pool.fetchval("SELECT status FROM inbound_emails WHERE case_id = $1", case_id)
+    assert status == "refused-closed"

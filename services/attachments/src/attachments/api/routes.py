@@ -6,16 +6,19 @@ import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 
+from attachments.adapters.storage import Storage
 from attachments.api.deps import AppSettings, BlobStorage, Pool
 from attachments.api.schemas import UPLOAD_OPENAPI, AttachmentMeta, AttachmentUploaded
 from attachments.app.downloads import opened, readable_attachment, requested_range
 from attachments.app.receiving import UploadLimits, receive_upload
 from attachments.app.uploads import CaseLimits, store_upload
-from casefold_platform.auth import CurrentPrincipal
+from attachments.config import Settings
+from casefold_platform.auth import CurrentPrincipal, Principal
 from casefold_platform.problems import MalformedBody
 
 router = APIRouter(prefix="/api/attachments", tags=["attachments"])
@@ -35,12 +38,18 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
         raise MalformedBody("The upload was interrupted before the body ended.") from None
 
 
-@router.post("", status_code=201, response_model=list[AttachmentUploaded], openapi_extra=UPLOAD_OPENAPI)
-async def upload(
-    request: Request, principal: CurrentPrincipal, pool: Pool, storage: BlobStorage, settings: AppSettings
+async def receive_and_store(
+    request: Request,
+    principal: Principal,
+    pool: asyncpg.Pool,
+    storage: Storage,
+    settings: Settings,
+    *,
+    max_files: int,
+    attachment_ids: list[uuid.UUID] | None = None,
 ) -> list[AttachmentUploaded]:
-    """Upload one or more files (multipart `file` parts); returns each with a reference for the cases service."""
-    limits = UploadLimits(settings.max_file_bytes, settings.max_files_per_request, settings.max_part_header_bytes)
+    """An upload body's files sniffed, checked against every limit and stored for principal (or none of them)."""
+    limits = UploadLimits(settings.max_file_bytes, max_files, settings.max_part_header_bytes)
     received = await receive_upload(_body(request), request.headers.get("content-type"), storage, limits)
     stored = await store_upload(
         pool,
@@ -50,6 +59,7 @@ async def upload(
         case_limits=CaseLimits(settings.max_files_per_case, settings.max_bytes_per_case),
         receipt_key=settings.receipt_key_bytes,
         receipt_ttl=settings.unlinked_ttl,
+        attachment_ids=attachment_ids,
     )
     return [
         AttachmentUploaded(
@@ -62,6 +72,15 @@ async def upload(
         )
         for s in stored
     ]
+
+
+@router.post("", status_code=201, response_model=list[AttachmentUploaded], openapi_extra=UPLOAD_OPENAPI)
+async def upload(
+    request: Request, principal: CurrentPrincipal, pool: Pool, storage: BlobStorage, settings: AppSettings
+) -> list[AttachmentUploaded]:
+    """Upload one or more files (multipart `file` parts); returns each with a reference for the cases service."""
+    return await receive_and_store(request, principal, pool, storage, settings,
+                                   max_files=settings.max_files_per_request)  # fmt: skip
 
 
 @router.get("/{attachment_id}/meta", response_model=AttachmentMeta)

@@ -66,8 +66,10 @@ async def store_upload(
     case_limits: CaseLimits,
     receipt_key: bytes,
     receipt_ttl: timedelta,
+    attachment_ids: list[uuid.UUID] | None = None,
 ) -> list[StoredAttachment]:
-    """Commit all staged files and their rows in one transaction, or none of them."""
+    """Commit all staged files and their rows in one transaction, or none of them. attachment_ids, when given, are
+    the new rows' ids (a caller that retries names them, so a retry finds what it stored)."""
     committed: list[tuple[str, str]] = []
     stored: list[StoredAttachment] = []
     try:
@@ -77,11 +79,11 @@ async def store_upload(
             # Locks in a fixed order, so two uploads sharing blobs cannot deadlock.
             for sha256 in sorted({f.sha256 for f in upload.files}):
                 await repo.lock_blob(conn, sha256)
-            for staged in upload.files:
+            for i, staged in enumerate(upload.files):
                 assert staged.writer is not None
                 key = await staged.writer.commit(staged.sha256)
                 committed.append((staged.sha256, key))
-                attachment_id = uuid.uuid4()
+                attachment_id = attachment_ids[i] if attachment_ids else uuid.uuid4()
                 uploaded_at = await repo.insert_attachment(
                     conn,
                     attachment_id=attachment_id,

@@ -19,8 +19,18 @@ class CasesAnswer:
         return str(self.body.get("detail") or self.body.get("title") or f"HTTP {self.status}")
 
 
+def answer_of(response: httpx.Response) -> CasesAnswer:
+    """A service's answer: its status and JSON object (empty when the body is not one)."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = {}
+    return CasesAnswer(response.status_code, data if isinstance(data, dict) else {})
+
+
 class CasesClient:
-    """POST /internal/cases/{id}/comments with the service key; network failures raise httpx.HTTPError."""
+    """POST /internal/cases/{id}/comments and .../attachments with the service key; network failures raise
+    httpx.HTTPError."""
 
     def __init__(self, base_url: str, api_key: str, client: httpx.AsyncClient | None = None) -> None:
         self._client = client or httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=10)
@@ -31,12 +41,15 @@ class CasesClient:
     ) -> CasesAnswer:
         payload = {"author_id": str(author_id), "author_role": author_role, "body": body,
                    "inbound_message_id": inbound_message_id}  # fmt: skip
-        response = await self._client.post(f"/internal/cases/{case_id}/comments", json=payload, headers=self._headers)
-        try:
-            data = response.json()
-        except ValueError:
-            data = {}
-        return CasesAnswer(response.status_code, data if isinstance(data, dict) else {})
+        return await self._post(f"/internal/cases/{case_id}/comments", payload)
+
+    async def add_attachment(self, case_id: UUID, author_id: UUID, author_role: str, reference: str) -> CasesAnswer:
+        """201 added, 200 already on the case (a retry); 404/409/422 as for an upload's reference."""
+        payload = {"author_id": str(author_id), "author_role": author_role, "reference": reference}
+        return await self._post(f"/internal/cases/{case_id}/attachments", payload)
+
+    async def _post(self, path: str, payload: dict[str, Any]) -> CasesAnswer:
+        return answer_of(await self._client.post(path, json=payload, headers=self._headers))
 
     async def close(self) -> None:
         await self._client.aclose()

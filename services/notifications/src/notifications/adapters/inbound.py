@@ -14,8 +14,8 @@ CHANNEL = "notifications_inbound"
 INSERT = f"""
 WITH inserted AS (
 INSERT INTO inbound_emails (id, message_id, case_id, author_id, author_role, from_address, to_address, subject,
-                            headers, text_body, html_body, new_text)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12)
+                            headers, text_body, html_body, new_text, raw)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13)
 ON CONFLICT (message_id) DO NOTHING
 RETURNING id
 )
@@ -26,7 +26,7 @@ SELECT count(*) FROM inbound_emails WHERE lower(from_address) = lower($1) AND re
 """
 CLAIM = """
 SELECT id, message_id, case_id, author_id, author_role, from_address, to_address, subject, headers, text_body,
-       html_body, new_text, attempts, received_at
+       html_body, new_text, raw, attempts, received_at
 FROM inbound_emails WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()
 ORDER BY next_attempt_at, received_at LIMIT $1
 FOR UPDATE SKIP LOCKED
@@ -55,6 +55,7 @@ class Received:
     text_body: str
     html_body: str
     new_text: str
+    raw: bytes = b""  # the whole message: its attachments are stored by the inbound loop
     attempts: int = 0
     received_at: datetime | None = None
 
@@ -63,7 +64,7 @@ async def insert(conn: asyncpg.Connection, r: Received) -> bool:
     """Store a reply; False when an email with its Message-ID was received already."""
     found = await conn.fetchval(
         INSERT, r.id, r.message_id, r.case_id, r.author_id, r.author_role, r.from_address, r.to_address, r.subject,
-        json.dumps(r.headers), r.text_body, r.html_body, r.new_text,
+        json.dumps(r.headers), r.text_body, r.html_body, r.new_text, r.raw,
     )  # fmt: skip
     return found is not None
 

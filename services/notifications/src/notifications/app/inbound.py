@@ -4,8 +4,10 @@ At SMTP time (RCPT, then DATA) a reply is matched to its case by its reply token
 a Message-ID we sent, and accepted only from the case owner (owner's side) or an agent (support's side). Anything
 refused gets a clear reply code and is logged; nothing is stored before every check passed. Bounces, auto-replies
 and bulk mail are accepted and dropped: never answered, never a comment. An accepted reply is stored whole; the
-inbound loop then asks cases to add its new text as a comment (the Message-ID is the idempotency key), records the
-original in the activity history, and answers a reply to a closed case once.
+inbound loop then stores its attachments through the attachments service (its sniffing and limits; a refused part
+becomes a note in the comment), asks cases to add its new text as a comment (the Message-ID is the idempotency key)
+and each stored attachment to the case, records the original in the activity history, and answers a reply to a
+closed case once.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import structlog
 from mailparser_reply import EmailReplyParser
 
 from notifications.adapters import case_projection, directory, inbound, outbox
+from notifications.adapters.attachments_client import AttachmentsClient
 from notifications.adapters.cases_client import CasesClient
 from notifications.adapters.inbound import Received
 from notifications.app.mailer import Mailer
@@ -156,7 +159,7 @@ class InboundHandler:
                 id=uuid.uuid4(), message_id=message_id.strip(), case_id=case_id, author_id=author[0],
                 author_role=author[1], from_address=sender, to_address=to_address,
                 subject=headers.get("Subject", ""), headers={h: headers[h] for h in KEPT_HEADERS if h in headers},
-                text_body=text, html_body=markup, new_text=new_text_of(text),
+                text_body=text, html_body=markup, new_text=new_text_of(text), raw=raw,
             )  # fmt: skip
             fresh = await inbound.insert(conn, received)
         log.info("inbound_accepted", case_id=str(case_id), duplicate=not fresh, author_role=author[1])
@@ -193,17 +196,81 @@ class InboundHandler:
         return owner.user_id, "customer"
 
 
-async def process(conn: asyncpg.Connection, cases: CasesClient, mail: Mailer, received: Received) -> str:
-    """Turn one accepted reply into a comment (or a refusal); returns its final status. Raises httpx.HTTPError when
-    cases cannot be reached, and RuntimeError for an answer worth retrying (the caller retries both with backoff)."""
-    if not received.new_text:
+# Ids of a reply's attachments: derived from its Message-ID and the part's position, so a retry names the same ones.
+_ATTACHMENT_IDS = uuid.UUID("6f1c0d52-8f5e-4d8e-9a57-5c2b7f3e1a90")
+REFUSED_ANSWERS = (413, 415, 422)
+
+
+@dataclass(frozen=True)
+class Part:
+    index: int
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def attachments_of(raw: bytes) -> list[Part]:
+    """The attachment parts of a stored reply, in order (an unreadable message has none: its text was checked)."""
+    message = _parse(raw) if raw else None
+    if message is None:
+        return []
+    parts = []
+    for index, part in enumerate(message.iter_attachments()):
+        try:
+            content = part.get_payload(decode=True)
+        except (LookupError, ValueError):
+            continue
+        if isinstance(content, bytes):
+            name = part.get_filename() or f"attachment-{index + 1}"
+            parts.append(Part(index, name, part.get_content_type(), content))
+    return parts
+
+
+async def _store_attachments(attachments: AttachmentsClient, r: Received) -> tuple[list[str], list[str]]:
+    """Each part stored for the reply's author: (receipts, notes on the parts the attachments rules refused)."""
+    references, notes = [], []
+    for part in attachments_of(r.raw):
+        attachment_id = uuid.uuid5(_ATTACHMENT_IDS, f"{r.message_id}#{part.index}")
+        answer = await attachments.store(attachment_id, r.author_id, r.author_role, r.case_id, part.filename,
+                                         part.content_type, part.content)  # fmt: skip
+        if answer.status in (200, 201):
+            references.append(str(answer.body["reference"]))
+        elif answer.status == 409 and "closed" in answer.detail.lower():
+            break  # cases refuses the comment too, and the closed-case answer follows: no note, nothing stored
+        elif answer.status in REFUSED_ANSWERS or (answer.status == 409 and "at most" in answer.detail):
+            notes.append(f"[attachment {part.filename} was not accepted: {answer.detail}]")
+        else:
+            raise RuntimeError(f"attachments answered {answer.status}: {answer.detail}")
+    return references, notes
+
+
+def _comment_body(new_text: str, references: list[str], notes: list[str]) -> str:
+    body = new_text or ("[attachments sent by email]" if references else "")
+    return "\n\n".join([body, *notes]).strip()[: MAX_COMMENT_CHARS + len(SHORTENED) + 2000]
+
+
+async def process(
+    conn: asyncpg.Connection, cases: CasesClient, attachments: AttachmentsClient, mail: Mailer, received: Received
+) -> str:
+    """Turn one accepted reply into a comment and its attachments (or a refusal); returns its final status. Raises
+    httpx.HTTPError when cases or attachments cannot be reached, and RuntimeError for an answer worth retrying (the
+    caller retries both with backoff; every step is idempotent, so a retry repeats nothing)."""
+    references, notes = await _store_attachments(attachments, received)
+    body = _comment_body(received.new_text, references, notes)
+    if not received.new_text and not references:
         await _record(conn, received)
         await inbound.finish(conn, received.id, "rejected", "no new text above the quoted history")
         return "rejected"
-    answer = await cases.add_comment(received.case_id, received.author_id, received.author_role, received.new_text,
+    answer = await cases.add_comment(received.case_id, received.author_id, received.author_role, body,
                                      received.message_id)  # fmt: skip
     if answer.status in (200, 201):
         status, error = "commented", None
+        for reference in references:
+            added = await cases.add_attachment(received.case_id, received.author_id, received.author_role, reference)
+            if added.status >= 500 or added.status in (401, 403, 429):
+                raise RuntimeError(f"cases answered {added.status} to an attachment: {added.detail}")
+            if added.status not in (200, 201):
+                log.warning("inbound_attachment_refused", case_id=str(received.case_id), error=added.detail)
     elif answer.status == 409 and "closed" in answer.detail.lower():
         case = await case_projection.get(conn, received.case_id)
         if case is not None:
@@ -215,7 +282,8 @@ async def process(conn: asyncpg.Connection, cases: CasesClient, mail: Mailer, re
         raise RuntimeError(f"cases answered {answer.status}: {answer.detail}")
     await _record(conn, received)
     await inbound.finish(conn, received.id, status, error)
-    log.info("inbound_processed", case_id=str(received.case_id), status=status, error=error)
+    log.info("inbound_processed", case_id=str(received.case_id), status=status, error=error,
+             attachments=len(references), refused_attachments=len(notes))  # fmt: skip
     return status
 
 
