@@ -23,6 +23,7 @@ class FakeCases:
     comments: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     closed: set[uuid.UUID] = field(default_factory=set)
+    full: set[uuid.UUID] = field(default_factory=set)  # cases at their comment limit
     calls: int = 0
     _by_message: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -37,6 +38,13 @@ class FakeCases:
             if case_id in self.closed:
                 detail = "The case is closed: a closed case cannot be changed. Open a new case instead."
                 return JSONResponse({"status": 409, "detail": detail}, status_code=409)
+            if case_id in self.full:
+                problem = {
+                    "type": "https://casefold.dev/problems/case-full",
+                    "status": 409,
+                    "detail": "Case 00000001 has reached its limit of 2 comments; open a new case to go on",
+                }
+                return JSONResponse(problem, status_code=409)
             key = body["inbound_message_id"]
             if key not in self._by_message:
                 self._by_message[key] = {"id": str(uuid.uuid4()), "case_id": str(case_id), **body}

@@ -357,3 +357,25 @@ async def test_a_reply_with_an_attachment_to_a_closed_case_is_answered_once_and_
     assert len(mailroom.smtp.to(address)) == before + 1
     status = await mailroom.pool.fetchval("SELECT status FROM inbound_emails WHERE case_id = $1", case_id)
     assert status == "refused-closed"
+
+
+async def test_a_reply_to_a_full_case_is_kept_in_the_history_and_not_retried(
+    mailroom: Harness, cases: FakeCases
+) -> None:
+    case_id, address, ack = await _case_with_ack(mailroom, 309)
+    cases.full.add(case_id)
+    calls = cases.calls
+
+    reply = _reply(ack, address, "One more thing.")
+    await _send(mailroom, reply, address)
+    await _settled(mailroom)
+
+    row = await mailroom.pool.fetchrow("SELECT status, last_error, attempts FROM inbound_emails WHERE case_id = $1",
+                                       case_id)  # fmt: skip
+    assert row is not None
+    assert (row["status"], row["attempts"]) == ("rejected", 0)
+    assert "limit" in row["last_error"]
+    assert cases.calls == calls + 1  # a final answer: asked once
+    assert await mailroom.pool.fetchval("SELECT kind FROM emails WHERE message_id = $1", reply["Message-ID"]) == (
+        "inbound-reply"
+    )

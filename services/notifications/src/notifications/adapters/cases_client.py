@@ -18,6 +18,11 @@ class CasesAnswer:
     def detail(self) -> str:
         return str(self.body.get("detail") or self.body.get("title") or f"HTTP {self.status}")
 
+    @property
+    def problem(self) -> str:
+        """The last part of a problem's type URI ("case-closed", "case-full", ...); empty when there is none."""
+        return str(self.body.get("type") or "").rstrip("/").rpartition("/")[2]
+
 
 def answer_of(response: httpx.Response) -> CasesAnswer:
     """A service's answer: its status and JSON object (empty when the body is not one)."""

@@ -271,12 +271,14 @@ async def process(
                 raise RuntimeError(f"cases answered {added.status} to an attachment: {added.detail}")
             if added.status not in (200, 201):
                 log.warning("inbound_attachment_refused", case_id=str(received.case_id), error=added.detail)
-    elif answer.status == 409 and "closed" in answer.detail.lower():
+    elif answer.status == 409 and (answer.problem == "case-closed" or "closed" in answer.detail.lower()):
         case = await case_projection.get(conn, received.case_id)
         if case is not None:
             await outbox.insert(conn, mail.closed_reply(received, case))
         status, error = "refused-closed", answer.detail
-    elif answer.status in (404, 422):
+    elif answer.status in (404, 422) or (answer.status == 409 and answer.problem != "concurrent-change"):
+        # A final no for this email (a full case, say): kept in the history, never retried. A concurrent change is
+        # only a race with another writer, and is tried again.
         status, error = "rejected", answer.detail
     else:
         raise RuntimeError(f"cases answered {answer.status}: {answer.detail}")
