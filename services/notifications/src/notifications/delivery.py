@@ -14,7 +14,6 @@ Message-ID, so a receiving mail system can tell.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
 
@@ -23,12 +22,12 @@ import structlog
 from opentelemetry.trace import SpanKind, StatusCode
 
 from casefold_events.backoff import jittered
-from casefold_events.loops import BackgroundLoop
 from casefold_platform.metrics import EMAILS_FAILED, EMAILS_SENT
 from casefold_platform.tracing import context_from_traceparent, get_tracer
 from notifications.adapters import outbox
 from notifications.adapters.smtp import Outcome, SmtpSender, build_message
 from notifications.domain.emails import retry_delay
+from notifications.listening import ListeningLoop
 
 log = structlog.get_logger("notifications.delivery")
 
@@ -53,10 +52,11 @@ class RetryPolicy:
     waiting_sweep_seconds: float = 30.0
 
 
-class DeliveryLoop(BackgroundLoop):
+class DeliveryLoop(ListeningLoop):
     """Sends due emails until stopped."""
 
     task_name = "notifications-delivery"
+    channel = outbox.CHANNEL
 
     def __init__(
         self,
@@ -71,7 +71,6 @@ class DeliveryLoop(BackgroundLoop):
     ) -> None:
         self.pool = pool
         self.sender = sender
-        self.dsn = dsn
         self.policy = policy
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
@@ -79,25 +78,11 @@ class DeliveryLoop(BackgroundLoop):
         self.sent = 0
         self._unreachable = 0  # rounds in a row that could not reach the server
         self._next_sweep = 0.0
-        self._listener: asyncpg.Connection | None = None
-        super().__init__()
-
-    async def start(self) -> None:
-        if self.dsn is not None:
-            try:
-                self._listener = await asyncpg.connect(self.dsn)
-                await self._listener.add_listener(outbox.CHANNEL, self.wake)
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("delivery_listen_failed", error=type(exc).__name__)  # polling still delivers
-        await super().start()
+        super().__init__(dsn)
 
     async def stop(self) -> None:
         await super().stop()
         await self.sender.close()
-        if self._listener is not None:
-            with contextlib.suppress(OSError, asyncpg.PostgresError):
-                await self._listener.close()
-            self._listener = None
 
     async def run(self) -> None:
         while not self.stopping:

@@ -10,25 +10,24 @@ cases or attachments unreachable or answering 5xx: retried without limit, with c
 
 from __future__ import annotations
 
-import contextlib
-
 import asyncpg
 import httpx
 import structlog
 
-from casefold_events.loops import BackgroundLoop
 from notifications.adapters import inbound
 from notifications.adapters.attachments_client import AttachmentsClient
 from notifications.adapters.cases_client import CasesClient
 from notifications.app.inbound import process
 from notifications.app.mailer import Mailer
 from notifications.domain.emails import retry_delay
+from notifications.listening import ListeningLoop
 
 log = structlog.get_logger("notifications.inbound")
 
 
-class InboundLoop(BackgroundLoop):
+class InboundLoop(ListeningLoop):
     task_name = "notifications-inbound"
+    channel = inbound.CHANNEL
 
     def __init__(
         self,
@@ -46,30 +45,15 @@ class InboundLoop(BackgroundLoop):
         self.cases = cases
         self.attachments = attachments
         self.mail = mail
-        self.dsn = dsn
         self.poll_seconds = poll_seconds
         self.retry_initial_seconds = retry_initial_seconds
         self.retry_max_seconds = retry_max_seconds
-        self._listener: asyncpg.Connection | None = None
-        super().__init__()
-
-    async def start(self) -> None:
-        if self.dsn is not None:
-            try:
-                self._listener = await asyncpg.connect(self.dsn)
-                await self._listener.add_listener(inbound.CHANNEL, self.wake)
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("inbound_listen_failed", error=type(exc).__name__)  # polling still works
-        await super().start()
+        super().__init__(dsn)
 
     async def stop(self) -> None:
         await super().stop()
         await self.cases.close()
         await self.attachments.close()
-        if self._listener is not None:
-            with contextlib.suppress(OSError, asyncpg.PostgresError):
-                await self._listener.close()
-            self._listener = None
 
     async def run(self) -> None:
         while not self.stopping:
