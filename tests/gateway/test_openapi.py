@@ -93,6 +93,26 @@ def test_identical_schemas_are_shared() -> None:
     assert set(merged["components"]["schemas"]) == {"Problem"}
 
 
+def test_schemas_only_internal_routes_use_stay_out_of_the_public_document() -> None:
+    document = _doc("Public", {"type": "object", "properties": {"x": {"$ref": "#/components/schemas/Nested"}}},
+                    "/api/cases/x")  # fmt: skip
+    document["paths"]["/internal/cases/x"] = {
+        "post": {"responses": {"201": {"content": {"x": {"schema": {"$ref": "#/components/schemas/Private"}}}}}}
+    }
+    document["components"]["schemas"] |= {"Nested": {"type": "string"}, "Private": {"type": "object"}}
+
+    merged = openapi.merge([("cases", document)])
+
+    assert set(merged["components"]["schemas"]) == {"Public", "Nested"}
+    assert "/internal/cases/x" not in merged["paths"]
+
+
+def test_the_real_document_carries_no_internal_dto() -> None:
+    schemas = openapi.build()["components"]["schemas"]
+
+    assert not {"EmailComment", "EmailAttachment"} & set(schemas)
+
+
 def test_a_service_that_cannot_be_imported_is_skipped_with_a_warning() -> None:
     with pytest.warns(UserWarning, match="skipping no_such_service"):
         document = openapi.build(services=["no_such_service"])

@@ -676,20 +676,6 @@ export interface components {
             /** Email */
             email: string;
         };
-        /** RevokedToken */
-        RevokedToken: {
-            /** Jti */
-            jti: string;
-            /** Expires At */
-            expires_at: string;
-        };
-        /** RevokedTokensRead */
-        RevokedTokensRead: {
-            /** Revoked */
-            revoked: components["schemas"]["RevokedToken"][];
-            /** Generated At */
-            generated_at: string;
-        };
         /** RoleGrant */
         RoleGrant: {
             /**
@@ -997,29 +983,6 @@ export interface components {
              */
             created_at: string;
         };
-        /**
-         * EmailComment
-         * @description A reply by email, already matched to its case and sender by notifications.
-         */
-        EmailComment: {
-            /**
-             * Author Id
-             * Format: uuid
-             */
-            author_id: string;
-            /**
-             * Author Role
-             * @enum {string}
-             */
-            author_role: "customer" | "agent" | "admin";
-            /** Body */
-            body: string;
-            /**
-             * Inbound Message Id
-             * @description the email's Message-ID
-             */
-            inbound_message_id: string;
-        };
         /** FieldProblem */
         FieldProblem: {
             /**
@@ -1265,8 +1228,6 @@ export type Problem = components['schemas']['Problem'];
 export type ProfileUpdate = components['schemas']['ProfileUpdate'];
 export type RefreshRequest = components['schemas']['RefreshRequest'];
 export type ResendConfirmation = components['schemas']['ResendConfirmation'];
-export type RevokedToken = components['schemas']['RevokedToken'];
-export type RevokedTokensRead = components['schemas']['RevokedTokensRead'];
 export type RoleGrant = components['schemas']['RoleGrant'];
 export type TokenPairRead = components['schemas']['TokenPairRead'];
 export type UserCreate = components['schemas']['UserCreate'];
@@ -1280,7 +1241,6 @@ export type CaseSummaryView = components['schemas']['CaseSummaryView'];
 export type CaseView = components['schemas']['CaseView'];
 export type CommentCreate = components['schemas']['CommentCreate'];
 export type CommentView = components['schemas']['CommentView'];
-export type EmailComment = components['schemas']['EmailComment'];
 export type FieldProblem = components['schemas']['FieldProblem'];
 export type HttpValidationError = components['schemas']['HTTPValidationError'];
 export type CasesProblem = components['schemas']['cases_Problem'];

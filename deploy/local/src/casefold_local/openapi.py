@@ -79,7 +79,34 @@ def merge(documents: Iterable[tuple[str, dict[str, Any]]], server_url: str | Non
                         operation["operationId"] = f"{service}_{op_id}"
                     operation_ids.add(operation.get("operationId", ""))
             merged["paths"][path] = item
+    merged["components"]["schemas"] = _reachable(schemas, merged["paths"])
     return merged
+
+
+def _refs(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(REF_PREFIX):
+            yield ref[len(REF_PREFIX) :]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _reachable(schemas: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
+    """Only the schemas the public paths use: a service's internal routes (never routed by the gateway) and their
+    DTOs stay out of the public document."""
+    seen: set[str] = set()
+    todo = list(_refs(paths))
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        todo.extend(_refs(schemas[name]))
+    return {name: schema for name, schema in schemas.items() if name in seen}
 
 
 def build(services: Iterable[str] = SERVICES, server_url: str | None = None) -> dict[str, Any]:
