@@ -180,19 +180,52 @@ async def test_an_admin_grants_agent_and_it_shows_in_the_next_token(
     assert claims(refreshed)["role"] == "agent"
 
 
-async def test_create_admin_promotes_an_existing_account(client: httpx.AsyncClient, settings: Settings) -> None:
-    user = await sign_up(client)
+async def test_create_admin_makes_a_new_confirmed_admin_with_the_given_password(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    email, name = unique_person()
     code, output = await run_command(
-        settings,
-        "create-admin",
-        "--email",
-        user["email"],
-        "--display-name",
-        "Someone Else",
-        IDENTITY_ADMIN_PASSWORD=STRONG_PASSWORD,
+        settings, "create-admin", "--email", email, "--display-name", name, IDENTITY_ADMIN_PASSWORD=NEW_PASSWORD
     )
     assert code == 0, output
+    pair = await log_in(client, email, NEW_PASSWORD)
+    assert (claims(pair)["role"], claims(pair)["email_verified"]) == ("admin", True)
+
+
+async def test_create_admin_never_promotes_an_unverified_account_that_squats_the_address(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    squatter = await sign_up(client)
+    for flags in ([], ["--promote-existing"]):
+        code, output = await run_command(
+            settings, "create-admin", "--email", squatter["email"], "--display-name", "Someone Else", *flags,
+            IDENTITY_ADMIN_PASSWORD=NEW_PASSWORD,
+        )  # fmt: skip
+        assert code == 2, output
+        assert "never confirmed" in output
+    assert claims(await log_in(client, squatter["email"]))["role"] == "customer"
+    refused = await client.post("/api/identity/sessions", json={"email": squatter["email"], "password": NEW_PASSWORD})
+    assert refused.status_code == 401
+
+
+async def test_create_admin_promotes_a_verified_account_only_with_the_flag_and_says_the_password_is_unused(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    user = await sign_up(client)
+    token = await latest_token(settings.database_url, settings.mail_topic, user["id"])
+    assert (await client.post("/api/identity/email-confirmations", json={"token": token})).status_code == 204
+    args = ("create-admin", "--email", user["email"], "--display-name", "Someone Else")
+    code, output = await run_command(settings, *args, IDENTITY_ADMIN_PASSWORD=NEW_PASSWORD)
+    assert code == 2, output
+    assert "--promote-existing" in output
+    assert claims(await log_in(client, user["email"]))["role"] == "customer"
+
+    code, output = await run_command(settings, *args, "--promote-existing", IDENTITY_ADMIN_PASSWORD=NEW_PASSWORD)
+    assert code == 0, output
+    assert "IDENTITY_ADMIN_PASSWORD was NOT used" in output
     assert claims(await log_in(client, user["email"]))["role"] == "admin"
+    unused = await client.post("/api/identity/sessions", json={"email": user["email"], "password": NEW_PASSWORD})
+    assert unused.status_code == 401
 
 
 async def test_the_read_model_is_rebuilt_from_the_event_store(client: httpx.AsyncClient, settings: Settings) -> None:

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from casefold_events.contracts.identity import Role, RoleGranted
+from casefold_events.contracts.identity import EmailConfirmed, Role, RoleGranted
 from casefold_events.envelope import Metadata
 from casefold_platform.auth import Principal
 from casefold_platform.problems import NotFound, RateLimited, Unauthorized
@@ -60,8 +60,13 @@ async def register(
     accept_terms: bool,
     client_address: str,
     role: Role = "customer",
+    address_vouched: bool = False,
 ) -> users.UserRow:
-    """Create the account (UserRegistered) and send the confirmation link."""
+    """Create the account (UserRegistered) and send the confirmation link.
+
+    address_vouched (create-admin only): the operator vouches for the address, so it is confirmed at once
+    (EmailConfirmed) and no link is mailed.
+    """
     if not accept_terms:
         raise invalid("accept_terms", "You must accept the terms of service to create an account.")
     email = normalise_email(email)
@@ -80,11 +85,14 @@ async def register(
             raise Conflict(NAME_TAKEN, field="display_name")
         user = User(str(user_id))
         metadata = metadata_for(user_id, role)
-        event = User.register(user_id, email, display_name, ctx.settings.terms_version, role)
-        await ctx.users.save(conn, user, [event], metadata)
+        events = [User.register(user_id, email, display_name, ctx.settings.terms_version, role)]
+        if address_vouched:
+            events.append(EmailConfirmed(user_id=user_id, email=email))
+        await ctx.users.save(conn, user, events, metadata)
         await users.project(conn, user)
         await users.set_password_hash(conn, user_id, password_hash)
-        await _send_confirmation(ctx, conn, user, "confirm-email", email, metadata)
+        if not address_vouched:
+            await _send_confirmation(ctx, conn, user, "confirm-email", email, metadata)
         row = await users.by_id(conn, user_id)
         assert row is not None
         return row
@@ -216,18 +224,25 @@ async def grant_role(ctx: Identity, admin: Principal, user_id: UUID, role: Role)
     await transact(ctx.pool, work)
 
 
-async def promote_to_admin(ctx: Identity, email: str) -> UUID:
-    """Make an existing account an admin (the create-admin command, when the address is already registered)."""
+async def promote_to_admin(ctx: Identity, email: str) -> users.UserRow:
+    """Make an existing, verified account an admin (create-admin --promote-existing).
+
+    An unverified account is refused: whoever signed up with the address may not own it.
+    """
     email = normalise_email(email)
 
-    async def work(conn: asyncpg.Connection) -> UUID:
+    async def work(conn: asyncpg.Connection) -> users.UserRow:
         row = await users.by_email(conn, email)
         if row is None:
             raise NotFound("No account has this email address.")
+        if not row.email_verified:
+            raise Conflict("The account holding this address has not confirmed it; it cannot be promoted.")
         user = await ctx.users.load(conn, str(row.id))
         events = [] if user.role == "admin" else [RoleGranted(user_id=user.user_id, role="admin", granted_by=None)]
         await ctx.users.save(conn, user, events, metadata_for())
         await users.project(conn, user)
-        return user.user_id
+        promoted = await users.by_id(conn, user.user_id)
+        assert promoted is not None
+        return promoted
 
     return await transact(ctx.pool, work)
