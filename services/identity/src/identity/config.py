@@ -42,6 +42,13 @@ class Settings(ServiceSettings):
     generate_signing_key: bool | None = None
     key_cache_seconds: float = 5.0
 
+    # Each argon2 operation holds 64 MiB: 4 at once is 256 MiB, half the pod's 512 Mi limit (the rest is the
+    # process itself). Raise it with the memory limit: about (limit - 256 MiB) / 64 MiB.
+    max_concurrent_hashes: int = Field(default=4, ge=1, le=64)
+    # Requests waiting for a slot; beyond this a password check answers 503 with Retry-After at once.
+    hash_queue_size: int = Field(default=32, ge=0, le=10_000)
+    hash_busy_retry_after_seconds: int = Field(default=2, ge=1, le=120)
+
     login_failures_per_account: int = 5
     login_failures_per_address: int = 30
     login_window_seconds: int = 900

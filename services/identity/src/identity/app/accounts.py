@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -75,7 +74,7 @@ async def register(
     wait = await _limit(ctx, f"signup:addr:{client_address}", ctx.settings.signups_per_address_per_hour, HOUR)
     if wait is not None:
         raise RateLimited("Too many sign-ups from this address; try again later.", retry_after=wait)
-    password_hash = await asyncio.to_thread(ctx.passwords.hash, password)
+    password_hash = await ctx.hashing.hash(password)
     user_id = uuid.uuid4()
 
     async def work(conn: asyncpg.Connection) -> users.UserRow:
@@ -167,7 +166,7 @@ async def rename(ctx: Identity, principal: Principal, display_name: str) -> user
 
 async def _check_current_password(ctx: Identity, user_id: UUID, password: str) -> None:
     stored = await users.password_hash(ctx.pool, user_id)
-    if not await asyncio.to_thread(ctx.passwords.verify, stored, password):
+    if not await ctx.hashing.verify(stored, password):
         raise Unauthorized("The current password is not correct.", invalid_token=False)
 
 
@@ -178,7 +177,7 @@ async def change_password(
     await _check_current_password(ctx, principal.user_id, current_password)
     row = await profile(ctx, principal)
     check_password_policy(new_password, email=row.email, display_name=row.display_name, field="new_password")
-    new_hash = await asyncio.to_thread(ctx.passwords.hash, new_password)
+    new_hash = await ctx.hashing.hash(new_password)
 
     async def work(conn: asyncpg.Connection) -> None:
         user = await ctx.users.load(conn, str(principal.user_id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -64,7 +63,7 @@ async def confirm_reset(ctx: Identity, token: str, new_password: str) -> None:
         raise InvalidResetToken(RESET_LINK_INVALID)
     # Checked before the token is spent: a refused password leaves the link usable for a better one.
     check_password_policy(new_password, email=row.email, display_name=row.display_name, field="new_password")
-    new_hash = await asyncio.to_thread(ctx.passwords.hash, new_password)
+    new_hash = await ctx.hashing.hash(new_password)
 
     async def work(conn: asyncpg.Connection) -> None:
         spent = await password_resets.consume(conn, token)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from identity.adapters import rate_limits, sessions, users
 from identity.adapters.secrets import new_token
 from identity.app.common import transact
 from identity.app.context import Identity
+from identity.app.hashing import HashingBusy
 from identity.domain.emails import email_key, normalise_email
 
 log = structlog.get_logger("identity.sessions")
@@ -82,7 +82,12 @@ async def login(ctx: Identity, email: str, password: str, client_address: str) -
     if wait is not None:
         raise RateLimited("Too many failed logins; try again later.", retry_after=wait)
     user_id, stored = await users.login_lookup(ctx.pool, login_key)
-    ok = await asyncio.to_thread(ctx.passwords.verify, stored, password)
+    try:
+        ok = await ctx.hashing.verify(stored, password)
+    except HashingBusy:
+        # Not attempted: the password was never checked, so it must not count towards a lockout.
+        await transact(ctx.pool, lambda conn: _release_all(conn, [account_bucket, address_bucket]))
+        raise
     if user_id is None or not ok:
         log.info("login_failed", known_account=user_id is not None)
         raise Unauthorized(LOGIN_FAILED, invalid_token=False)
@@ -96,6 +101,11 @@ async def login(ctx: Identity, email: str, password: str, client_address: str) -
         return await _issue(ctx, conn, known_user, family_id, None)
 
     return await transact(ctx.pool, open_session)
+
+
+async def _release_all(conn: asyncpg.Connection, buckets: list[str]) -> None:
+    for bucket in buckets:
+        await rate_limits.release(conn, bucket)
 
 
 async def refresh(ctx: Identity, refresh_token: str) -> TokenPair:
