@@ -174,10 +174,31 @@ async def test_an_admin_grants_agent_and_it_shows_in_the_next_token(
         f"/api/identity/users/{user['id']}/roles", json={"role": "agent"}, headers=bearer(admin["access_token"])
     )
     assert granted.status_code == 204
-    refreshed = (
-        await client.post("/api/identity/sessions/refresh", json={"refresh_token": pair["refresh_token"]})
-    ).json()
-    assert claims(refreshed)["role"] == "agent"
+    assert claims(await log_in(client, user["email"]))["role"] == "agent"
+
+
+async def test_a_role_change_ends_every_session_of_the_user_at_once(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    admin_email, _ = await create_admin(settings)
+    admin = await log_in(client, admin_email)
+    user = await sign_up(client)
+    sessions = [await log_in(client, user["email"]) for _ in range(2)]
+    for role in ("agent", "customer"):
+        granted = await client.post(
+            f"/api/identity/users/{user['id']}/roles", json={"role": role}, headers=bearer(admin["access_token"])
+        )
+        assert granted.status_code == 204
+        revoked = (await client.get("/internal/identity/revoked-tokens")).json()["revoked"]
+        for pair in sessions:
+            assert claims(pair)["jti"] in {r["jti"] for r in revoked}
+            assert (await client.get("/api/identity/me", headers=bearer(pair["access_token"]))).status_code == 401
+            again = await client.post("/api/identity/sessions/refresh", json={"refresh_token": pair["refresh_token"]})
+            assert again.status_code == 401
+        fresh = await log_in(client, user["email"])
+        assert claims(fresh)["role"] == role
+        sessions = [fresh]
+    assert (await client.get("/api/identity/me", headers=bearer(admin["access_token"]))).status_code == 200
 
 
 async def test_create_admin_makes_a_new_confirmed_admin_with_the_given_password(

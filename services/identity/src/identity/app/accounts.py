@@ -25,6 +25,8 @@ from identity.domain.model import User
 from identity.domain.passwords import check_password_policy
 
 HOUR = 3600
+# A role change ends every session: access tokens carry the role, and a revoked role must not live 15 minutes on.
+ROLE_CHANGED = "role changed"
 
 
 def _link(ctx: Identity, token: str) -> str:
@@ -211,14 +213,17 @@ async def request_email_change(ctx: Identity, principal: Principal, new_email: s
 
 
 async def grant_role(ctx: Identity, admin: Principal, user_id: UUID, role: Role) -> None:
-    """An admin sets a user's role (RoleGranted); it shows in that user's next access token."""
+    """An admin sets a user's role (RoleGranted); every session of that user ends at once (tokens carry the role)."""
 
     async def work(conn: asyncpg.Connection) -> None:
         user = await ctx.users.load(conn, str(user_id))
         if not user.exists:
             raise NotFound("No such user.")
-        await ctx.users.save(conn, user, user.grant_role(role, admin.user_id), metadata_of(admin))
+        events = user.grant_role(role, admin.user_id)
+        await ctx.users.save(conn, user, events, metadata_of(admin))
         await users.project(conn, user)
+        if events:
+            await sessions.revoke_other_sessions(conn, user.user_id, None, ROLE_CHANGED)
 
     await transact(ctx.pool, work)
 
@@ -240,6 +245,8 @@ async def promote_to_admin(ctx: Identity, email: str) -> users.UserRow:
         events = [] if user.role == "admin" else [RoleGranted(user_id=user.user_id, role="admin", granted_by=None)]
         await ctx.users.save(conn, user, events, metadata_for())
         await users.project(conn, user)
+        if events:
+            await sessions.revoke_other_sessions(conn, user.user_id, None, ROLE_CHANGED)
         promoted = await users.by_id(conn, user.user_id)
         assert promoted is not None
         return promoted
