@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 import httpx
@@ -147,6 +148,29 @@ async def test_changing_the_email_takes_effect_once_the_new_address_confirms(
     me = (await client.get("/api/identity/me", headers=bearer(pair["access_token"]))).json()
     assert (me["email"], me["pending_email"], me["email_verified"]) == (new_email, None, True)
     await log_in(client, new_email)
+
+
+async def test_an_email_change_is_told_to_the_old_address_once_it_takes_effect(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    user = await sign_up(client)
+    pair = await log_in(client, user["email"])
+    new_email, _ = unique_person()
+    asked = await client.post(
+        "/api/identity/me/email",
+        json={"new_email": new_email, "current_password": STRONG_PASSWORD},
+        headers=bearer(pair["access_token"]),
+    )
+    assert asked.status_code == 202
+
+    def notices(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [c["payload"] for c in commands if c["payload"]["template"] == "email-changed-notice"]
+
+    assert notices(await mail_commands(settings.database_url, settings.mail_topic, user["id"])) == []
+    token = await latest_token(settings.database_url, settings.mail_topic, user["id"], "confirm-email-change")
+    assert (await client.post("/api/identity/email-confirmations", json={"token": token})).status_code == 204
+    [notice] = notices(await mail_commands(settings.database_url, settings.mail_topic, user["id"]))
+    assert (notice["to"], notice["display_name"], notice["action_url"]) == (user["email"], user["display_name"], None)
 
 
 async def test_an_admin_grants_agent_and_it_shows_in_the_next_token(

@@ -16,14 +16,22 @@ from casefold_events.contracts.base import Event, event
 
 @event
 class SendAccountEmail(Event):
-    """Send one account email (confirm an address or an email change, reset the password, a security notice)."""
+    """Send one account email (confirm an address or an email change, reset the password, a security notice).
+
+    email-changed-notice goes to the address an account just left (no link: it tells, it does not act).
+    """
 
     event_type = "SendAccountEmail"
     schema_version = 1
 
     user_id: UUID
     template: Literal[
-        "confirm-email", "confirm-email-change", "password-changed", "password-reset", "password-reset-notice"
+        "confirm-email",
+        "confirm-email-change",
+        "email-changed-notice",
+        "password-changed",
+        "password-reset",
+        "password-reset-notice",
     ]
     to: str = Field(max_length=320)
     display_name: str = Field(max_length=64)

@@ -13,7 +13,12 @@ from casefold_events.envelope import Envelope, Metadata
 from casefold_events.store import enqueue
 
 Template = Literal[
-    "confirm-email", "confirm-email-change", "password-changed", "password-reset", "password-reset-notice"
+    "confirm-email",
+    "confirm-email-change",
+    "email-changed-notice",
+    "password-changed",
+    "password-reset",
+    "password-reset-notice",
 ]
 STREAM_TYPE = "identity-mail"
 

@@ -114,9 +114,17 @@ async def confirm(ctx: Identity, token: str) -> None:
         else:
             if await users.email_taken(conn, confirmation.email, by_other_than=user.user_id):
                 raise Conflict(EMAIL_TAKEN)
+            old_email, old_name = user.email, user.display_name
             events = user.confirm_email_change(confirmation.email)
-        await ctx.users.save(conn, user, events, metadata_for(user.user_id, user.role))
+        metadata = metadata_for(user.user_id, user.role)
+        await ctx.users.save(conn, user, events, metadata)
         await users.project(conn, user)
+        if confirmation.purpose == "confirm-email-change":
+            # The old address is the one its owner still reads if the account was taken over: tell it.
+            await send_account_email(
+                conn, ctx.settings.mail_topic, user_id=user.user_id, template="email-changed-notice", to=old_email,
+                display_name=old_name, metadata=metadata,
+            )  # fmt: skip
 
     await transact(ctx.pool, work)
 
