@@ -19,6 +19,7 @@ from casefold_platform.problems import DomainError
 from identity.adapters import signing_keys, users
 from identity.app import accounts
 from identity.app.context import Identity
+from identity.app.expiry import purge_unverified
 from identity.app.rebuild import rebuild_users
 from identity.bootstrap import apply_migrations, build_identity, ensure_signing_key
 from identity.config import Settings
@@ -123,6 +124,15 @@ async def _rebuild(settings: Settings, _: argparse.Namespace) -> int:
     return await _with_pool(settings, run)
 
 
+async def _purge_unverified(settings: Settings, _: argparse.Namespace) -> int:
+    async def run(pool: asyncpg.Pool) -> int:
+        count = await purge_unverified(build_identity(settings, pool))
+        print(f"expired {count} unverified accounts older than {settings.unverified_ttl_seconds} s")
+        return 0
+
+    return await _with_pool(settings, run)
+
+
 async def _rotate(settings: Settings, _: argparse.Namespace) -> int:
     async def run(pool: asyncpg.Pool) -> int:
         key = await signing_keys.add_key(pool)
@@ -160,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         help="when a verified account already holds the email, make it an admin (it keeps its password)",
     )  # fmt: skip
     commands.add_parser("rebuild-read-model", help="re-project every user from the event store")
+    commands.add_parser(
+        "purge-unverified", help="expire unverified accounts older than IDENTITY_UNVERIFIED_TTL_SECONDS"
+    )
     commands.add_parser("rotate-signing-key", help="add a new signing key; the old one stays published")
     retire = commands.add_parser("retire-signing-keys", help="stop publishing keys older than an age, e.g. 1d")
     retire.add_argument("--older-than", required=True)
@@ -172,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings.model_copy(update={"run_migrations": True})
     handlers = {
         "worker": _worker, "migrate": _migrate, "create-admin": _create_admin, "rebuild-read-model": _rebuild,
-        "rotate-signing-key": _rotate,
+        "purge-unverified": _purge_unverified, "rotate-signing-key": _rotate,
         "retire-signing-keys": _retire,
     }  # fmt: skip
     return asyncio.run(handlers[args.command](settings, args))

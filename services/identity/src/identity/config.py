@@ -49,6 +49,9 @@ class Settings(ServiceSettings):
     hash_queue_size: int = Field(default=32, ge=0, le=10_000)
     hash_busy_retry_after_seconds: int = Field(default=2, ge=1, le=120)
 
+    # An account that never confirmed its address is removed after this, so it cannot squat the address for ever.
+    unverified_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=3600)
+
     login_failures_per_account: int = 5
     login_failures_per_address: int = 30
     login_window_seconds: int = 900
