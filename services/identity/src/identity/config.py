@@ -52,7 +52,14 @@ class Settings(ServiceSettings):
     # An account that never confirmed its address is removed after this, so it cannot squat the address for ever.
     unverified_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=3600)
 
-    login_failures_per_account: int = 5
+    # Failed logins never lock an account: after LOGIN_FREE_FAILURES from one client address (one /64 for IPv6),
+    # that address waits 1, 2, 4 ... s after each further failure on that account (at most LOGIN_MAX_DELAY_SECONDS);
+    # other addresses, the owner's, are not slowed until the account as a whole has LOGIN_FREE_FAILURES_PER_ACCOUNT
+    # failures, and then by at most LOGIN_ACCOUNT_MAX_DELAY_SECONDS.
+    login_free_failures: int = Field(default=5, ge=1)
+    login_max_delay_seconds: int = Field(default=900, ge=1)
+    login_free_failures_per_account: int = Field(default=50, ge=1)
+    login_account_max_delay_seconds: int = Field(default=60, ge=1)
     login_failures_per_address: int = 30
     login_window_seconds: int = 900
     resend_per_email_per_hour: int = 3

@@ -24,9 +24,7 @@ def fresh_address() -> dict[str, str]:
 
 
 async def test_concurrent_logins_never_run_more_argon2_operations_than_the_limit(database: str) -> None:
-    settings = settings_for(
-        database, max_concurrent_hashes=2, hash_queue_size=64, trust_forwarded_for=True, login_failures_per_account=50
-    )
+    settings = settings_for(database, max_concurrent_hashes=2, hash_queue_size=64, trust_forwarded_for=True)
     app = create_app(settings)
     async with running_server(settings, app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
         ctx: Identity = app.state.identity
@@ -69,7 +67,7 @@ async def test_a_full_hashing_queue_answers_503_with_retry_after_and_the_queued_
             await holder
         assert (await queued).status_code == 200
         # The refused attempt was never checked, so it counted towards no lockout: 5 wrong ones still get 401s.
-        for _ in range(settings.login_failures_per_account):
+        for _ in range(settings.login_free_failures):
             wrong = await client.post("/api/identity/sessions", json={**credentials, "password": "not it at all"},
                                       headers=fresh_address())  # fmt: skip
             assert wrong.status_code == 401
