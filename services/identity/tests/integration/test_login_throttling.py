@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from identity_builders import STRONG_PASSWORD, running_server, settings_for, sign_up
+from identity_builders import STRONG_PASSWORD, bearer, log_in, running_server, settings_for, sign_up
 
 from identity.config import Settings
 
@@ -83,3 +83,25 @@ async def test_ipv6_clients_are_counted_by_their_64(database: str) -> None:
         assert same_64.status_code == 429
         next_64 = await attempt(http, "v6.other@example.com", "p" * 12, "2001:db8:7:8::1")
         assert next_64.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("/api/identity/me/password", {"new_password": "a brand new passphrase 77"}),
+     ("/api/identity/me/email", {"new_email": "moved.somewhere@example.com"})],
+)  # fmt: skip
+async def test_guessing_the_current_password_with_an_access_token_is_slowed_too(
+    client: httpx.AsyncClient, settings: Settings, path: str, body: dict[str, str]
+) -> None:
+    user = await sign_up(client)
+    token = bearer((await log_in(client, user["email"]))["access_token"])
+    for i in range(settings.login_free_failures):
+        wrong = await client.post(path, json={**body, "current_password": f"guess {i} !!!!!!"}, headers=token)
+        assert wrong.status_code == 401
+    slowed = await client.post(path, json={**body, "current_password": STRONG_PASSWORD}, headers=token)
+    assert slowed.status_code == 429
+    assert int(slowed.headers["Retry-After"]) >= 1
+    await age_failures(settings, 2)
+    assert (await client.post(path, json={**body, "current_password": STRONG_PASSWORD}, headers=token)).status_code in (
+        202, 204,
+    )  # fmt: skip

@@ -120,24 +120,24 @@ async def test_changing_the_password_needs_the_current_one_and_ends_other_sessio
     assert templates[-1] == "password-changed"
 
 
+async def ask_email_change(
+    client: httpx.AsyncClient, pair: dict[str, str], new_email: str, password: str = STRONG_PASSWORD
+) -> httpx.Response:
+    return await client.post(
+        "/api/identity/me/email",
+        json={"new_email": new_email, "current_password": password},
+        headers=bearer(pair["access_token"]),
+    )
+
+
 async def test_changing_the_email_takes_effect_once_the_new_address_confirms(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     user = await sign_up(client)
     pair = await log_in(client, user["email"])
     new_email, _ = unique_person()
-    wrong = await client.post(
-        "/api/identity/me/email",
-        json={"new_email": new_email, "current_password": "wrong wrong wrong"},
-        headers=bearer(pair["access_token"]),
-    )
-    assert wrong.status_code == 401
-    asked = await client.post(
-        "/api/identity/me/email",
-        json={"new_email": new_email, "current_password": STRONG_PASSWORD},
-        headers=bearer(pair["access_token"]),
-    )
-    assert asked.status_code == 202
+    assert (await ask_email_change(client, pair, new_email, "wrong wrong wrong")).status_code == 401
+    assert (await ask_email_change(client, pair, new_email)).status_code == 202
     me = (await client.get("/api/identity/me", headers=bearer(pair["access_token"]))).json()
     assert (me["email"], me["pending_email"]) == (user["email"], new_email)
     [command] = [c for c in await mail_commands(settings.database_url, settings.mail_topic, user["id"])
@@ -156,12 +156,7 @@ async def test_an_email_change_is_told_to_the_old_address_once_it_takes_effect(
     user = await sign_up(client)
     pair = await log_in(client, user["email"])
     new_email, _ = unique_person()
-    asked = await client.post(
-        "/api/identity/me/email",
-        json={"new_email": new_email, "current_password": STRONG_PASSWORD},
-        headers=bearer(pair["access_token"]),
-    )
-    assert asked.status_code == 202
+    assert (await ask_email_change(client, pair, new_email)).status_code == 202
 
     def notices(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [c["payload"] for c in commands if c["payload"]["template"] == "email-changed-notice"]

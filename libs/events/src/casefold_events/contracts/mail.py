@@ -13,6 +13,16 @@ from pydantic import Field
 
 from casefold_events.contracts.base import Event, event
 
+# The account emails notifications knows how to write (its templates are named after them).
+AccountTemplate = Literal[
+    "confirm-email",
+    "confirm-email-change",
+    "email-changed-notice",
+    "password-changed",
+    "password-reset",
+    "password-reset-notice",
+]
+
 
 @event
 class SendAccountEmail(Event):
@@ -25,14 +35,7 @@ class SendAccountEmail(Event):
     schema_version = 1
 
     user_id: UUID
-    template: Literal[
-        "confirm-email",
-        "confirm-email-change",
-        "email-changed-notice",
-        "password-changed",
-        "password-reset",
-        "password-reset-notice",
-    ]
+    template: AccountTemplate
     to: str = Field(max_length=320)
     display_name: str = Field(max_length=64)
     action_url: str | None = Field(default=None, max_length=2048, description="secret: the single-use link")

@@ -53,6 +53,7 @@ SET_COOKIE = {
 # Routes that run argon2: their 503 also covers a full password-hashing queue (type ends password-hashing-busy).
 HASH_BUSY = ("A dependency is unavailable, or too many password checks are running and the queue is full "
              "(type ends with password-hashing-busy); Retry-After says when to try again")  # fmt: skip
+WRONG_PASSWORDS = "Too many wrong current passwords lately; Retry-After says when to try again (the wait grows)"
 AUTHENTICATED = problems(401, d401="No valid access token (missing, expired, revoked or badly signed)")
 
 
@@ -195,8 +196,8 @@ async def update_me(body: ProfileUpdate, ctx: Ctx, caller: CurrentCaller) -> Use
 @router.post(
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(401, 422, d401="No valid access token, or the current password is wrong",
-                       d422="The new password breaks the password policy", d503=HASH_BUSY),
+    responses=problems(401, 422, 429, d401="No valid access token, or the current password is wrong",
+                       d422="The new password breaks the password policy", d429=WRONG_PASSWORDS, d503=HASH_BUSY),
 )  # fmt: skip
 async def change_password(body: PasswordChange, ctx: Ctx, caller: CurrentCaller) -> Response:
     """Change the password (needs the current one); every other session ends."""
@@ -207,8 +208,8 @@ async def change_password(body: PasswordChange, ctx: Ctx, caller: CurrentCaller)
 @router.post(
     "/me/email",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problems(401, 409, 422, d401="No valid access token, or the current password is wrong",
-                       d409="The address is taken, or it is already yours", d503=HASH_BUSY),
+    responses=problems(401, 409, 422, 429, d401="No valid access token, or the current password is wrong",
+                       d409="The address is taken, or it is already yours", d429=WRONG_PASSWORDS, d503=HASH_BUSY),
 )  # fmt: skip
 async def change_email(body: EmailChange, ctx: Ctx, caller: CurrentCaller) -> Response:
     """Ask to change the email address; it changes once the link sent to the new address is used."""

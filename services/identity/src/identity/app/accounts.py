@@ -18,6 +18,7 @@ from identity.adapters.confirmations import Purpose
 from identity.adapters.mail import send_account_email
 from identity.app.common import EMAIL_TAKEN, NAME_TAKEN, metadata_for, metadata_of, transact
 from identity.app.context import Identity
+from identity.app.hashing import HashingBusy
 from identity.domain.display_names import clean_display_name
 from identity.domain.emails import email_key, normalise_email
 from identity.domain.errors import Conflict, InvalidConfirmationToken, invalid
@@ -175,9 +176,29 @@ async def rename(ctx: Identity, principal: Principal, display_name: str) -> user
 
 
 async def _check_current_password(ctx: Identity, user_id: UUID, password: str) -> None:
+    """401 when wrong; guesses are slowed like logins (a stolen access token must not brute-force the password)."""
+    settings = ctx.settings
+    limit = rate_limits.Delayed(f"current-password:{user_id}", settings.login_free_failures,
+                                settings.login_max_delay_seconds)  # fmt: skip
+
+    async def reserve(conn: asyncpg.Connection) -> int | None:
+        return await rate_limits.take_with_delays(conn, [], [limit], window_seconds=settings.login_window_seconds)
+
+    async def forget(conn: asyncpg.Connection) -> None:
+        await rate_limits.clear(conn, limit.bucket)
+
+    wait = await transact(ctx.pool, reserve)
+    if wait is not None:
+        raise RateLimited("Too many wrong current passwords; try again later.", retry_after=wait)
     stored = await users.password_hash(ctx.pool, user_id)
-    if not await ctx.hashing.verify(stored, password):
+    try:
+        ok = await ctx.hashing.verify(stored, password)
+    except HashingBusy:
+        await transact(ctx.pool, forget)
+        raise
+    if not ok:
         raise Unauthorized("The current password is not correct.", invalid_token=False)
+    await transact(ctx.pool, forget)
 
 
 async def change_password(
