@@ -47,13 +47,15 @@ class Workers:
         await self.relay.stop()
 
     async def _purge_forever(self) -> None:
+        # Built once: it hashes a dummy password (64 MiB of argon2) when made.
+        ctx = build_identity(self.settings, self.pool)
         while True:
             try:
                 await rate_limits.purge(self.pool, KEEP_RATE_LIMIT_ROWS_SECONDS)
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("rate_limit_purge_failed", error=str(exc))
             try:
-                expired = await purge_unverified(build_identity(self.settings, self.pool))
+                expired = await purge_unverified(ctx)
                 if expired:
                     log.info("unverified_accounts_expired", count=expired)
             except (OSError, asyncpg.PostgresError) as exc:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
 import httpx
 import pytest
-from identity_builders import STRONG_PASSWORD, latest_token, log_in, run_command, sign_up
+from identity_builders import STRONG_PASSWORD, latest_token, log_in, run_command, settings_for, sign_up
 
 from identity.config import Settings
+from identity.workers import Workers
 
 pytestmark = pytest.mark.integration
 
@@ -72,3 +74,23 @@ async def test_an_old_unverified_account_expires_and_its_address_and_name_can_si
     assert (await log_in(client, squatter["email"]))["access_token"]
     code, output = await run_command(settings, "purge-unverified")
     assert (code, "expired 0 " in output) == (0, True), output
+
+
+async def test_the_worker_expires_old_unverified_accounts_on_its_own(
+    client: httpx.AsyncClient, settings: Settings, kafka_bootstrap: str
+) -> None:
+    squatter = await sign_up(client)
+    await signed_up_days_ago(settings, squatter["id"])
+    worker_settings = settings_for(settings.database_url, kafka_bootstrap_servers=kafka_bootstrap)
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+    workers = Workers(worker_settings, pool)
+    await workers.start()
+    try:
+        for _ in range(300):  # the first housekeeping round runs at start; wait for its outcome, not a period
+            if await pool.fetchval("SELECT count(*) FROM users WHERE id = $1", uuid.UUID(squatter["id"])) == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert await pool.fetchval("SELECT count(*) FROM users WHERE id = $1", uuid.UUID(squatter["id"])) == 0
+    finally:
+        await workers.stop()
+        await pool.close()
