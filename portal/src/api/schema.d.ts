@@ -1331,7 +1331,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency is unavailable; Retry-After says when to try again */
+            /** @description A dependency is unavailable, or too many password checks are running and the queue is full (type ends with password-hashing-busy); Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1685,7 +1685,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency is unavailable; Retry-After says when to try again */
+            /** @description A dependency is unavailable, or too many password checks are running and the queue is full (type ends with password-hashing-busy); Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1778,7 +1778,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency is unavailable; Retry-After says when to try again */
+            /** @description A dependency is unavailable, or too many password checks are running and the queue is full (type ends with password-hashing-busy); Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2162,7 +2162,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency is unavailable; Retry-After says when to try again */
+            /** @description Too many wrong current passwords lately; Retry-After says when to try again (the wait grows) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable, or too many password checks are running and the queue is full (type ends with password-hashing-busy); Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2251,7 +2262,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency is unavailable; Retry-After says when to try again */
+            /** @description Too many wrong current passwords lately; Retry-After says when to try again (the wait grows) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable, or too many password checks are running and the queue is full (type ends with password-hashing-busy); Retry-After says when to try again */
             503: {
                 headers: {
                     /** @description Seconds to wait */

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import asyncpg
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from casefold_local.procs import free_port
 from identity.config import Settings
@@ -38,10 +39,10 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def running_server(settings: Settings) -> AsyncIterator[str]:
-    """The identity app served by uvicorn on a free port; yields its base URL."""
+async def running_server(settings: Settings, app: FastAPI | None = None) -> AsyncIterator[str]:
+    """The identity app (or the given one) served by uvicorn on a free port; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    config = uvicorn.Config(app or create_app(settings), host="127.0.0.1", port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(200):

@@ -10,6 +10,7 @@ from casefold_events.migrate import migrate, package_migrations, shared_migratio
 from identity.adapters import sessions, signing_keys
 from identity.adapters.signing_keys import KeyRing
 from identity.app.context import Identity, user_repository
+from identity.app.hashing import HashGate
 from identity.app.tokens import AccessTokens
 from identity.config import Settings
 from identity.domain.passwords import Passwords
@@ -46,4 +47,9 @@ def build_identity(settings: Settings, pool: asyncpg.Pool) -> Identity:
         return await sessions.is_access_token_revoked(pool, jti)
 
     access_tokens = AccessTokens(keyring, lifetime_seconds=settings.access_token_seconds, is_revoked=is_revoked)
-    return Identity(settings, pool, user_repository(settings), Passwords(), access_tokens)
+    passwords = Passwords()
+    hashing = HashGate(
+        passwords, concurrency=settings.max_concurrent_hashes, queue=settings.hash_queue_size,
+        retry_after=settings.hash_busy_retry_after_seconds,
+    )  # fmt: skip
+    return Identity(settings, pool, user_repository(settings), passwords, access_tokens, hashing)

@@ -42,7 +42,24 @@ class Settings(ServiceSettings):
     generate_signing_key: bool | None = None
     key_cache_seconds: float = 5.0
 
-    login_failures_per_account: int = 5
+    # Each argon2 operation holds 64 MiB: 4 at once is 256 MiB, half the pod's 512 Mi limit (the rest is the
+    # process itself). Raise it with the memory limit: about (limit - 256 MiB) / 64 MiB.
+    max_concurrent_hashes: int = Field(default=4, ge=1, le=64)
+    # Requests waiting for a slot; beyond this a password check answers 503 with Retry-After at once.
+    hash_queue_size: int = Field(default=32, ge=0, le=10_000)
+    hash_busy_retry_after_seconds: int = Field(default=2, ge=1, le=120)
+
+    # An account that never confirmed its address is removed after this, so it cannot squat the address for ever.
+    unverified_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=3600)
+
+    # Failed logins never lock an account: after LOGIN_FREE_FAILURES from one client address (one /64 for IPv6),
+    # that address waits 1, 2, 4 ... s after each further failure on that account (at most LOGIN_MAX_DELAY_SECONDS);
+    # other addresses, the owner's, are not slowed until the account as a whole has LOGIN_FREE_FAILURES_PER_ACCOUNT
+    # failures, and then by at most LOGIN_ACCOUNT_MAX_DELAY_SECONDS.
+    login_free_failures: int = Field(default=5, ge=1)
+    login_max_delay_seconds: int = Field(default=900, ge=1)
+    login_free_failures_per_account: int = Field(default=50, ge=1)
+    login_account_max_delay_seconds: int = Field(default=60, ge=1)
     login_failures_per_address: int = 30
     login_window_seconds: int = 900
     resend_per_email_per_hour: int = 3

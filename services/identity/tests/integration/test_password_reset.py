@@ -161,7 +161,7 @@ async def test_a_reset_confirms_an_unconfirmed_address(client: httpx.AsyncClient
 
 async def test_a_reset_lifts_the_failed_login_lockout(client: httpx.AsyncClient, settings: Settings) -> None:
     user = await sign_up(client)
-    for _ in range(settings.login_failures_per_account):
+    for _ in range(settings.login_free_failures):
         await client.post("/api/identity/sessions", json={"email": user["email"], "password": "wrong guess 123456"})
     locked = await client.post("/api/identity/sessions", json={"email": user["email"], "password": STRONG_PASSWORD})
     assert locked.status_code == 429

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 import httpx
@@ -119,24 +120,24 @@ async def test_changing_the_password_needs_the_current_one_and_ends_other_sessio
     assert templates[-1] == "password-changed"
 
 
+async def ask_email_change(
+    client: httpx.AsyncClient, pair: dict[str, str], new_email: str, password: str = STRONG_PASSWORD
+) -> httpx.Response:
+    return await client.post(
+        "/api/identity/me/email",
+        json={"new_email": new_email, "current_password": password},
+        headers=bearer(pair["access_token"]),
+    )
+
+
 async def test_changing_the_email_takes_effect_once_the_new_address_confirms(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     user = await sign_up(client)
     pair = await log_in(client, user["email"])
     new_email, _ = unique_person()
-    wrong = await client.post(
-        "/api/identity/me/email",
-        json={"new_email": new_email, "current_password": "wrong wrong wrong"},
-        headers=bearer(pair["access_token"]),
-    )
-    assert wrong.status_code == 401
-    asked = await client.post(
-        "/api/identity/me/email",
-        json={"new_email": new_email, "current_password": STRONG_PASSWORD},
-        headers=bearer(pair["access_token"]),
-    )
-    assert asked.status_code == 202
+    assert (await ask_email_change(client, pair, new_email, "wrong wrong wrong")).status_code == 401
+    assert (await ask_email_change(client, pair, new_email)).status_code == 202
     me = (await client.get("/api/identity/me", headers=bearer(pair["access_token"]))).json()
     assert (me["email"], me["pending_email"]) == (user["email"], new_email)
     [command] = [c for c in await mail_commands(settings.database_url, settings.mail_topic, user["id"])
@@ -147,6 +148,24 @@ async def test_changing_the_email_takes_effect_once_the_new_address_confirms(
     me = (await client.get("/api/identity/me", headers=bearer(pair["access_token"]))).json()
     assert (me["email"], me["pending_email"], me["email_verified"]) == (new_email, None, True)
     await log_in(client, new_email)
+
+
+async def test_an_email_change_is_told_to_the_old_address_once_it_takes_effect(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    user = await sign_up(client)
+    pair = await log_in(client, user["email"])
+    new_email, _ = unique_person()
+    assert (await ask_email_change(client, pair, new_email)).status_code == 202
+
+    def notices(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [c["payload"] for c in commands if c["payload"]["template"] == "email-changed-notice"]
+
+    assert notices(await mail_commands(settings.database_url, settings.mail_topic, user["id"])) == []
+    token = await latest_token(settings.database_url, settings.mail_topic, user["id"], "confirm-email-change")
+    assert (await client.post("/api/identity/email-confirmations", json={"token": token})).status_code == 204
+    [notice] = notices(await mail_commands(settings.database_url, settings.mail_topic, user["id"]))
+    assert (notice["to"], notice["display_name"], notice["action_url"]) == (user["email"], user["display_name"], None)
 
 
 async def test_an_admin_grants_agent_and_it_shows_in_the_next_token(
@@ -174,25 +193,79 @@ async def test_an_admin_grants_agent_and_it_shows_in_the_next_token(
         f"/api/identity/users/{user['id']}/roles", json={"role": "agent"}, headers=bearer(admin["access_token"])
     )
     assert granted.status_code == 204
-    refreshed = (
-        await client.post("/api/identity/sessions/refresh", json={"refresh_token": pair["refresh_token"]})
-    ).json()
-    assert claims(refreshed)["role"] == "agent"
+    assert claims(await log_in(client, user["email"]))["role"] == "agent"
 
 
-async def test_create_admin_promotes_an_existing_account(client: httpx.AsyncClient, settings: Settings) -> None:
+async def test_a_role_change_ends_every_session_of_the_user_at_once(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    admin_email, _ = await create_admin(settings)
+    admin = await log_in(client, admin_email)
     user = await sign_up(client)
+    sessions = [await log_in(client, user["email"]) for _ in range(2)]
+    for role in ("agent", "customer"):
+        granted = await client.post(
+            f"/api/identity/users/{user['id']}/roles", json={"role": role}, headers=bearer(admin["access_token"])
+        )
+        assert granted.status_code == 204
+        revoked = (await client.get("/internal/identity/revoked-tokens")).json()["revoked"]
+        for pair in sessions:
+            assert claims(pair)["jti"] in {r["jti"] for r in revoked}
+            assert (await client.get("/api/identity/me", headers=bearer(pair["access_token"]))).status_code == 401
+            again = await client.post("/api/identity/sessions/refresh", json={"refresh_token": pair["refresh_token"]})
+            assert again.status_code == 401
+        fresh = await log_in(client, user["email"])
+        assert claims(fresh)["role"] == role
+        sessions = [fresh]
+    assert (await client.get("/api/identity/me", headers=bearer(admin["access_token"]))).status_code == 200
+
+
+async def test_create_admin_makes_a_new_confirmed_admin_with_the_given_password(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    email, name = unique_person()
     code, output = await run_command(
-        settings,
-        "create-admin",
-        "--email",
-        user["email"],
-        "--display-name",
-        "Someone Else",
-        IDENTITY_ADMIN_PASSWORD=STRONG_PASSWORD,
+        settings, "create-admin", "--email", email, "--display-name", name, IDENTITY_ADMIN_PASSWORD=NEW_PASSWORD
     )
     assert code == 0, output
+    pair = await log_in(client, email, NEW_PASSWORD)
+    assert (claims(pair)["role"], claims(pair)["email_verified"]) == ("admin", True)
+
+
+async def test_create_admin_never_promotes_an_unverified_account_that_squats_the_address(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    squatter = await sign_up(client)
+    for flags in ([], ["--promote-existing"]):
+        code, output = await run_command(
+            settings, "create-admin", "--email", squatter["email"], "--display-name", "Someone Else", *flags,
+            IDENTITY_ADMIN_PASSWORD=NEW_PASSWORD,
+        )  # fmt: skip
+        assert code == 2, output
+        assert "never confirmed" in output
+    assert claims(await log_in(client, squatter["email"]))["role"] == "customer"
+    refused = await client.post("/api/identity/sessions", json={"email": squatter["email"], "password": NEW_PASSWORD})
+    assert refused.status_code == 401
+
+
+async def test_create_admin_promotes_a_verified_account_only_with_the_flag_and_says_the_password_is_unused(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    user = await sign_up(client)
+    token = await latest_token(settings.database_url, settings.mail_topic, user["id"])
+    assert (await client.post("/api/identity/email-confirmations", json={"token": token})).status_code == 204
+    args = ("create-admin", "--email", user["email"], "--display-name", "Someone Else")
+    code, output = await run_command(settings, *args, IDENTITY_ADMIN_PASSWORD=NEW_PASSWORD)
+    assert code == 2, output
+    assert "--promote-existing" in output
+    assert claims(await log_in(client, user["email"]))["role"] == "customer"
+
+    code, output = await run_command(settings, *args, "--promote-existing", IDENTITY_ADMIN_PASSWORD=NEW_PASSWORD)
+    assert code == 0, output
+    assert "IDENTITY_ADMIN_PASSWORD was NOT used" in output
     assert claims(await log_in(client, user["email"]))["role"] == "admin"
+    unused = await client.post("/api/identity/sessions", json={"email": user["email"], "password": NEW_PASSWORD})
+    assert unused.status_code == 401
 
 
 async def test_the_read_model_is_rebuilt_from_the_event_store(client: httpx.AsyncClient, settings: Settings) -> None:

@@ -15,6 +15,7 @@ from casefold_events.contracts.identity import (
     PasswordChanged,
     ProfileUpdated,
     RoleGranted,
+    UnverifiedAccountExpired,
     UserRegistered,
 )
 from casefold_events.contracts.mail import SendAccountEmail
@@ -26,6 +27,7 @@ IDENTITY_MAIL_TOPIC = "identity.mail.v1"
 
 PUBLIC_TOPICS = {CASES_TOPIC: (CaseOpened, CommentAdded, AttachmentAdded, CaseClosed), IDENTITY_TOPIC: (
     UserRegistered, EmailConfirmed, EmailChangeRequested, EmailChanged, ProfileUpdated, PasswordChanged, RoleGranted,
+    UnverifiedAccountExpired,
 )}  # fmt: skip
 PRIVATE_TOPICS = {IDENTITY_MAIL_TOPIC: (SendAccountEmail,)}
 
@@ -48,6 +50,7 @@ __all__ = [
     "ProfileUpdated",
     "RoleGranted",
     "SendAccountEmail",
+    "UnverifiedAccountExpired",
     "UserRegistered",
     "registry",
 ]

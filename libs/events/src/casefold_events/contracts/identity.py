@@ -91,3 +91,14 @@ class RoleGranted(Event):
     user_id: UUID
     role: Role
     granted_by: UUID | None = None
+
+
+@event
+class UnverifiedAccountExpired(Event):
+    """An account that never confirmed its address was removed after the unverified TTL (IDENTITY_UNVERIFIED_TTL_
+    SECONDS): the user id is gone for good, and its email and display name may be signed up again (by a new id)."""
+
+    event_type = "UnverifiedAccountExpired"
+    schema_version = 1
+
+    user_id: UUID

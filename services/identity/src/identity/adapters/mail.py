@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 from uuid import UUID
 
 import asyncpg
 
 from casefold_events.contracts import SendAccountEmail
+from casefold_events.contracts.mail import AccountTemplate
 from casefold_events.envelope import Envelope, Metadata
 from casefold_events.store import enqueue
 
-Template = Literal[
-    "confirm-email", "confirm-email-change", "password-changed", "password-reset", "password-reset-notice"
-]
+Template = AccountTemplate
 STREAM_TYPE = "identity-mail"
 
 

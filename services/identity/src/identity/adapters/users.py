@@ -32,6 +32,21 @@ UPSERT_CREDENTIAL = """
 LOGIN_LOOKUP = """
     SELECT u.id, c.password_hash FROM users u LEFT JOIN credentials c ON c.user_id = u.id WHERE u.email_key = $1
 """
+# Unconfirmed customers older than the TTL (the created_at of the read model is the sign-up time).
+EXPIRED_UNVERIFIED = """
+    SELECT id FROM users
+    WHERE NOT email_verified AND role = 'customer' AND created_at < now() - make_interval(secs => $1)
+    ORDER BY created_at LIMIT $2
+"""
+# Everything that refers to the user, then the user: frees the email and display-name keys.
+FORGET = [
+    "DELETE FROM refresh_tokens WHERE family_id IN (SELECT family_id FROM sessions WHERE user_id = $1)",
+    "DELETE FROM sessions WHERE user_id = $1",
+    "DELETE FROM confirmation_tokens WHERE user_id = $1",
+    "DELETE FROM password_reset_tokens WHERE user_id = $1",
+    "DELETE FROM credentials WHERE user_id = $1",
+    "DELETE FROM users WHERE id = $1",
+]
 ADMIN_EXISTS = "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')"
 
 
@@ -71,7 +86,11 @@ async def display_name_taken(
 
 
 async def project(conn: asyncpg.Connection, user: User) -> None:
-    """Write the aggregate's current state (called in the append transaction)."""
+    """Write the aggregate's current state (called in the append transaction); an expired user is removed."""
+    if user.expired:
+        for statement in FORGET:
+            await conn.execute(statement, user.user_id)
+        return
     await conn.execute(
         UPSERT, user.user_id, user.email, email_key(user.email), user.display_name,
         display_name_key(user.display_name), user.role, user.email_verified, user.pending_email, user.version,
@@ -91,6 +110,10 @@ async def login_lookup(conn: asyncpg.Connection | asyncpg.Pool, key: str) -> tup
     """(user id, password hash) by email key, in one query whether or not the account exists (same timing)."""
     row = await conn.fetchrow(LOGIN_LOOKUP, key)
     return (None, None) if row is None else (row["id"], row["password_hash"])
+
+
+async def expired_unverified(conn: asyncpg.Connection | asyncpg.Pool, ttl_seconds: int, limit: int) -> list[UUID]:
+    return [r["id"] for r in await conn.fetch(EXPIRED_UNVERIFIED, float(ttl_seconds), limit)]
 
 
 async def admin_exists(conn: asyncpg.Connection | asyncpg.Pool) -> bool:

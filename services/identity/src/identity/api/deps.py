@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from casefold_platform.problems import Forbidden, Unauthorized
 from identity.app.context import Identity
 from identity.app.tokens import Caller
+from identity.domain.addresses import address_key
 
 
 def identity(request: Request) -> Identity:
@@ -42,14 +43,14 @@ AdminCaller = Annotated[Caller, Depends(admin)]
 
 
 def client_address(request: Request, ctx: Ctx) -> str:
-    """The client's address; X-Forwarded-For is believed only behind a configured trusted gateway."""
+    """The client's rate-limit key (IPv6 by /64); X-Forwarded-For is believed only behind a trusted gateway."""
     if ctx.settings.trust_forwarded_for:
         forwarded = request.headers.get("x-forwarded-for", "")
         # The gateway appends the address it saw: the last entry is the only one not chosen by the client.
         last = forwarded.split(",")[-1].strip()
         if last:
-            return last[:64]
-    return request.client.host if request.client else "unknown"
+            return address_key(last)
+    return address_key(request.client.host) if request.client else "unknown"
 
 
 ClientAddress = Annotated[str, Depends(client_address)]

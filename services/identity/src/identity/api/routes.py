@@ -50,6 +50,10 @@ SET_COOKIE = {
         "schema": {"type": "string"},
     }
 }
+# Routes that run argon2: their 503 also covers a full password-hashing queue (type ends password-hashing-busy).
+HASH_BUSY = ("A dependency is unavailable, or too many password checks are running and the queue is full "
+             "(type ends with password-hashing-busy); Retry-After says when to try again")  # fmt: skip
+WRONG_PASSWORDS = "Too many wrong current passwords lately; Retry-After says when to try again (the wait grows)"
 AUTHENTICATED = problems(401, d401="No valid access token (missing, expired, revoked or badly signed)")
 
 
@@ -69,7 +73,7 @@ def _refresh_token(body: RefreshRequest | None, cookie: str | None) -> str:
     "/users",
     status_code=status.HTTP_201_CREATED,
     responses=problems(409, 422, 429, d409="The email address or the display name (or a look-alike) is taken; "
-                       "`field` names which", d429="Too many sign-ups from this client address"),
+                       "`field` names which", d429="Too many sign-ups from this client address", d503=HASH_BUSY),
 )  # fmt: skip
 async def sign_up(body: UserCreate, ctx: Ctx, address: ClientAddress) -> UserRead:
     """Create an account; a confirmation link is emailed to the address."""
@@ -131,7 +135,8 @@ async def request_password_reset(body: PasswordResetRequest, ctx: Ctx, address: 
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problems(400, 422, d400="The reset link is invalid, used, superseded or expired "
                        "(type ends with invalid-reset-token); ask for a new one",
-                       d422="The new password breaks the password policy (errors[] names body.new_password)"),
+                       d422="The new password breaks the password policy (errors[] names body.new_password)",
+                       d503=HASH_BUSY),
 )  # fmt: skip
 async def confirm_password_reset(body: PasswordResetConfirm, ctx: Ctx) -> Response:
     """Set a new password with the token from the reset link; every session of the account ends."""
@@ -142,7 +147,7 @@ async def confirm_password_reset(body: PasswordResetConfirm, ctx: Ctx) -> Respon
 @router.post(
     "/sessions",
     responses={200: {"headers": SET_COOKIE}, **problems(401, 422, 429, d401="Wrong email address or password",
-               d429="Too many failed logins for this account or from this client address")},
+               d429="Too many failed logins for this account or from this client address", d503=HASH_BUSY)},
 )  # fmt: skip
 async def log_in(body: Credentials, ctx: Ctx, address: ClientAddress, response: Response) -> TokenPairRead:
     """Log in: an access token (15 minutes) and a rotating refresh token (also set as an HttpOnly cookie)."""
@@ -191,8 +196,8 @@ async def update_me(body: ProfileUpdate, ctx: Ctx, caller: CurrentCaller) -> Use
 @router.post(
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(401, 422, d401="No valid access token, or the current password is wrong",
-                       d422="The new password breaks the password policy"),
+    responses=problems(401, 422, 429, d401="No valid access token, or the current password is wrong",
+                       d422="The new password breaks the password policy", d429=WRONG_PASSWORDS, d503=HASH_BUSY),
 )  # fmt: skip
 async def change_password(body: PasswordChange, ctx: Ctx, caller: CurrentCaller) -> Response:
     """Change the password (needs the current one); every other session ends."""
@@ -203,8 +208,8 @@ async def change_password(body: PasswordChange, ctx: Ctx, caller: CurrentCaller)
 @router.post(
     "/me/email",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problems(401, 409, 422, d401="No valid access token, or the current password is wrong",
-                       d409="The address is taken, or it is already yours"),
+    responses=problems(401, 409, 422, 429, d401="No valid access token, or the current password is wrong",
+                       d409="The address is taken, or it is already yours", d429=WRONG_PASSWORDS, d503=HASH_BUSY),
 )  # fmt: skip
 async def change_email(body: EmailChange, ctx: Ctx, caller: CurrentCaller) -> Response:
     """Ask to change the email address; it changes once the link sent to the new address is used."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -10,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from casefold_events.contracts.identity import Role, RoleGranted
+from casefold_events.contracts.identity import EmailConfirmed, Role, RoleGranted
 from casefold_events.envelope import Metadata
 from casefold_platform.auth import Principal
 from casefold_platform.problems import NotFound, RateLimited, Unauthorized
@@ -19,6 +18,7 @@ from identity.adapters.confirmations import Purpose
 from identity.adapters.mail import send_account_email
 from identity.app.common import EMAIL_TAKEN, NAME_TAKEN, metadata_for, metadata_of, transact
 from identity.app.context import Identity
+from identity.app.hashing import HashingBusy
 from identity.domain.display_names import clean_display_name
 from identity.domain.emails import email_key, normalise_email
 from identity.domain.errors import Conflict, InvalidConfirmationToken, invalid
@@ -26,6 +26,8 @@ from identity.domain.model import User
 from identity.domain.passwords import check_password_policy
 
 HOUR = 3600
+# A role change ends every session: access tokens carry the role, and a revoked role must not live 15 minutes on.
+ROLE_CHANGED = "role changed"
 
 
 def _link(ctx: Identity, token: str) -> str:
@@ -60,8 +62,13 @@ async def register(
     accept_terms: bool,
     client_address: str,
     role: Role = "customer",
+    address_vouched: bool = False,
 ) -> users.UserRow:
-    """Create the account (UserRegistered) and send the confirmation link."""
+    """Create the account (UserRegistered) and send the confirmation link.
+
+    address_vouched (create-admin only): the operator vouches for the address, so it is confirmed at once
+    (EmailConfirmed) and no link is mailed.
+    """
     if not accept_terms:
         raise invalid("accept_terms", "You must accept the terms of service to create an account.")
     email = normalise_email(email)
@@ -70,7 +77,7 @@ async def register(
     wait = await _limit(ctx, f"signup:addr:{client_address}", ctx.settings.signups_per_address_per_hour, HOUR)
     if wait is not None:
         raise RateLimited("Too many sign-ups from this address; try again later.", retry_after=wait)
-    password_hash = await asyncio.to_thread(ctx.passwords.hash, password)
+    password_hash = await ctx.hashing.hash(password)
     user_id = uuid.uuid4()
 
     async def work(conn: asyncpg.Connection) -> users.UserRow:
@@ -80,11 +87,14 @@ async def register(
             raise Conflict(NAME_TAKEN, field="display_name")
         user = User(str(user_id))
         metadata = metadata_for(user_id, role)
-        event = User.register(user_id, email, display_name, ctx.settings.terms_version, role)
-        await ctx.users.save(conn, user, [event], metadata)
+        events = [User.register(user_id, email, display_name, ctx.settings.terms_version, role)]
+        if address_vouched:
+            events.append(EmailConfirmed(user_id=user_id, email=email))
+        await ctx.users.save(conn, user, events, metadata)
         await users.project(conn, user)
         await users.set_password_hash(conn, user_id, password_hash)
-        await _send_confirmation(ctx, conn, user, "confirm-email", email, metadata)
+        if not address_vouched:
+            await _send_confirmation(ctx, conn, user, "confirm-email", email, metadata)
         row = await users.by_id(conn, user_id)
         assert row is not None
         return row
@@ -105,9 +115,17 @@ async def confirm(ctx: Identity, token: str) -> None:
         else:
             if await users.email_taken(conn, confirmation.email, by_other_than=user.user_id):
                 raise Conflict(EMAIL_TAKEN)
+            old_email, old_name = user.email, user.display_name
             events = user.confirm_email_change(confirmation.email)
-        await ctx.users.save(conn, user, events, metadata_for(user.user_id, user.role))
+        metadata = metadata_for(user.user_id, user.role)
+        await ctx.users.save(conn, user, events, metadata)
         await users.project(conn, user)
+        if confirmation.purpose == "confirm-email-change":
+            # The old address is the one its owner still reads if the account was taken over: tell it.
+            await send_account_email(
+                conn, ctx.settings.mail_topic, user_id=user.user_id, template="email-changed-notice", to=old_email,
+                display_name=old_name, metadata=metadata,
+            )  # fmt: skip
 
     await transact(ctx.pool, work)
 
@@ -158,9 +176,29 @@ async def rename(ctx: Identity, principal: Principal, display_name: str) -> user
 
 
 async def _check_current_password(ctx: Identity, user_id: UUID, password: str) -> None:
+    """401 when wrong; guesses are slowed like logins (a stolen access token must not brute-force the password)."""
+    settings = ctx.settings
+    limit = rate_limits.Delayed(f"current-password:{user_id}", settings.login_free_failures,
+                                settings.login_max_delay_seconds)  # fmt: skip
+
+    async def reserve(conn: asyncpg.Connection) -> int | None:
+        return await rate_limits.take_with_delays(conn, [], [limit], window_seconds=settings.login_window_seconds)
+
+    async def forget(conn: asyncpg.Connection) -> None:
+        await rate_limits.clear(conn, limit.bucket)
+
+    wait = await transact(ctx.pool, reserve)
+    if wait is not None:
+        raise RateLimited("Too many wrong current passwords; try again later.", retry_after=wait)
     stored = await users.password_hash(ctx.pool, user_id)
-    if not await asyncio.to_thread(ctx.passwords.verify, stored, password):
+    try:
+        ok = await ctx.hashing.verify(stored, password)
+    except HashingBusy:
+        await transact(ctx.pool, forget)
+        raise
+    if not ok:
         raise Unauthorized("The current password is not correct.", invalid_token=False)
+    await transact(ctx.pool, forget)
 
 
 async def change_password(
@@ -170,7 +208,7 @@ async def change_password(
     await _check_current_password(ctx, principal.user_id, current_password)
     row = await profile(ctx, principal)
     check_password_policy(new_password, email=row.email, display_name=row.display_name, field="new_password")
-    new_hash = await asyncio.to_thread(ctx.passwords.hash, new_password)
+    new_hash = await ctx.hashing.hash(new_password)
 
     async def work(conn: asyncpg.Connection) -> None:
         user = await ctx.users.load(conn, str(principal.user_id))
@@ -204,30 +242,42 @@ async def request_email_change(ctx: Identity, principal: Principal, new_email: s
 
 
 async def grant_role(ctx: Identity, admin: Principal, user_id: UUID, role: Role) -> None:
-    """An admin sets a user's role (RoleGranted); it shows in that user's next access token."""
+    """An admin sets a user's role (RoleGranted); every session of that user ends at once (tokens carry the role)."""
 
     async def work(conn: asyncpg.Connection) -> None:
         user = await ctx.users.load(conn, str(user_id))
         if not user.exists:
             raise NotFound("No such user.")
-        await ctx.users.save(conn, user, user.grant_role(role, admin.user_id), metadata_of(admin))
+        events = user.grant_role(role, admin.user_id)
+        await ctx.users.save(conn, user, events, metadata_of(admin))
         await users.project(conn, user)
+        if events:
+            await sessions.revoke_other_sessions(conn, user.user_id, None, ROLE_CHANGED)
 
     await transact(ctx.pool, work)
 
 
-async def promote_to_admin(ctx: Identity, email: str) -> UUID:
-    """Make an existing account an admin (the create-admin command, when the address is already registered)."""
+async def promote_to_admin(ctx: Identity, email: str) -> users.UserRow:
+    """Make an existing, verified account an admin (create-admin --promote-existing).
+
+    An unverified account is refused: whoever signed up with the address may not own it.
+    """
     email = normalise_email(email)
 
-    async def work(conn: asyncpg.Connection) -> UUID:
+    async def work(conn: asyncpg.Connection) -> users.UserRow:
         row = await users.by_email(conn, email)
         if row is None:
             raise NotFound("No account has this email address.")
+        if not row.email_verified:
+            raise Conflict("The account holding this address has not confirmed it; it cannot be promoted.")
         user = await ctx.users.load(conn, str(row.id))
         events = [] if user.role == "admin" else [RoleGranted(user_id=user.user_id, role="admin", granted_by=None)]
         await ctx.users.save(conn, user, events, metadata_for())
         await users.project(conn, user)
-        return user.user_id
+        if events:
+            await sessions.revoke_other_sessions(conn, user.user_id, None, ROLE_CHANGED)
+        promoted = await users.by_id(conn, user.user_id)
+        assert promoted is not None
+        return promoted
 
     return await transact(ctx.pool, work)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from casefold_events.store import EventStore, Repository
+from identity.app.hashing import HashGate
 from identity.app.tokens import AccessTokens
 from identity.config import Settings
 from identity.domain.model import STREAM_TYPE, User
@@ -15,13 +16,14 @@ from identity.domain.passwords import Passwords
 
 @dataclass
 class Identity:
-    """The identity service's dependencies: database pool, event store, password hasher, token issuer."""
+    """The identity service's dependencies: database pool, event store, password hasher (behind its gate), tokens."""
 
     settings: Settings
     pool: asyncpg.Pool
     users: Repository[User]
     passwords: Passwords
     access_tokens: AccessTokens
+    hashing: HashGate
 
 
 def user_repository(settings: Settings) -> Repository[User]:

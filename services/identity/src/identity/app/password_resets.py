@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -13,7 +12,7 @@ from identity.adapters import password_resets, rate_limits, sessions, users
 from identity.adapters.mail import send_account_email
 from identity.app.common import metadata_for, transact
 from identity.app.context import Identity
-from identity.app.sessions import login_account_bucket
+from identity.app.sessions import login_account_bucket, login_pair_prefix
 from identity.domain.emails import email_key, normalise_email
 from identity.domain.errors import RESET_LINK_INVALID, InvalidResetToken
 from identity.domain.passwords import check_password_policy
@@ -64,7 +63,7 @@ async def confirm_reset(ctx: Identity, token: str, new_password: str) -> None:
         raise InvalidResetToken(RESET_LINK_INVALID)
     # Checked before the token is spent: a refused password leaves the link usable for a better one.
     check_password_policy(new_password, email=row.email, display_name=row.display_name, field="new_password")
-    new_hash = await asyncio.to_thread(ctx.passwords.hash, new_password)
+    new_hash = await ctx.hashing.hash(new_password)
 
     async def work(conn: asyncpg.Connection) -> None:
         spent = await password_resets.consume(conn, token)
@@ -79,6 +78,7 @@ async def confirm_reset(ctx: Identity, token: str, new_password: str) -> None:
         await sessions.revoke_other_sessions(conn, user.user_id, None, "password reset")
         # Whoever was locked out by failed logins has just proved who they are.
         await rate_limits.clear(conn, login_account_bucket(user.email))
+        await rate_limits.clear_prefix(conn, login_pair_prefix(user.email))
         await send_account_email(
             conn, ctx.settings.mail_topic, user_id=user.user_id, template="password-reset-notice", to=user.email,
             display_name=user.display_name, metadata=metadata,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from identity.adapters import rate_limits, sessions, users
 from identity.adapters.secrets import new_token
 from identity.app.common import transact
 from identity.app.context import Identity
+from identity.app.hashing import HashingBusy
 from identity.domain.emails import email_key, normalise_email
 
 log = structlog.get_logger("identity.sessions")
@@ -39,8 +39,13 @@ def _login_key(email: str) -> str:
 
 
 def login_account_bucket(email: str) -> str:
-    """The rate-limit bucket of failed logins for one account."""
+    """The rate-limit bucket of failed logins for one account (from every address)."""
     return f"login:acct:{_login_key(email)}"
+
+
+def login_pair_prefix(email: str) -> str:
+    """The prefix of the buckets of failed logins on one account, one bucket per client address."""
+    return f"login:pair:{_login_key(email)}|"
 
 
 async def _issue(
@@ -69,33 +74,51 @@ async def login(ctx: Identity, email: str, password: str, client_address: str) -
     login_key = _login_key(email)
     account_bucket = login_account_bucket(email)
     address_bucket = f"login:addr:{client_address}"
-
-    buckets = [(account_bucket, settings.login_failures_per_account),
-               (address_bucket, settings.login_failures_per_address)]  # fmt: skip
+    pair_bucket = login_pair_prefix(email) + client_address
+    # Growing delays per (account, address), and far looser ones per account: whoever guesses from one address is
+    # slowed down without locking the owner out from theirs. The address bucket is a hard limit (spraying).
+    delayed = [
+        rate_limits.Delayed(pair_bucket, settings.login_free_failures, settings.login_max_delay_seconds),
+        rate_limits.Delayed(
+            account_bucket, settings.login_free_failures_per_account, settings.login_account_max_delay_seconds
+        ),
+    ]
+    hard = [(address_bucket, settings.login_failures_per_address)]
 
     async def reserve_attempt(conn: asyncpg.Connection) -> int | None:
         # Counted before the password is checked, under the buckets' locks: a burst of concurrent guesses cannot
         # all pass a check that none of them has been counted in yet. A success takes its count back below.
-        return await rate_limits.take_all(conn, buckets, window_seconds=window)
+        return await rate_limits.take_with_delays(conn, hard, delayed, window_seconds=window)
 
     wait = await transact(ctx.pool, reserve_attempt)
     if wait is not None:
         raise RateLimited("Too many failed logins; try again later.", retry_after=wait)
     user_id, stored = await users.login_lookup(ctx.pool, login_key)
-    ok = await asyncio.to_thread(ctx.passwords.verify, stored, password)
+    try:
+        ok = await ctx.hashing.verify(stored, password)
+    except HashingBusy:
+        # Not attempted: the password was never checked, so it must not count towards a lockout.
+        await transact(ctx.pool, lambda conn: _release_all(conn, [pair_bucket, account_bucket, address_bucket]))
+        raise
     if user_id is None or not ok:
         log.info("login_failed", known_account=user_id is not None)
         raise Unauthorized(LOGIN_FAILED, invalid_token=False)
     known_user = user_id
 
     async def open_session(conn: asyncpg.Connection) -> TokenPair:
-        await rate_limits.clear(conn, account_bucket)
+        await rate_limits.clear(conn, pair_bucket)
+        await rate_limits.release(conn, account_bucket)
         await rate_limits.release(conn, address_bucket)
         family_id = uuid.uuid4()
         await sessions.create_session(conn, family_id, known_user)
         return await _issue(ctx, conn, known_user, family_id, None)
 
     return await transact(ctx.pool, open_session)
+
+
+async def _release_all(conn: asyncpg.Connection, buckets: list[str]) -> None:
+    for bucket in buckets:
+        await rate_limits.release(conn, bucket)
 
 
 async def refresh(ctx: Identity, refresh_token: str) -> TokenPair:

@@ -13,6 +13,7 @@ from casefold_events.contracts import (
     PasswordChanged,
     ProfileUpdated,
     RoleGranted,
+    UnverifiedAccountExpired,
     UserRegistered,
 )
 from casefold_events.contracts.identity import Role
@@ -34,6 +35,7 @@ class User(Aggregate):
         self.role: Role = "customer"
         self.email_verified = False
         self.pending_email: str | None = None
+        self.expired = False
 
     @property
     def user_id(self) -> UUID:
@@ -41,7 +43,8 @@ class User(Aggregate):
 
     @property
     def exists(self) -> bool:
-        return self.version > 0
+        """Registered and not expired (an expired id never comes back; its address may sign up anew)."""
+        return self.version > 0 and not self.expired
 
     @staticmethod
     def register(user_id: UUID, email: str, display_name: str, terms_version: str, role: Role = "customer") -> Event:
@@ -89,6 +92,12 @@ class User(Aggregate):
             return []
         return [RoleGranted(user_id=self.user_id, role=role, granted_by=granted_by)]
 
+    def expire_unverified(self) -> list[Event]:
+        """Remove an account that never confirmed its address; a confirmed one (or staff) is never expired."""
+        if not self.exists or self.email_verified or self.role != "customer":
+            return []
+        return [UnverifiedAccountExpired(user_id=self.user_id)]
+
     def apply(self, event: Event) -> None:
         match event:
             case UserRegistered():
@@ -105,6 +114,8 @@ class User(Aggregate):
                 self.role = event.role
             case PasswordChanged():
                 pass
+            case UnverifiedAccountExpired():
+                self.expired = True
             case _:
                 raise TypeError(f"User cannot apply {type(event).__name__}")
 

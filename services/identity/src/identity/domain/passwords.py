@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import threading
+from collections.abc import Iterator
 from functools import cache
 from importlib.resources import files
 
@@ -41,19 +44,39 @@ def check_password_policy(password: str, *, email: str, display_name: str, field
 
 
 class Passwords:
-    """argon2id hashing, plus a dummy verification so that unknown emails cost the same time as known ones."""
+    """argon2id hashing, plus a dummy verification so that unknown emails cost the same time as known ones.
+
+    It counts the argon2 operations running at once (`running`, and the highest so far in `peak`): each holds
+    64 MiB (argon2-cffi's default memory cost), which is what the HashGate bounds.
+    """
 
     def __init__(self, hasher: PasswordHasher | None = None) -> None:
         self._hasher = hasher or PasswordHasher()
         self._dummy_hash = self._hasher.hash("casefold dummy password for constant-time login")
+        self._lock = threading.Lock()
+        self.running = 0
+        self.peak = 0
+
+    @contextlib.contextmanager
+    def _counted(self) -> Iterator[None]:
+        with self._lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.running -= 1
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with self._counted():
+            return self._hasher.hash(password)
 
     def verify(self, password_hash: str | None, password: str) -> bool:
         """True when the password matches; always spends one argon2 verification, even without a hash."""
         try:
-            return self._hasher.verify(password_hash or self._dummy_hash, password) and password_hash is not None
+            with self._counted():
+                return self._hasher.verify(password_hash or self._dummy_hash, password) and password_hash is not None
         except (VerificationError, InvalidHashError):
             return False
 

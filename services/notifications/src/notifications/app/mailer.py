@@ -109,6 +109,7 @@ class Mailer:
         subjects: dict[str, str] = {
             "confirm-email": "Confirm your email address",
             "confirm-email-change": "Confirm your new email address",
+            "email-changed-notice": "The email address of your account was changed",
             "password-changed": "Your password was changed",
             "password-reset": "Reset your password",
             "password-reset-notice": "Your password was reset",

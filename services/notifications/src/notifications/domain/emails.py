@@ -20,6 +20,7 @@ Kind = Literal[
     "closed",
     "confirm-email",
     "confirm-email-change",
+    "email-changed-notice",
     "password-changed",
     "password-reset",
     "password-reset-notice",
