@@ -365,3 +365,74 @@ async def test_the_api_through_the_same_origin_is_unchanged(portal: Portal) -> N
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == "application/problem+json"
     assert isinstance(unknown.json()["error_id"], str)
+
+
+async def _tab_to(page: Page, target: Any, most: int = 80) -> None:
+    """Press Tab until the target has the focus, as a keyboard user moves through the page."""
+    for _ in range(most):
+        if await target.evaluate("el => el === document.activeElement"):
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"{target} never got the focus with Tab")
+
+
+async def test_the_whole_case_journey_works_with_the_keyboard_alone(portal: Portal) -> None:
+    customer = await _customer(portal)
+    page = await portal.page()
+    steps = Steps()
+    await page.goto("/")
+
+    with steps.step("Login from the header"):
+        await _tab_to(page, page.get_by_role("link", name="Login").first)
+        await page.keyboard.press("Enter")
+        await _tab_to(page, page.get_by_label("Email"))
+        await page.keyboard.type(customer.email)
+        await _tab_to(page, page.get_by_label("Password"))
+        await page.keyboard.type(customer.password)
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", name="My Cases")).to_be_visible()
+    with steps.step("Create Case"):
+        await _tab_to(page, button_or_link(page, "Create Case"))
+        await page.keyboard.press("Enter")
+        await _tab_to(page, page.get_by_role("button", name="Submit"))
+        await page.keyboard.press("Enter")  # nothing chosen yet: the product is asked for, no request is sent
+        product = page.get_by_label("Product")
+        await expect(page.get_by_text("Choose the product the case is about.")).to_be_visible()
+        await expect(product).to_be_focused()
+        await page.keyboard.type("Casefold C")  # type-ahead picks "Casefold Cloud", as on any select
+        await expect(product).not_to_have_value("")
+        await _tab_to(page, page.get_by_label("Subject"))
+        await page.keyboard.type("Keyboard only: exports stall")
+        await _tab_to(page, page.get_by_label("Description"))
+        await page.keyboard.type("Typed without a mouse.")
+        # Tab enters the radio group on its checked option; the arrow keys move within it.
+        checked = page.get_by_role("radio", checked=True)
+        await _tab_to(page, checked if await checked.count() else page.get_by_role("radio").first)
+        major = page.get_by_role("radio", name=re.compile("Major"))
+        for _ in range(3):
+            if await major.is_checked():
+                break
+            await page.keyboard.press("ArrowDown")
+        await expect(major).to_be_checked()
+        await _tab_to(page, page.get_by_role("button", name="Submit"))
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", name=re.compile(r"Case \d+"))).to_be_visible()
+    await portal.shot(page, "keyboard-case-opened", axe=False)
+    with steps.step("Add Comment"):
+        await _tab_to(page, page.get_by_label("Comment", exact=True))
+        await page.keyboard.type("Still stalling at 80%.")
+        await page.keyboard.press("Tab")
+        comment_form = page.get_by_role("region", name="Add Comment")
+        await _tab_to(page, comment_form.get_by_role("button", name="Save"))
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_text("Still stalling at 80%.")).to_be_visible()
+    with steps.step("Close Case, confirmed in the dialog"):
+        await _tab_to(page, page.get_by_role("button", name="Close Case"))
+        await page.keyboard.press("Enter")
+        dialog = page.get_by_role("dialog")
+        await expect(dialog).to_be_visible()
+        await _tab_to(page, dialog.get_by_role("button", name="Close Case"))
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_text("Closed").first).to_be_visible()
+        await expect(page.get_by_label("Comment", exact=True)).to_have_count(0)
+    await portal.shot(page, "keyboard-case-closed", axe=False)

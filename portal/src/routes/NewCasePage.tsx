@@ -54,10 +54,19 @@ export default function NewCasePage() {
   });
   const exclusive = useExclusive();
   const problem = create.isError ? problemOf(create.error) : null;
+  // The catalogue's first entry is no answer: a case needs a product the customer chose, said before any request.
+  const [productMissing, setProductMissing] = useState(false);
+  const productError =
+    productMissing && !product ? "Choose the product the case is about." : problem?.fields.product;
   const prioritised = /production down/i.test(subject);
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
+    if (!product) {
+      setProductMissing(true);
+      document.getElementById("case-product")?.focus();
+      return;
+    }
     if (!uploads.busy) exclusive(() => create.mutateAsync());
   }
 
@@ -78,8 +87,8 @@ export default function NewCasePage() {
             id="case-product"
             value={product}
             onChange={(e) => setProduct(e.target.value)}
-            aria-invalid={problem?.fields.product ? true : undefined}
-            aria-describedby={problem?.fields.product ? "case-product-error" : undefined}
+            aria-invalid={productError ? true : undefined}
+            aria-describedby={productError ? "case-product-error" : undefined}
             required
           >
             <option value="">
@@ -91,9 +100,9 @@ export default function NewCasePage() {
               </option>
             ))}
           </select>
-          {problem?.fields.product && (
+          {productError && (
             <p className="field-error" id="case-product-error">
-              {problem.fields.product}
+              {productError}
             </p>
           )}
           {products.isError && <ProblemMessage problem={problemOf(products.error)} />}
