@@ -35,6 +35,9 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     *UNAVAILABLE,
     OSError,
     asyncpg.InterfaceError,
+    # A pooled connection left mid-operation when the server went away under it ("cannot switch to state ...;
+    # another operation is in progress"): seen once in a database restart test; the pool replaces the connection.
+    asyncpg.exceptions.InternalClientError,
     asyncpg.DeadlockDetectedError,
     asyncpg.SerializationError,
 )
