@@ -993,11 +993,6 @@ export interface components {
             /** Message */
             message: string;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
-        };
         /**
          * Problem
          * @description RFC 9457 problem details, as every error of the API is answered.
@@ -1046,19 +1041,6 @@ export interface components {
             name: string;
             /** Description */
             description: string;
-        };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
         };
         /**
          * AttachmentMeta
@@ -1116,6 +1098,24 @@ export interface components {
              * @description signed receipt: pass it to POST /api/cases or .../attachments
              */
             reference: string;
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+            /** Input */
+            input?: unknown;
+            /** Context */
+            ctx?: Record<string, never>;
         };
         /**
          * ActivityEntry
@@ -1242,13 +1242,13 @@ export type CaseView = components['schemas']['CaseView'];
 export type CommentCreate = components['schemas']['CommentCreate'];
 export type CommentView = components['schemas']['CommentView'];
 export type FieldProblem = components['schemas']['FieldProblem'];
-export type HttpValidationError = components['schemas']['HTTPValidationError'];
 export type CasesProblem = components['schemas']['cases_Problem'];
 export type ProductView = components['schemas']['ProductView'];
 export type SeverityView = components['schemas']['SeverityView'];
-export type ValidationError = components['schemas']['ValidationError'];
 export type AttachmentMeta = components['schemas']['AttachmentMeta'];
 export type AttachmentUploaded = components['schemas']['AttachmentUploaded'];
+export type HttpValidationError = components['schemas']['HTTPValidationError'];
+export type ValidationError = components['schemas']['ValidationError'];
 export type ActivityEntry = components['schemas']['ActivityEntry'];
 export type MessageRead = components['schemas']['MessageRead'];
 export type $defs = Record<string, never>;

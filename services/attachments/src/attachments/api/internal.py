@@ -23,7 +23,7 @@ from attachments.config import Settings
 from casefold_events import receipts
 from casefold_events.contracts import AttachmentRef
 from casefold_platform.auth import Principal
-from casefold_platform.problems import Conflict, Unauthorized
+from casefold_platform.problems import PROBLEM_CONTENT_TYPE, Conflict, Unauthorized
 
 internal = APIRouter(prefix="/internal/attachments", tags=["internal"])
 
@@ -41,7 +41,19 @@ async def _service_caller(request: Request, authorization: Annotated[str | None,
     response_model=AttachmentUploaded,
     openapi_extra=UPLOAD_OPENAPI,
     dependencies=[Depends(_service_caller)],
-    responses={200: {"model": AttachmentUploaded, "description": "stored before (a retry): the same attachment"}},
+    responses={
+        200: {"model": AttachmentUploaded, "description": "stored before (a retry): the same attachment"},
+        **{
+            status: {"description": words, "content": {PROBLEM_CONTENT_TYPE: {}}}
+            for status, words in (
+                (401, "no service key, or a wrong one"),
+                (409, "this id is stored for another author"),
+                (413, "the file is larger than the limit"),
+                (415, "this type of file is not accepted (checked by content)"),
+                (503, "a dependency (database, object store) is down; retry after Retry-After seconds"),
+            )
+        },
+    },
 )
 async def store_for_author(
     attachment_id: Annotated[uuid.UUID, Path()],

@@ -20,13 +20,14 @@ from casefold_events.envelope import Actor, Metadata, new_event_id
 from casefold_platform.problems import Unauthorized
 from casefold_platform.tracing import current_traceparent
 from cases.api.deps import Commands
+from cases.api.problems import EVERY_ROUTE, problems
 from cases.api.schemas import AttachmentRead, CommentRead, Reference
 from cases.app import handlers
 from cases.config import Settings
 from cases.domain.commands import AddAttachment, AddComment, Caller
 from cases.domain.errors import AttachmentAlreadyOnCase
 
-internal = APIRouter(prefix="/internal/cases", tags=["internal"])
+internal = APIRouter(prefix="/internal/cases", tags=["internal"], responses=EVERY_ROUTE)
 
 
 async def _service_caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
@@ -48,7 +49,7 @@ class EmailComment(BaseModel):
 
 
 @internal.post("/{case_id}/comments", status_code=201, response_model=CommentRead,
-               dependencies=[Depends(_service_caller)])  # fmt: skip
+               dependencies=[Depends(_service_caller)], responses=problems(400, 404, 409, 413, 422))  # fmt: skip
 async def add_comment_from_email(case_id: Annotated[UUID, Path()], body: EmailComment, deps: Commands) -> JSONResponse:
     """Add a reply by email as a comment; one email (its Message-ID) is one comment, however often it is sent."""
     caller = Caller(user_id=body.author_id, role=body.author_role, email_verified=True)
@@ -78,7 +79,10 @@ ALREADY_ON_CASE = {"status": 200, "detail": "This attachment is already on the c
     status_code=201,
     response_model=AttachmentRead,
     dependencies=[Depends(_service_caller)],
-    responses={200: {"description": "already on the case (a retry of the same email): nothing was added"}},
+    responses={
+        200: {"description": "already on the case (a retry of the same email): nothing was added"},
+        **problems(400, 404, 409, 413, 422),
+    },
 )
 async def add_attachment_from_email(
     case_id: Annotated[UUID, Path()], body: EmailAttachment, deps: Commands
