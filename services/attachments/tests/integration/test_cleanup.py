@@ -17,6 +17,7 @@ from attachments_harness import Service
 from attachments.adapters.consumer_progress import KafkaConsumerProgress
 from attachments.app.cleanup import Collection, collect_unlinked
 from attachments.app.projection import apply_case_event
+from attachments.worker import CleanupLoop
 from casefold_events.consumer import ConsumerRunner
 from casefold_events.envelope import Envelope, encode, kafka_headers
 from casefold_local.procs import free_port
@@ -130,7 +131,7 @@ async def test_nothing_is_collected_while_the_consumer_is_behind(
 
     held = await collect(service, behind, now=datetime.now(UTC) + PURGE_GRACE * 2)
 
-    assert held == Collection(held_back="the consumer is 1 events behind")
+    assert held == Collection(held_back="the consumer's lag is 1")
     assert blob_path(service, item["sha256"]).exists()
     consumer = ConsumerRunner(group, kafka_bootstrap, [kafka_topic], service.pool, apply_case_event)
     await consumer.start()
@@ -231,3 +232,21 @@ async def test_every_case_event_moves_the_watermark_forward_only(service: Servic
         await apply_case_event(conn, newer)
         await apply_case_event(conn, older)  # a redelivery, or a slower partition
     assert await service.pool.fetchval("SELECT occurred_at FROM case_events_applied") == newer.occurred_at
+
+
+async def test_the_worker_asks_kafka_about_its_own_group_on_the_cases_topic(
+    service: Service, kafka_bootstrap: str, kafka_topic: str
+) -> None:
+    group = f"attachments-{uuid.uuid4().hex[:8]}"
+    settings = service.settings.model_copy(
+        update={"kafka_bootstrap_servers": kafka_bootstrap, "cases_topic": kafka_topic, "consumer_name": group}
+    )
+    loop = CleanupLoop(settings, service.pool, service.app.state.storage)
+    item = await fresh_upload(service)
+    await age(service, item["id"], 1000)
+    await events_applied_until(service, datetime.now(UTC))
+    case_id = uuid.uuid4()
+    await publish(kafka_bootstrap, kafka_topic, envelope(case_opened(case_id, OWNER, [ref(item)]), case_id, 1, OWNER))
+
+    assert (await loop.cleanup_once()).held_back == "the consumer's lag is 1"
+    assert not await marked(service, item)

@@ -59,7 +59,7 @@ async def collect_unlinked(
     if lag is None:
         return _held_back("the consumer's lag is unknown")
     if lag > 0:
-        return _held_back(f"the consumer is {lag} events behind")
+        return _held_back(f"the consumer's lag is {lag}")
     uploaded_before = min(now, applied) - older_than
     async with pool.acquire() as conn:
         marked = await repo.mark_for_collection(conn, uploaded_before, now + purge_grace)
