@@ -133,6 +133,7 @@ def test_the_gateways_own_replies_are_problem_documents_on_both(manifests, setti
         overridden = {}
         for override in policy["spec"]["responseOverride"]:
             (code,) = override["match"]["statusCodes"]
+            assert override["source"] == "Local", "a service's own problem documents must pass unchanged"
             overridden[code["value"]] = override["response"]
         assert set(overridden) == set(local.PROBLEM_TITLES) - {400, 404, 431}, route["metadata"]["name"]
         for status, response in overridden.items():
