@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from events_builders import META, comment
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from casefold_events.consumer import ConsumerRunner
 from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers
@@ -184,6 +185,7 @@ async def test_one_trace_runs_from_the_append_through_the_relay_to_the_consumer(
 ) -> None:
     exporter = InMemorySpanExporter()
     provider = configure_tracing("test", exporter=exporter)
+    assert provider is not None
     if exporter not in [getattr(p, "span_exporter", None) for p in provider._active_span_processor._span_processors]:
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
@@ -211,8 +213,25 @@ async def test_one_trace_runs_from_the_append_through_the_relay_to_the_consumer(
 
     trace_id = request_span.get_span_context().trace_id
     assert handled_in == [trace_id]
-    names = {s.name for s in exporter.get_finished_spans() if s.context.trace_id == trace_id}
-    assert {"POST /api/cases", f"publish {kafka_topic}", f"consume {kafka_topic}"} <= names
+    spans = {s.name: s for s in exporter.get_finished_spans() if s.context.trace_id == trace_id}
+    send, process = spans[f"send {kafka_topic}"], spans[f"process {kafka_topic}"]
+    assert send.kind is SpanKind.PRODUCER
+    assert send.parent is not None
+    assert send.parent.span_id == request_span.get_span_context().span_id
+    assert process.kind is SpanKind.CONSUMER
+    assert process.parent is not None
+    assert process.parent.span_id == send.context.span_id  # the message carried the publish span's traceparent
+    sent, handled = dict(send.attributes or {}), dict(process.attributes or {})
+    assert sent["messaging.system"] == handled["messaging.system"] == "kafka"
+    assert (sent["messaging.operation.type"], handled["messaging.operation.type"]) == ("send", "process")
+    assert sent["messaging.destination.name"] == handled["messaging.destination.name"] == kafka_topic
+    assert sent["messaging.kafka.offset"] == handled["messaging.kafka.offset"]
+    assert sent["messaging.destination.partition.id"] == handled["messaging.destination.partition.id"] == "0"
+    assert sent["messaging.kafka.message.key"] == handled["messaging.kafka.message.key"]
+    assert handled["messaging.consumer.group.name"] == runner.name
+    # The consumer's inbox insert is a database span inside the CONSUMER span (the asyncpg instrumentation).
+    assert any(s.parent is not None and s.parent.span_id == process.context.span_id
+               for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT)  # fmt: skip
 
 
 async def test_failures_from_a_private_topic_go_to_its_own_dead_letter_topic(
