@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -116,8 +117,16 @@ class _QuietServer(uvicorn.Server):
         yield  # in a thread (tests) signals are the main thread's business
 
 
+@dataclass(frozen=True)
+class Receiver:
+    """A running receiver: where to send OTLP (the base URL, as OTEL_EXPORTER_OTLP_ENDPOINT) and what it kept."""
+
+    url: str
+    store: TraceStore
+
+
 @contextlib.contextmanager
-def receiving(port: int, store: TraceStore | None = None, host: str = "127.0.0.1") -> Iterator[TraceStore]:
+def receiving(port: int, store: TraceStore | None = None, host: str = "127.0.0.1") -> Iterator[Receiver]:
     """A receiver in a background thread of this process (the e2e test's); stopped on exit."""
     store = store or TraceStore()
     config = uvicorn.Config(receiver_app(store), host=host, port=port, log_level="warning", access_log=False)
@@ -130,7 +139,7 @@ def receiving(port: int, store: TraceStore | None = None, host: str = "127.0.0.1
             raise RuntimeError(f"the OTLP receiver did not start on {host}:{port}")
         time.sleep(0.02)
     try:
-        yield store
+        yield Receiver(f"http://{host}:{port}", store)
     finally:
         server.should_exit = True
         thread.join(10)

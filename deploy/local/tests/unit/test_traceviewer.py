@@ -19,9 +19,8 @@ from casefold_local.traceviewer import receiving
 
 @pytest.fixture
 def viewer() -> Iterator[tuple[str, TraceStore]]:
-    port = free_port()
-    with receiving(port, TraceStore(max_traces=3)) as store:
-        yield f"http://127.0.0.1:{port}", store
+    with receiving(free_port(), TraceStore(max_traces=3)) as receiver:
+        yield receiver.url, receiver.store
 
 
 def _provider(url: str, service: str) -> TracerProvider:
