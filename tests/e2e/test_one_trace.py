@@ -91,5 +91,6 @@ async def test_opening_a_case_is_one_trace_from_the_gateway_to_the_smtp_send(
     assert _descends(smtp, consume, spans), tree  # the email row carried the consumer's
     assert smtp.kind == "CLIENT"
     assert smtp.attributes["casefold.email.result"] == "sent"
+    assert (smtp.attributes["server.port"], smtp.attributes["network.protocol.name"]) == (layout.smtp_port, "smtp")
     assert consume.attributes["messaging.consumer.group.name"] == layout.topic("notifications")
     assert consume.attributes["messaging.kafka.message.key"] == opened.json()["id"]

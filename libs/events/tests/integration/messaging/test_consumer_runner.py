@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import asyncpg
 import pytest
@@ -12,6 +12,7 @@ import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from events_builders import META, comment
 from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -180,16 +181,21 @@ async def test_poison_and_failing_events_go_to_the_dead_letter_topic_and_the_par
     assert await pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", bad.event_id) == 0
 
 
-async def test_one_trace_runs_from_the_append_through_the_relay_to_the_consumer(
-    pool: asyncpg.Pool, database: str, kafka_bootstrap: str, kafka_topic: str
-) -> None:
+@pytest.fixture
+def exporter() -> Iterator[InMemorySpanExporter]:
+    """Spans of the process-wide provider (installed once per process, with the instrumentations) for one test."""
     exporter = InMemorySpanExporter()
     provider = configure_tracing("test", exporter=exporter)
     assert provider is not None
     if exporter not in [getattr(p, "span_exporter", None) for p in provider._active_span_processor._span_processors]:
-        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-
         provider.add_span_processor(SimpleSpanProcessor(exporter))
+    yield exporter
+    exporter.shutdown()  # the provider stays for the rest of the session; later tests' spans are not kept here
+
+
+async def test_one_trace_runs_from_the_append_through_the_relay_to_the_consumer(
+    pool: asyncpg.Pool, database: str, kafka_bootstrap: str, kafka_topic: str, exporter: InMemorySpanExporter
+) -> None:
     store = EventStore(topics={"thread": kafka_topic})
     handled_in: list[int] = []
 
