@@ -122,6 +122,8 @@ def test_logins_are_limited_per_address_as_the_local_gateway_does(manifests, set
 def test_the_client_address_is_the_peer_on_both(manifests):
     (client,) = manifests.of_kind("ClientTrafficPolicy")
     assert client["spec"]["clientIPDetection"] == {"xForwardedFor": {"numTrustedHops": 0}}
+    (proxy,) = manifests.of_kind("EnvoyProxy")
+    assert proxy["spec"]["provider"]["kubernetes"]["envoyService"]["externalTrafficPolicy"] == "Local"
     template = (Path(local.TEMPLATE)).read_text()
     assert "use_remote_address: true" in template
     assert "xff_num_trusted_hops: 0" in template

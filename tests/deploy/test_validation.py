@@ -18,6 +18,7 @@ CUSTOM_KINDS = {
     "gateway.envoyproxy.io/v1alpha1": {
         "SecurityPolicy",
         "HTTPRouteFilter",
+        "EnvoyProxy",
         "BackendTrafficPolicy",
         "ClientTrafficPolicy",
     },

@@ -31,9 +31,8 @@ from casefold_events.contracts import CaseOpened, UserRegistered
 from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers
 from casefold_local.databases import create_database, drop_database
 from casefold_local.procs import free_port
+from notifications.bootstrap import Worker, apply_migrations
 from notifications.config import Settings
-from notifications.main import apply_migrations
-from notifications.worker import Worker
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import asyncpg
-
-from attachments.adapters.storage_factory import open_storage
+from attachments.bootstrap import apply_migrations, open_worker
 from attachments.config import Settings
-from attachments.main import apply_migrations, create_app
-from attachments.worker import Worker
+from attachments.main import create_app
 from casefold_platform.cli import Command, run_cli
 from casefold_platform.commands import api_command, migrate_command, worker_command
-
-
-@asynccontextmanager
-async def open_worker(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Worker]:
-    async with open_storage(settings) as storage:
-        yield Worker(settings, pool, storage)
-
 
 COMMANDS: list[Command[Settings]] = [
     api_command(create_app, "serve the HTTP API (uploads, downloads, probes, /metrics)"),

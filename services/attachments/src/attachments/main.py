@@ -6,24 +6,17 @@ import hashlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-import asyncpg
 from fastapi import FastAPI
 
 from attachments.adapters.storage import Storage
-from attachments.adapters.storage_factory import open_storage
 from attachments.api.internal import internal
 from attachments.api.routes import router
+from attachments.bootstrap import apply_migrations, open_service
 from attachments.config import Settings
-from attachments.worker import Worker
-from casefold_events.migrate import migrate, package_migrations, shared_migrations
 from casefold_platform.app import database_ready, service_app
 from casefold_platform.auth import JwksVerifier
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-
-
-async def apply_migrations(settings: Settings) -> list[str]:
-    return await migrate(settings.database_url, [shared_migrations(), package_migrations("attachments")])
 
 
 async def _storage_ready(app: FastAPI) -> None:
@@ -40,14 +33,11 @@ def create_app(settings: Settings | None = None, *, verifier: JwksVerifier | Non
         async with AsyncExitStack() as stack:
             if settings.migrate_on_start:
                 await apply_migrations(settings)
-            pool = await asyncpg.create_pool(
-                settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-            )
-            stack.push_async_callback(pool.close)
-            app.state.pool = pool
-            app.state.storage = await stack.enter_async_context(open_storage(settings))
+            service = await stack.enter_async_context(open_service(settings))
+            app.state.pool = service.pool
+            app.state.storage = service.storage
             if settings.workers_in_process:
-                worker = Worker(settings, pool, app.state.storage)
+                worker = service.workers()
                 await worker.start()
                 stack.push_async_callback(worker.stop)
                 app.state.worker = worker

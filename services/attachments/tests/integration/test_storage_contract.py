@@ -14,9 +14,8 @@ from attachments_harness import S3Server
 from botocore.exceptions import ClientError
 
 from attachments.adapters.fs_storage import FilesystemStorage
-from attachments.adapters.s3_storage import S3Storage
+from attachments.adapters.s3_storage import S3Storage, open_s3_storage
 from attachments.adapters.storage import BlobMissing, Storage
-from attachments.adapters.storage_factory import open_s3_storage
 
 pytestmark = pytest.mark.integration
 

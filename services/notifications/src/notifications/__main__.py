@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
 
@@ -15,14 +13,9 @@ import asyncpg
 from casefold_platform.cli import Command, run_cli
 from casefold_platform.commands import api_command, migrate_command, worker_command
 from notifications.adapters import outbox
+from notifications.bootstrap import apply_migrations, open_worker
 from notifications.config import Settings
-from notifications.main import apply_migrations, create_app
-from notifications.worker import Worker
-
-
-@asynccontextmanager
-async def open_worker(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Worker]:
-    yield Worker(settings, pool)
+from notifications.main import create_app
 
 
 def _redrive_arguments(parser: argparse.ArgumentParser) -> None:

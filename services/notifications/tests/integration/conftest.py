@@ -15,8 +15,9 @@ from notifications_harness import Harness, HarnessFactory, SmtpSink
 from casefold_local.procs import free_port
 from casefold_platform.auth import JwksVerifier
 from casefold_testing.tokens import TestTokenIssuer
+from notifications.bootstrap import apply_migrations
 from notifications.config import Settings
-from notifications.main import apply_migrations, create_app
+from notifications.main import create_app
 
 
 @pytest_asyncio.fixture(loop_scope="session")

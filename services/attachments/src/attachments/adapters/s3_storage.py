@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
@@ -205,3 +208,40 @@ class S3Storage:
             if not page.get("IsTruncated"):
                 return removed
             token = {"ContinuationToken": page["NextContinuationToken"]}
+
+
+def s3_config() -> AioConfig:
+    # Recent botocore sends CRC checksums with aws-chunked bodies by default, which several S3-compatible servers
+    # do not understand: ask for checksums only where the API requires them.
+    return AioConfig(
+        signature_version="s3v4",
+        s3={"addressing_style": "path"},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        retries={"max_attempts": 3, "mode": "standard"},
+    )
+
+
+@asynccontextmanager
+async def open_s3_storage(
+    endpoint_url: str | None,
+    bucket: str,
+    *,
+    region: str,
+    access_key_id: str | None,
+    secret_access_key: str | None,
+    part_bytes: int,
+    create_bucket: bool,
+) -> AsyncIterator[S3Storage]:
+    async with get_session().create_client(
+        "s3",
+        region_name=region,
+        endpoint_url=endpoint_url,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        config=s3_config(),
+    ) as client:
+        storage = S3Storage(client, bucket, part_bytes=part_bytes)
+        if create_bucket:
+            await storage.ensure_bucket()
+        yield storage

@@ -1,11 +1,16 @@
-"""Wiring of the worker: one ConsumerRunner over the three topics, the delivery loop, and inbound mail (the SMTP
-listener and the loop that turns replies into comments) when a port is configured."""
+"""The composition root: the pool, the mailer, the SMTP sender and the worker's parts (one ConsumerRunner over the
+three topics, the delivery loop, and inbound mail when a port is configured), built once from Settings. The API app
+(main.py), the worker and the command line (__main__.py) all take them from here."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 
 from casefold_events.consumer import ConsumerRunner
+from casefold_events.migrate import migrate, package_migrations, shared_migrations
 from casefold_platform.worker import Part, Parts
 from notifications.adapters.attachments_client import AttachmentsClient
 from notifications.adapters.cases_client import CasesClient
@@ -19,6 +24,19 @@ from notifications.consumers import make_handler
 from notifications.delivery import DeliveryLoop, RetryPolicy
 from notifications.domain.replies import ReplyTokens
 from notifications.inbound_loop import InboundLoop
+
+
+async def apply_migrations(settings: Settings) -> list[str]:
+    """The shared tables (idempotency, consumer offsets), then the notifications tables; the names applied now."""
+    return await migrate(settings.database_url, [shared_migrations(), package_migrations("notifications")])
+
+
+async def create_pool(settings: Settings) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+    )
+    assert pool is not None
+    return pool
 
 
 def reply_tokens(settings: Settings) -> ReplyTokens:
@@ -96,3 +114,9 @@ class Worker(Parts):
         else:
             self.inbound = None
         super().__init__(*parts)
+
+
+@asynccontextmanager
+async def open_worker(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Worker]:
+    """The worker command's parts, over the pool the shared worker runner made."""
+    yield Worker(settings, pool)
