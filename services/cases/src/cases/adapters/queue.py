@@ -143,7 +143,7 @@ def _page_sql(f: QueueFilter, where: _Where) -> str:
     order = ORDERS[f.sort]
     # Names are joined after the page is chosen, by primary key; a revoked agent is no assignee.
     return f"""
-        SELECT p.*, o.display_name AS customer_name, o.email AS customer_email,
+        SELECT p.*, o.display_name AS opened_by_name, o.email AS customer_email,
                a.display_name AS assignee_name, (a.id IS NOT NULL) AS assignee_is_agent
         FROM (SELECT {_COLUMNS} FROM case_summaries {where.sql} {order} LIMIT {f.limit + 1}) AS p
         LEFT JOIN users AS o ON o.id = p.opened_by
@@ -161,7 +161,7 @@ def _item(row: Any, now: datetime) -> QueueItemView:
         assignee=PersonView(id=row["assignee_id"], display_name=row["assignee_name"])
         if row["assignee_is_agent"]
         else None,
-        customer=CustomerView(id=row["opened_by"], display_name=row["customer_name"], email=row["customer_email"]),
+        customer=CustomerView(id=row["opened_by"], display_name=row["opened_by_name"], email=row["customer_email"]),
         next_deadline_at=deadline,
         breached=row["status"] == "open" and deadline is not None and deadline < now,
     )
