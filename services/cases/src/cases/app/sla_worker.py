@@ -98,7 +98,8 @@ class SlaWorker(BackgroundLoop):
 
     async def _wait_seconds(self) -> float:
         if isinstance(self.clock, ControllableClock):
-            return self.poll_seconds  # the offset may jump at any moment: poll, never sleep until a deadline
+            # Another process may move the offset at any moment: poll, at least every second.
+            return min(self.poll_seconds, 1.0)
         next_check: datetime | None = await self.pool.fetchval(NEXT_CHECK)
         if next_check is None:
             return self.poll_seconds
