@@ -14,6 +14,8 @@ import pytest
 from cases_builders import User, enrol
 from fastapi import FastAPI
 
+from cases.adapters import queue
+
 pytestmark = pytest.mark.integration
 
 UserFactory = Callable[..., User]
@@ -165,7 +167,11 @@ async def test_sla_filters_compare_the_next_deadline_with_the_clock(
     assert none["id"] not in await _ids(agent, q=tag, sla="due_soon", due_within_hours=720)
 
 
-async def test_search_finds_words_in_subject_description_and_any_comment(user: UserFactory, pool: asyncpg.Pool) -> None:
+@pytest.mark.parametrize("candidate_limit", [0, 2000], ids=["walks-the-order", "candidate-ids"])
+async def test_search_finds_words_in_subject_description_and_any_comment(
+    user: UserFactory, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, candidate_limit: int
+) -> None:
+    monkeypatch.setattr(queue, "CANDIDATE_LIMIT", candidate_limit)
     agent, owner, tag = await enrol(pool, user(role="agent")), user(), _tag()
     in_subject = await owner.open(subject=f"{tag} exporter crashes", description="nothing more")
     in_description = await owner.open(description=f"The {tag} exporter crashed twice")
@@ -175,9 +181,11 @@ async def test_search_finds_words_in_subject_description_and_any_comment(user: U
     await owner.comment(in_comment["id"], f"Also the {tag} exporter crashing")
     await agent.comment(in_internal["id"], f"note: {tag} exporter crash", internal=True)
 
-    found = set(await _ids(agent, q=f"{tag} crash", status="all"))
+    found = await _ids(agent, q=f"{tag} crash", status="all")
+    newest_first = await _ids(agent, q=f"{tag} crash", status="all", sort="last_activity")
 
-    assert found == {in_subject["id"], in_description["id"], in_comment["id"], in_internal["id"]}
+    assert newest_first == [in_internal["id"], in_comment["id"], in_description["id"], in_subject["id"]]
+    assert set(found) == {in_subject["id"], in_description["id"], in_comment["id"], in_internal["id"]}
     assert elsewhere["id"] not in found
     assert await _ids(agent, q="the and of") == []
 
