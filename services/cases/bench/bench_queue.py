@@ -57,8 +57,8 @@ LOAD_CASES = f"""
            CASE WHEN g % 2 = 0 THEN 'Casefold Cloud' ELSE 'Casefold Server' END,
            {_PICK} || ' ' || {_PICK} || ' ' || {_PICK} || ' ' || g,
            'Steps: ' || {_PICK} || ' ' || {_PICK} || ' ' || {_PICK} || ' ' || {_PICK} || ' ' || {_PICK}
-               || CASE WHEN g % 200 = 0 THEN ' sporadic' ELSE '' END
-               || CASE WHEN g % 5000 = 0 THEN ' kerberos' ELSE '' END,
+               || CASE WHEN g % 200 = 7 THEN ' sporadic' ELSE '' END
+               || CASE WHEN g % 5000 = 7 THEN ' kerberos' ELSE '' END,
            1 + g % 3, g % 50 = 5, CASE WHEN g % 50 = 5 THEN 'subject-contains-production-down' END,
            CASE WHEN closed THEN 'closed' ELSE 'open' END,
            ('00000000-0000-4000-8000-' || lpad(to_hex(g % {OWNERS}), 12, '0'))::uuid,
