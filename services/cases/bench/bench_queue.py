@@ -38,8 +38,8 @@ NUMBER_OFFSET = 10_000_000
 CHUNK = 50_000
 P99_TARGET_MS = 50.0
 SUMMARY_INDEXES = ("number", "activity", "status_activity", "owner_activity", "owner_status_activity", "subject_fts",
-                   "subject_trgm", "search_fts", "status_urgency", "waiting_urgency", "assignee_urgency",
-                   "assignee_activity", "waiting_activity", "open_deadline")  # fmt: skip
+                   "subject_trgm", "search_fts", "status_urgency", "open_urgency", "waiting_urgency",
+                   "assignee_urgency", "assignee_activity", "waiting_activity", "open_deadline")  # fmt: skip
 
 
 def agent_id(i: int) -> uuid.UUID:

@@ -250,3 +250,15 @@ async def test_the_case_page_shows_the_sla_clocks_to_agents_only(
     assert sla["resolution_breached"] is False
     assert sla["resolution_remaining_seconds"] == 3600
     assert (await owner.get(f"/api/cases/{case['id']}")).json()["sla"] is None
+
+
+async def test_the_urgency_index_is_led_by_status_live_and_after_a_rebuild(pool: asyncpg.Pool) -> None:
+    from cases.adapters.rebuild import rebuild_read_model
+
+    names = "SELECT indexname FROM pg_indexes WHERE tablename = 'case_summaries' AND indexname LIKE '%urgency'"
+    before = {r["indexname"] for r in await pool.fetch(names)}
+    await rebuild_read_model(pool)
+
+    assert {r["indexname"] for r in await pool.fetch(names)} == before
+    assert "case_summaries_status_urgency" in before
+    assert "case_summaries_open_urgency" not in before

@@ -35,8 +35,9 @@ BEGIN
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I USING gin (body_tsv)', c || '_body_fts', c);
     -- Urgency order in one ascending key (prioritised first, earliest deadline, no deadline last, most severe,
     -- oldest), so that a keyset cursor is a plain row comparison the index serves.
-    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I (status, (NOT prioritised), (coalesce(next_deadline_at, '
-                   '''infinity''::timestamptz)), severity, opened_at, id)', s || '_status_urgency', s);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I ((NOT prioritised), (coalesce(next_deadline_at, '
+                   '''infinity''::timestamptz)), severity, opened_at, id) WHERE status = ''open''',
+                   s || '_open_urgency', s);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I (waiting_on, (NOT prioritised), (coalesce(next_deadline_at, '
                    '''infinity''::timestamptz)), severity, opened_at, id) WHERE status = ''open''',
                    s || '_waiting_urgency', s);
