@@ -112,6 +112,7 @@ class ConsumerRunner(BackgroundLoop):
         consumer = self._consumer
         assert consumer is not None
         while not self.stopping:
+            self.beat()
             try:
                 batches = await consumer.getmany(timeout_ms=500, max_records=200)
             except KafkaError as exc:

@@ -128,6 +128,7 @@ class OutboxRelay(BackgroundLoop):
     async def _pump(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> None:
         last_housekeeping = 0.0
         while not self.stopping:
+            self.beat()
             self._wake.clear()
             sent = await self.publish_batch(conn, producer)
             if time.monotonic() - last_housekeeping > 5:

@@ -54,6 +54,7 @@ class ServiceSettings(BaseSettings):
     run_migrations: bool | None = None
     run_workers: bool | None = None
     metrics_port: int | None = Field(default=None, description="the worker's Prometheus port (the API serves /metrics)")
+    health_port: int | None = Field(default=None, description="the worker's GET /livez port (the API has /healthz)")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
