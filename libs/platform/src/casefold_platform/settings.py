@@ -44,6 +44,8 @@ class ServiceSettings(BaseSettings):
     database_url: str = "postgresql://postgres@127.0.0.1:55432/postgres"
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
+    # Every statement's deadline: a half-open connection fails within it instead of hanging its caller for hours.
+    database_command_timeout: float = Field(default=60.0, gt=0)
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
     kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = None

@@ -6,7 +6,6 @@ import hashlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-import asyncpg
 from fastapi import FastAPI
 
 from attachments.adapters.storage import Storage
@@ -18,6 +17,7 @@ from attachments.worker import Worker
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
 from casefold_platform.app import database_ready, service_app
 from casefold_platform.auth import JwksVerifier
+from casefold_platform.database import create_pool
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
@@ -40,9 +40,7 @@ def create_app(settings: Settings | None = None, *, verifier: JwksVerifier | Non
         async with AsyncExitStack() as stack:
             if settings.migrate_on_start:
                 await apply_migrations(settings)
-            pool = await asyncpg.create_pool(
-                settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-            )
+            pool = await create_pool(settings)
             stack.push_async_callback(pool.close)
             app.state.pool = pool
             app.state.storage = await stack.enter_async_context(open_storage(settings))

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import uvicorn
 
+from casefold_platform.database import create_pool
 from casefold_platform.logging import configure_logging
 from casefold_platform.metrics import serve_metrics
 from casefold_platform.problems import DomainError
@@ -36,7 +37,7 @@ def _api(settings: Settings, _: argparse.Namespace) -> int:
 async def _with_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[int]]) -> int:
     if settings.migrate_on_start:
         await apply_migrations(settings)
-    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+    pool = await create_pool(settings, min_size=1, max_size=2)
     try:
         return await work(pool)
     finally:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 from fastapi import FastAPI
 
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
 from casefold_platform.app import database_ready, service_app
+from casefold_platform.database import create_pool
 from notifications.api.routes import router
 from notifications.config import Settings
 from notifications.worker import Worker
@@ -27,9 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await apply_migrations(settings)
-        pool = await asyncpg.create_pool(
-            settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-        )
+        pool = await create_pool(settings)
         app.state.pool = pool
         # Tests may set app.state.cases_client / attachments_client (clients of their own apps) before the lifespan.
         cases, attachments = getattr(app.state, "cases_client", None), getattr(app.state, "attachments_client", None)
