@@ -39,7 +39,6 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import unquote
 
 import asyncpg
 import httpx
@@ -49,8 +48,14 @@ from bench.harness import RESULTS
 from casefold_local import KafkaServer, PostgresServer
 from casefold_local.errors import InfraError
 from casefold_local.procs import free_port
-from casefold_local.stack import SERVICES, Layout, Service
+from casefold_local.stack import Layout
 from casefold_local.system import System
+
+# The e2e helpers (the whole system on free ports, sign-up through the inbox) live with the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from e2e.e2e_steps import Account, log_in, new_account, sign_up_and_confirm
+from e2e.e2e_system import private_layout
 
 TARGETS = ("cases", "notifications", "identity", "attachments", "mailbox", "kafka", "postgres")
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
@@ -102,24 +107,6 @@ class Infra:
             self.postgres.stop()
 
 
-def layout_for(infra: Infra, state_dir: Path) -> Layout:
-    tag = uuid.uuid4().hex[:6]
-    return Layout(
-        state_dir=state_dir,
-        database_server_dsn=infra.postgres.dsn(),
-        kafka_bootstrap=infra.kafka.bootstrap,
-        services=tuple(Service(s.name, free_port(), s.factory) for s in SERVICES),
-        gateway_port=free_port(),
-        gateway_admin_port=free_port(),
-        smtp_port=free_port(),
-        mail_http_port=free_port(),
-        inbound_smtp_port=free_port(),
-        database_prefix=f"chaos_{tag}_",
-        topic_prefix=f"chaos-{tag}.",
-        environment="development",
-    )
-
-
 class Supervision:
     """Calls the local runner's check_alive() twice a second in a thread, as `make run` does: it restarts crashes."""
 
@@ -143,34 +130,6 @@ class Supervision:
 
 
 @dataclass
-class Client:
-    email: str
-    password: str
-    token: str = ""
-
-
-async def sign_up(identity: str, mail: str, client: Client) -> None:
-    async with httpx.AsyncClient(base_url=identity, timeout=30) as http, httpx.AsyncClient(base_url=mail) as inbox:
-        created = await http.post("/api/identity/users", json={"email": client.email, "password": client.password,
-                                  "display_name": client.email.split("@")[0], "accept_terms": True})  # fmt: skip
-        created.raise_for_status()
-        token = None
-        for _ in range(120):
-            for message in (await inbox.get("/api/messages", params={"to": client.email})).json():
-                text = (await inbox.get(f"/api/messages/{message['id']}")).json().get("text") or ""
-                if "confirm-email?token=" in text:
-                    token = text.split("confirm-email?token=", 1)[1].split()[0]
-            if token:
-                break
-            await asyncio.sleep(0.5)
-        assert token, f"no confirmation mail for {client.email}"
-        (await http.post("/api/identity/email-confirmations", json={"token": unquote(token)})).raise_for_status()
-        session = await http.post("/api/identity/sessions", json={"email": client.email, "password": client.password})
-        session.raise_for_status()
-        client.token = session.json()["access_token"]
-
-
-@dataclass
 class Accepted:
     case_id: str
     number: str
@@ -178,11 +137,10 @@ class Accepted:
     email: str
 
 
-async def open_cases(cases: str, client: Client, tag: str, done: asyncio.Event, figures: Figures) -> list[Accepted]:
+async def open_cases(cases: str, client: Account, tag: str, done: asyncio.Event, figures: Figures) -> list[Accepted]:
     """Open cases until done; each command retried with its Idempotency-Key until it is answered."""
     accepted: list[Accepted] = []
-    headers = {"Authorization": f"Bearer {client.token}"}
-    async with httpx.AsyncClient(base_url=cases, timeout=10, headers=headers) as http:
+    async with httpx.AsyncClient(base_url=cases, timeout=10, headers=client.auth) as http:
         while not done.is_set():
             subject = f"chaos {tag} {uuid.uuid4().hex[:12]}"
             body = {"product": "casefold-cloud", "subject": subject, "description": "Opened under chaos.",
@@ -311,17 +269,21 @@ async def run(args: argparse.Namespace) -> Figures:
     try:
         log(f"starting PostgreSQL and Kafka in {root}")
         await asyncio.to_thread(infra.start)
-        layout = layout_for(infra, root / "state")
+        layout = private_layout(infra.postgres.dsn(), infra.kafka.bootstrap, root / "state", "chaos")
         system = System(layout, report=log)
         await asyncio.to_thread(system.start, 180)
         if not all(system.ready.values()):
             raise InfraError(f"not ready: {system.ready}; logs in {layout.logs_dir}")
         identity, cases = layout.service("identity").url, layout.service("cases").url
         tag = uuid.uuid4().hex[:8]
-        clients = [
-            Client(f"chaos-{tag}-{i}@example.com", f"Chaos horse {tag} battery {i}!") for i in range(args.clients)
-        ]
-        await asyncio.gather(*(sign_up(identity, layout.mail_url, c) for c in clients))
+        clients = [new_account("chaos") for _ in range(args.clients)]
+        async with (
+            httpx.AsyncClient(base_url=identity, timeout=30) as http,
+            httpx.AsyncClient(base_url=layout.mail_url, timeout=30) as inbox,
+        ):
+            for client in clients:
+                await sign_up_and_confirm(http, inbox, client)
+                await log_in(http, client)
         log(f"{len(clients)} customers signed up; {args.duration:.0f}s of case openings under chaos")
         with Supervision(system):
             until = time.monotonic() + args.duration
