@@ -64,7 +64,7 @@ bench: $(UV_BIN) ## benchmarks with their same-run baselines; results in bench/r
 	@$(UV) sync --all-packages --locked --quiet --group bench
 	$(RUN) python -m bench $(BENCH_ARGS)
 
-chaos: install ## the whole system under kill -9s and restarts, then nothing lost or duplicated (5-8 min; not in test)
+chaos: install ## the whole system under kill -9s and restarts, then nothing lost or duplicated (6-9 min; not in test)
 	$(RUN) python -m bench.chaos $(CHAOS_ARGS)
 
 clean: stop ## stop everything and remove local state (.casefold)

@@ -1,13 +1,14 @@
 """`make chaos`: the whole system under faults, then proof that nothing was lost or duplicated.
 
-    uv run python -m bench.chaos                      # 90 s or more of chaos (5 to 8 minutes in all)
+    uv run python -m bench.chaos                      # 90 s or more of chaos (6 to 9 minutes in all)
     uv run python -m bench.chaos --duration 30 --clients 3 --seed 7
 
 Private PostgreSQL and Kafka on free ports in a temporary folder, the local runner's System on free ports (inbox,
 the four services, gateway; the relays and consumers run inside the API processes, as in `make run`). Several
 clients open cases as fast as they can, each command with an Idempotency-Key and retried (same key) on a connection
 error, a 5xx or a 429, as a real client would. Meanwhile a chaos monkey, at random moments, kill -9s each service in
-turn, the inbox (SMTP) and the Kafka broker (restarted after a pause), and restarts PostgreSQL; the local runner
+turn, the inbox (SMTP) and the Kafka broker (restarted after a pause), stops SMTP for longer than the delivery
+loop's connection backoff (75 s, `--smtp-outage`), and restarts PostgreSQL; the local runner
 restarts the crashed services with backoff, as Kubernetes would. Then, once everything is quiet, it checks:
 
 - every accepted case was opened exactly once (one CaseOpened event in the cases database per accepted command, no
@@ -57,7 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from e2e.e2e_steps import Account, log_in, new_account, sign_up_and_confirm
 from e2e.e2e_system import private_layout
 
-TARGETS = ("cases", "notifications", "identity", "attachments", "mailbox", "kafka", "postgres")
+TARGETS = ("cases", "notifications", "identity", "attachments", "mailbox", "smtp-outage", "kafka", "postgres")
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 
 
@@ -170,7 +171,9 @@ async def open_cases(cases: str, client: Account, tag: str, done: asyncio.Event,
     return accepted
 
 
-async def chaos_monkey(system: System, infra: Infra, until: float, rng: random.Random, figures: Figures) -> None:
+async def chaos_monkey(
+    system: System, infra: Infra, until: float, rng: random.Random, figures: Figures, smtp_outage: float
+) -> None:
     """Each target in turn (shuffled), at random moments, until the time is up and every target had its turn."""
     order = list(TARGETS)
     rng.shuffle(order)
@@ -186,6 +189,16 @@ async def chaos_monkey(system: System, infra: Infra, until: float, rng: random.R
             await asyncio.sleep(rng.uniform(2, 6))
             log("starting kafka again")
             await asyncio.to_thread(infra.kafka.start)
+        elif target == "smtp-outage":
+            # Longer than the delivery loop's connection backoff cap (60 s): mail queues, none fails.
+            log(f"SMTP outage: the inbox down for {smtp_outage:.0f}s")
+            system.restarter.held.add("mailbox")
+            if system.mailbox.proc is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(system.mailbox.proc.pid, signal.SIGKILL)
+            await asyncio.sleep(smtp_outage)
+            system.restarter.held.discard("mailbox")
+            log("SMTP outage over")
         elif target == "postgres":
             log("restarting postgres")
             await asyncio.to_thread(infra.postgres.stop)
@@ -288,7 +301,7 @@ async def run(args: argparse.Namespace) -> Figures:
         with Supervision(system):
             until = time.monotonic() + args.duration
             done = asyncio.Event()
-            monkey = asyncio.create_task(chaos_monkey(system, infra, until, rng, figures))
+            monkey = asyncio.create_task(chaos_monkey(system, infra, until, rng, figures, args.smtp_outage))
             monkey.add_done_callback(lambda _: done.set())
             batches = await asyncio.gather(*(open_cases(cases, c, tag, done, figures) for c in clients))
             await monkey
@@ -338,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__.split("\n", 1)[0])
     parser.add_argument("--duration", type=float, default=90.0,
                         help="seconds of chaos (more until every target had its turn)")  # fmt: skip
+    parser.add_argument("--smtp-outage", type=float, default=75.0, help="seconds the SMTP inbox stays down once")
     parser.add_argument("--clients", type=int, default=4, help="concurrent customers opening cases")
     parser.add_argument("--seed", type=int, default=int(time.time()), help="the chaos monkey's random seed")
     parser.add_argument("--keep-logs", default=".casefold/chaos-logs", help="where the logs go when it fails")

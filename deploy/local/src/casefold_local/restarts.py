@@ -54,12 +54,13 @@ class Restarter:
         self.max_delay = max_delay
         self._state: dict[str, _State] = {}
         self.restarts: dict[str, int] = {}
+        self.held: set[str] = set()  # left down on purpose (an outage being rehearsed): not restarted meanwhile
 
     def supervise(self, processes: Iterable[ManagedProcess]) -> None:
         now = time.monotonic()
         for process in processes:
-            if process.proc is None:
-                continue  # never started by us (stopped elsewhere, or not part of this run)
+            if process.proc is None or process.name in self.held:
+                continue  # never started by us (stopped elsewhere, or not part of this run), or held down
             state = self._state.setdefault(
                 process.name, _State(delay=self.initial_delay, up_since=now, next_probe=now + PROBE_GRACE)
             )

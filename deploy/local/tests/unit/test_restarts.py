@@ -37,6 +37,22 @@ def test_a_crashed_process_is_restarted_with_backoff_and_reported(tmp_path: Path
     assert any(line.startswith("casefold: crasher restarted (pid ") for line in lines)
 
 
+def test_a_held_process_stays_down_until_released(tmp_path: Path) -> None:
+    marker = "exits-at-once-for-the-hold-test"
+    process = ManagedProcess("held", [sys.executable, "-c", f"pass  # {marker}"], tmp_path, marker=marker)
+    restarter = Restarter(lambda _: None, initial_delay=0.05)
+    restarter.held.add("held")
+    process.start()
+    try:
+        _supervise_for(restarter, process, 0.5)
+        assert "held" not in restarter.restarts
+        restarter.held.discard("held")
+        _supervise_for(restarter, process, 0.5)
+        assert restarter.restarts["held"] >= 1
+    finally:
+        process.stop()
+
+
 def test_a_process_we_did_not_start_is_left_alone(tmp_path: Path) -> None:
     lines: list[str] = []
     Restarter(lines.append).supervise([ManagedProcess("other", ["true"], tmp_path, marker="true")])
