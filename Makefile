@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install chromium portal run up stop status test lint typecheck unit bench clean
+.PHONY: help install chromium portal run up stop status test lint typecheck unit bench chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ test: install chromium lint typecheck portal ## install everything, run lint, fo
 bench: $(UV_BIN) ## benchmarks with their same-run baselines; results in bench/results/
 	@$(UV) sync --all-packages --locked --quiet --group bench
 	$(RUN) python -m bench $(BENCH_ARGS)
+
+chaos: install ## the whole system under kill -9s and restarts, then nothing lost or duplicated (6-9 min; not in test)
+	$(RUN) python -m bench.chaos $(CHAOS_ARGS)
 
 clean: stop ## stop everything and remove local state (.casefold)
 	rm -rf .casefold

@@ -13,6 +13,8 @@ ALERT_METRICS = {
     "casefold_consumer_lag",
     "casefold_outbox_backlog",
     "casefold_dead_letters_total",
+    "casefold_dead_letters_parked_total",
+    "casefold_loop_deaths_total",
     "casefold_emails_failed_total",
 }
 

@@ -91,6 +91,14 @@ def test_each_service_has_a_worker_and_a_migration_job(manifests, service):
     assert job["containers"][0]["args"] == ["migrate"]
 
 
+def test_each_worker_is_probed_on_the_liveness_of_its_loops(manifests, service):
+    worker = manifests.get("Deployment", f"{service}-worker")["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "health", "containerPort": 9101} in worker["ports"]
+    assert worker["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "health"}
+    env = {e["name"]: e.get("value") for e in worker["env"]}
+    assert env[f"{service.upper()}_HEALTH_PORT"] == "9101"
+
+
 def test_read_model_rebuild_is_an_on_demand_job(manifests):
     cron = manifests.get("CronJob", "cases-rebuild-read-model")
     assert cron["spec"]["suspend"] is True

@@ -87,7 +87,7 @@ def run() -> int:
             if current.stopped_elsewhere():
                 print("\ncasefold: stopped from another terminal (make stop).", flush=True)
                 break
-            current.check_alive()
+            current.check_alive()  # restarts a crashed service with backoff, as Kubernetes would
     except InfraError as exc:
         print(f"casefold-local: {exc}", flush=True)
         return 1

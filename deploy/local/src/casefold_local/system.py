@@ -21,6 +21,7 @@ from casefold_local.gateway import Gateway
 from casefold_local.gateway_config import GatewaySettings, Upstream
 from casefold_local.managed import ManagedProcess
 from casefold_local.procs import ensure_port_free, port_open, tail, wait_until
+from casefold_local.restarts import Restarter
 from casefold_local.stack import Layout, Service
 from casefold_local.topics import ensure_topics
 
@@ -100,6 +101,8 @@ class System:
             settings = dataclasses.replace(settings, cors_origins=layout.cors_origins)
         self.gateway = Gateway(layout.gateway_dir, settings)
         self.ready: dict[str, bool] = {}
+        probes = {s.name: f"{s.url}/healthz" for s in self.services}
+        self.restarter = Restarter(report, probes)
 
     def _service_process(self, s: Service) -> ManagedProcess:
         command = [sys.executable, "-m", "uvicorn", "--factory", s.factory, "--host", "127.0.0.1",
@@ -250,10 +253,9 @@ class System:
         return not all(f.exists() for f in files)
 
     def check_alive(self) -> None:
-        """Raise InfraError when a part we started has died (the foreground loop calls this)."""
-        for process in self.all_processes():
-            if process.exited() is not None:
-                raise InfraError(f"{process.name} exited with code {process.exited()}; see {process.log_file}")
+        """Restart what crashed or stopped answering its liveness probe (with backoff, reported); raise InfraError
+        when the gateway stopped (the foreground loop calls this every half second)."""
+        self.restarter.supervise(self.all_processes())
         if self.gateway.pid() is None:
             raise InfraError(f"the gateway stopped; see {self.gateway.log_file}")
 

@@ -6,24 +6,36 @@ inbox row and does nothing. Transient failures (database or network down, Transi
 capped exponential backoff for as long as they last: they delay work and lose none. Any other failure is retried
 `max_attempts` times, then the message goes to the dead-letter topic `<name>.dlq` with the error in its headers,
 so one poison message never blocks the partition for ever and is never dropped silently.
+
+When Kafka refuses the dead letter for good (too large for the dead-letter topic, not authorised, no such topic; or
+any refusal that outlasts `dead_letter_budget` seconds) the message is parked in the consumer database's
+`dead_letters` table instead (logged, counted in casefold_dead_letters_parked_total, alerted on), and the offset
+is committed: the partition moves on either way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    InvalidTopicError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+)
 from opentelemetry.trace import SpanKind
 
 from casefold_events.backoff import Backoff, jittered
 from casefold_events.envelope import DecodeError, Envelope, decode
 from casefold_events.loops import BackgroundLoop
-from casefold_events.metrics import CONSUMER_LAG, DEAD_LETTERS
+from casefold_events.metrics import CONSUMER_LAG, DEAD_LETTERS, DEAD_LETTERS_PARKED
 from casefold_events.tracecontext import extract_context, get_tracer, kafka_attributes, kafka_position
 from casefold_events.transient import TRANSIENT, TransientError
 
@@ -34,6 +46,19 @@ log = structlog.get_logger("casefold.consumer")
 Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
 
 RECORD = "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1"
+PARK = """
+    INSERT INTO dead_letters (consumer, source_topic, source_partition, source_offset, target_topic, message_key,
+                              value, header_names, header_values, error, refused_by_kafka)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    ON CONFLICT (consumer, source_topic, source_partition, source_offset) DO NOTHING
+"""
+# The broker's final word on a message: retrying the same send can never succeed.
+REFUSED_FOR_GOOD: tuple[type[KafkaError], ...] = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+    InvalidTopicError,
+)
 
 
 class _Stopping(Exception):
@@ -57,6 +82,7 @@ class ConsumerRunner(BackgroundLoop):
         dead_letter_topic: str | None = None,
         dead_letter_topics: Mapping[str, str] | None = None,
         max_attempts: int = 5,
+        dead_letter_budget: float = 300.0,
         backoff_initial: float = 0.1,
         backoff_max: float = 30.0,
         consumer_options: dict[str, Any] | None = None,
@@ -71,12 +97,15 @@ class ConsumerRunner(BackgroundLoop):
         # Per source topic: a private topic's failures must not land on a dead-letter topic others may read.
         self.dead_letter_topics = dict(dead_letter_topics or {})
         self.max_attempts = max_attempts
+        # How long a dead-letter send is retried (a broker outage) before the message is parked in the database.
+        self.dead_letter_budget = dead_letter_budget
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.consumer_options = consumer_options or {}
         self.client_options = client_options or {}  # both clients: security (SASL) settings
         self.handled = 0
         self.dead_lettered = 0
+        self.parked = 0
         self.task_name = f"consumer-{name}"
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -113,6 +142,7 @@ class ConsumerRunner(BackgroundLoop):
         consumer = self._consumer
         assert consumer is not None
         while not self.stopping:
+            self.beat()
             try:
                 batches = await consumer.getmany(timeout_ms=500, max_records=200)
             except KafkaError as exc:
@@ -185,6 +215,28 @@ class ConsumerRunner(BackgroundLoop):
                 if await self.pause(backoff.next(), wakeable=False):
                     raise _Stopping
 
+    async def _park(
+        self, record: ConsumerRecord[Any, Any], target: str, headers: list[tuple[str, bytes]], refusal: Exception
+    ) -> None:
+        """Keep a dead letter Kafka will not take in the database; retried while the database is down."""
+        why = f"{type(refusal).__name__}: {refusal}"[:1000]
+        error = dict(headers)["dlq.error"].decode()
+        backoff = Backoff(self.backoff_initial, self.backoff_max)
+        while True:
+            try:
+                await self.pool.execute(PARK, self.name, record.topic, record.partition, record.offset, target,
+                                        record.key, record.value, [h[0] for h in headers], [h[1] for h in headers],
+                                        error, why)  # fmt: skip
+                break
+            except TRANSIENT as exc:
+                log.warning("consumer_park_failed", consumer=self.name, error=type(exc).__name__)
+                if await self.pause(backoff.next(), wakeable=False):
+                    raise _Stopping from None
+        self.parked += 1
+        DEAD_LETTERS_PARKED.labels(self.name).inc()
+        log.error("consumer_dead_letter_parked", consumer=self.name, source=f"{record.topic}/{record.offset}",
+                  topic=target, refused=why)  # fmt: skip
+
     def _span_attrs(self, record: ConsumerRecord[Any, Any], envelope: Envelope) -> dict[str, str | int]:
         return {
             **kafka_attributes("process", record.topic, record.key, envelope.event_id),
@@ -193,7 +245,8 @@ class ConsumerRunner(BackgroundLoop):
         }
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: BaseException) -> None:
-        """Park the message, as received, on the dead-letter topic with why; retried until the broker takes it."""
+        """Put the message, as received, on the dead-letter topic with why; retried while the broker may yet take
+        it, parked in the dead_letters table once it refused for good."""
         producer = self._producer
         assert producer is not None
         headers = [
@@ -202,13 +255,21 @@ class ConsumerRunner(BackgroundLoop):
             ("dlq.source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
             ("dlq.consumer", self.name.encode()),
         ]
+        target = self.dead_letter_topics.get(record.topic, self.dead_letter_topic)
         backoff = Backoff(self.backoff_initial, self.backoff_max)
+        give_up_at = time.monotonic() + self.dead_letter_budget
         while True:
             try:
-                target = self.dead_letter_topics.get(record.topic, self.dead_letter_topic)
-                await producer.send_and_wait(target, record.value, key=record.key, headers=headers)
+                # One send may wait a minute for metadata (an unknown or invalid topic): the budget bounds it too.
+                async with asyncio.timeout(max(give_up_at - time.monotonic(), 1.0)):
+                    await producer.send_and_wait(target, record.value, key=record.key, headers=headers)
                 break
-            except KafkaError:
+            except (KafkaError, TimeoutError) as exc:
+                if isinstance(exc, REFUSED_FOR_GOOD) or time.monotonic() >= give_up_at:
+                    await self._park(record, target, headers, exc)
+                    break
+                log.warning("consumer_dead_letter_retrying", consumer=self.name, topic=target,
+                            error=type(exc).__name__)  # fmt: skip
                 if await self.pause(backoff.next(), wakeable=False):
                     raise _Stopping from None
         self.dead_lettered += 1

@@ -16,3 +16,12 @@ CONSUMER_LAG = Gauge(
     "casefold_consumer_lag", "Messages behind the partition's end offset.", ["consumer", "topic", "partition"]
 )
 DEAD_LETTERS = Counter("casefold_dead_letters_total", "Events moved to a dead-letter topic.", ["consumer"])
+DEAD_LETTERS_PARKED = Counter(
+    "casefold_dead_letters_parked_total",
+    "Dead letters Kafka refused for good (size, authorisation, topic), kept in the dead_letters table instead.",
+    ["consumer"],
+)
+LOOP_DEATHS = Counter(
+    "casefold_loop_deaths_total", "Background loops (relay, consumer, delivery) that ended on an error.", ["loop"]
+)
+LOOP_UP = Gauge("casefold_loop_up", "1 while the background loop runs, 0 once it stopped or died.", ["loop"])

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
-import asyncpg
-
-from casefold_events import locks
+from casefold_events import locks, pools
 
 LOCK_KEY = locks.MIGRATIONS.key
 
@@ -51,7 +49,7 @@ def package_migrations(package: str) -> MigrationSource:
 
 async def migrate(dsn: str, sources: Iterable[MigrationSource]) -> list[str]:
     """Apply what is missing; return the names applied now ("source/file")."""
-    conn = await asyncpg.connect(dsn)
+    conn = await pools.connect(dsn, command_timeout=None)  # a migration may build an index for a long time
     applied_now: list[str] = []
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)

@@ -2,6 +2,10 @@
 
 - One active relay per database: the leader holds a session-level advisory lock on its connection; a standby
   polls for the lock and takes over within `standby_poll` seconds when the leader's connection goes away.
+- A leader whose connection goes silent (half-open, a partition) does not keep the lock: its every command has a
+  deadline (`command_timeout`), and the server ends its session once it has said nothing for `lock_idle_timeout`
+  (idle_session_timeout; the leader polls every `poll_interval`, so a live leader is never that quiet), which
+  releases the lock; TCP keepalives on both ends catch a vanished peer (casefold_events.pools).
 - Woken by LISTEN/NOTIFY (append notifies in its transaction, so the wake-up comes at commit) and by polling as a
   safety net (a notification can be lost while the connection is down).
 - Rows are marked published only after the broker acknowledged them (acks=all, idempotent producer). A crash in
@@ -25,7 +29,7 @@ from aiokafka.structs import RecordMetadata
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 
-from casefold_events import locks
+from casefold_events import locks, pools
 from casefold_events.backoff import Backoff
 from casefold_events.envelope import encode, message_headers
 from casefold_events.loops import BackgroundLoop
@@ -84,6 +88,8 @@ class OutboxRelay(BackgroundLoop):
         standby_poll: float = 2.0,
         keep_published: timedelta = timedelta(hours=1),
         producer_options: dict[str, Any] | None = None,
+        command_timeout: float = 30.0,
+        lock_idle_timeout: float = 60.0,
     ) -> None:
         self.dsn = dsn
         self.bootstrap_servers = bootstrap_servers
@@ -93,6 +99,8 @@ class OutboxRelay(BackgroundLoop):
         self.standby_poll = standby_poll
         self.keep_published = keep_published
         self.producer_options = producer_options or {}
+        self.command_timeout = command_timeout
+        self.lock_idle_timeout = lock_idle_timeout
         self.published = 0
         self.is_leader = False
         self.task_name = f"outbox-relay-{name}"
@@ -109,7 +117,10 @@ class OutboxRelay(BackgroundLoop):
                 await self.pause(backoff.next(), wakeable=False)
 
     async def _lead_once(self) -> None:
-        conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=10)
+        idle_ms = str(int(self.lock_idle_timeout * 1000))
+        conn = await pools.connect(
+            self.dsn, command_timeout=self.command_timeout, server_settings={"idle_session_timeout": idle_ms}
+        )
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):
                 if await self.pause(self.standby_poll, wakeable=False):
@@ -137,6 +148,7 @@ class OutboxRelay(BackgroundLoop):
     async def _pump(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> None:
         last_housekeeping = 0.0
         while not self.stopping:
+            self.beat()
             self._wake.clear()
             sent = await self.publish_batch(conn, producer)
             if time.monotonic() - last_housekeeping > 5:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from opentelemetry.trace import TracerProvider
 
+from casefold_platform.health import liveness
 from casefold_platform.metrics import MetricsMiddleware, metrics_response
 from casefold_platform.problems import install_problem_handlers
 from casefold_platform.requests import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -55,9 +56,12 @@ def service_app(
     instrument_app(app, tracer_provider)
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        """Liveness: the process serves requests."""
-        return {"status": "ok", "service": name}
+    async def healthz() -> JSONResponse:
+        """Liveness: the process serves requests, and the background loops it runs (development) neither died nor
+        stuck."""
+        status, word, loops = liveness()
+        return JSONResponse({"status": word, "service": name, **({"loops": loops} if loops else {})},
+                            status_code=status)  # fmt: skip
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:

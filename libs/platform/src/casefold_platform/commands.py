@@ -11,6 +11,8 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from casefold_platform.cli import Command, S
+from casefold_platform.database import create_pool
+from casefold_platform.health import serve_liveness
 from casefold_platform.metrics import serve_metrics
 from casefold_platform.worker import Part, run_until_signalled
 
@@ -35,12 +37,15 @@ def worker_command(apply_migrations: Migrations[S], open_worker: WorkerFactory[S
             await apply_migrations(settings)
         if settings.metrics_port is not None:
             serve_metrics(settings.metrics_port)
-        pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=settings.pool_max_size)
+        liveness = await serve_liveness(settings.health_port) if settings.health_port is not None else None
+        pool = await create_pool(settings, min_size=1)
         try:
             async with open_worker(settings, pool) as part:
-                await run_until_signalled(part)
+                await run_until_signalled(part)  # raises LoopDied (exit 1) when one of its loops died
         finally:
             await pool.close()
+            if liveness is not None:
+                liveness.close()
 
     return Command("worker", help, worker, trace_suffix="-worker")
 

@@ -45,6 +45,8 @@ class ServiceSettings(BaseSettings):
     database_url: str = "postgresql://postgres@127.0.0.1:55432/postgres"
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
+    # Every statement's deadline: a half-open connection fails within it instead of hanging its caller for hours.
+    database_command_timeout: float = Field(default=60.0, gt=0)
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
     kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = None
@@ -57,6 +59,7 @@ class ServiceSettings(BaseSettings):
     run_migrations: bool | None = None
     run_workers: bool | None = None
     metrics_port: int | None = Field(default=None, description="the worker's Prometheus port (the API serves /metrics)")
+    health_port: int | None = Field(default=None, description="the worker's GET /livez port (the API has /healthz)")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

@@ -15,19 +15,12 @@ from attachments.adapters.storage import Storage
 from attachments.config import Settings
 from attachments.worker import Worker
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
+from casefold_platform.database import create_pool
 
 
 async def apply_migrations(settings: Settings) -> list[str]:
     """The shared tables (idempotency, consumer offsets), then the attachments tables; the names applied now."""
     return await migrate(settings.database_url, [shared_migrations(), package_migrations("attachments")])
-
-
-async def create_pool(settings: Settings) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
-        settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-    )
-    assert pool is not None
-    return pool
 
 
 @asynccontextmanager

@@ -13,6 +13,7 @@ from casefold_events.consumer import ConsumerRunner
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
 from casefold_events.relay import OutboxRelay
 from casefold_events.store import EventStore, Repository
+from casefold_platform import database
 from casefold_platform.worker import Parts
 from cases.adapters.sla_clock import ControllableClock
 from cases.app.handlers import CommandDeps
@@ -30,11 +31,7 @@ async def apply_migrations(settings: Settings) -> list[str]:
 
 
 async def create_pool(settings: Settings) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
-        settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-    )
-    assert pool is not None
-    return pool
+    return await database.create_pool(settings)
 
 
 def outbox_relay(settings: Settings) -> OutboxRelay:

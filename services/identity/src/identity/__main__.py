@@ -6,16 +6,18 @@ import argparse
 import asyncio
 import getpass
 import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 import uvicorn
 
+from casefold_platform.database import create_pool
+from casefold_platform.health import serve_liveness
 from casefold_platform.logging import configure_logging
 from casefold_platform.metrics import serve_metrics
 from casefold_platform.problems import DomainError
+from casefold_platform.worker import run_until_signalled
 from identity.adapters import signing_keys, users
 from identity.app import accounts
 from identity.app.context import Identity
@@ -36,7 +38,7 @@ def _api(settings: Settings, _: argparse.Namespace) -> int:
 async def _with_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[int]]) -> int:
     if settings.migrate_on_start:
         await apply_migrations(settings)
-    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+    pool = await create_pool(settings, min_size=1, max_size=2)
     try:
         return await work(pool)
     finally:
@@ -46,21 +48,17 @@ async def _with_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitabl
 async def _worker(settings: Settings, _: argparse.Namespace) -> int:
     if settings.metrics_port is not None:
         serve_metrics(settings.metrics_port)
+    liveness = await serve_liveness(settings.health_port) if settings.health_port is not None else None
 
     async def run(pool: asyncpg.Pool) -> int:
-        workers = Workers(settings, pool)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await workers.start()
-        try:
-            await stop.wait()
-        finally:
-            await workers.stop()
+        await run_until_signalled(Workers(settings, pool))  # raises LoopDied (exit 1) when the relay died
         return 0
 
-    return await _with_pool(settings, run)
+    try:
+        return await _with_pool(settings, run)
+    finally:
+        if liveness is not None:
+            liveness.close()
 
 
 async def _migrate(settings: Settings, _: argparse.Namespace) -> int:

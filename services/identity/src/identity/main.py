@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-import asyncpg
 from fastapi import FastAPI
 
 from casefold_platform.app import database_ready, service_app
+from casefold_platform.database import create_pool
 from casefold_platform.logging import configure_logging
 from identity.api.openapi import serve_problems_as_problem_json
 from identity.api.routes import internal, router
@@ -28,9 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await apply_migrations(settings)
-        pool = await asyncpg.create_pool(
-            settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-        )
+        pool = await create_pool(settings)
         workers = Workers(settings, pool)
         try:
             await ensure_signing_key(settings, pool)

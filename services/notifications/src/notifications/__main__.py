@@ -8,8 +8,7 @@ import sys
 from datetime import datetime
 from uuid import UUID
 
-import asyncpg
-
+from casefold_events import pools
 from casefold_platform.cli import Command, run_cli
 from casefold_platform.commands import api_command, migrate_command, worker_command
 from notifications.adapters import outbox
@@ -24,7 +23,7 @@ def _redrive_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def redrive(settings: Settings, args: argparse.Namespace) -> None:
-    conn = await asyncpg.connect(settings.database_url)
+    conn = await pools.connect(settings.database_url)
     try:
         result = await outbox.redrive(conn, args.ids, args.since)
     finally:

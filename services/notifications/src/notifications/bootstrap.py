@@ -31,14 +31,6 @@ async def apply_migrations(settings: Settings) -> list[str]:
     return await migrate(settings.database_url, [shared_migrations(), package_migrations("notifications")])
 
 
-async def create_pool(settings: Settings) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
-        settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-    )
-    assert pool is not None
-    return pool
-
-
 def reply_tokens(settings: Settings) -> ReplyTokens:
     return ReplyTokens(settings.reply_token_key.get_secret_value().encode(), settings.reply_domain)
 

@@ -89,6 +89,7 @@ class DeliveryLoop(ListeningLoop):
 
     async def run(self) -> None:
         while not self.stopping:
+            self.beat()
             self._wake.clear()
             try:
                 await self._sweep_waiting()

@@ -7,6 +7,7 @@ import contextlib
 import asyncpg
 import structlog
 
+from casefold_events import pools
 from casefold_events.loops import BackgroundLoop
 
 log = structlog.get_logger("notifications.listening")
@@ -26,7 +27,7 @@ class ListeningLoop(BackgroundLoop):
     async def start(self) -> None:
         if self.dsn is not None:
             try:
-                self._listener = await asyncpg.connect(self.dsn)
+                self._listener = await pools.connect(self.dsn)
                 await self._listener.add_listener(self.channel, self.wake)
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("listen_failed", loop=self.task_name, error=type(exc).__name__)  # polling still works

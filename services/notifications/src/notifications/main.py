@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from casefold_platform.app import database_ready, service_app
+from casefold_platform.database import create_pool
 from notifications.api.routes import router
-from notifications.bootstrap import Worker, apply_migrations, create_pool
+from notifications.bootstrap import Worker, apply_migrations
 from notifications.config import Settings
 
 

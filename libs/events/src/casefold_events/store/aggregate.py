@@ -84,9 +84,19 @@ class Repository(Generic[A]):
         to_version: int | None = None,
         until: datetime | None = None,
     ) -> A:
-        """The aggregate at its latest version, or as of to_version / until (time travel). Version 0: no stream."""
+        """The aggregate at its latest version, or as of to_version / until (time travel). Version 0: no stream.
+
+        until is turned into a version first (EventStore.version_at: a prefix of the stream), so time travel by time
+        is time travel by version, and may start from a snapshot like any other load.
+        """
         aggregate = self.cls(stream_id)
-        if self.snapshot_every and until is None:
+        if until is not None:
+            at = await self.store.version_at(conn, stream_id, until)
+            to_version = at if to_version is None else min(to_version, at)
+            until = None
+            if to_version == 0:
+                return aggregate
+        if self.snapshot_every:
             snap = await self.store.load_snapshot(conn, stream_id, self.cls.snapshot_version, max_version=to_version)
             if snap is not None:
                 aggregate = self.cls.from_snapshot(stream_id, snap.state)

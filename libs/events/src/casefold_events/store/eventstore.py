@@ -54,16 +54,31 @@ APPEND_WITH_OUTBOX = f"""
 
 CURRENT_VERSION = "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1"
 
+# Time travel takes a PREFIX of the stream: the versions before the first event that occurred after $4. Timestamps
+# come from each writer's clock, and replicas' clocks disagree: filtering on occurred_at alone could skip version 5
+# and keep version 6 (folding a history that never existed).
+_BEFORE_FIRST_LATER = """
+    stream_version < coalesce(
+        (SELECT min(l.stream_version) FROM events l WHERE l.stream_id = $1 AND l.occurred_at > $4),
+        9223372036854775807)
+"""
+
 READ_STREAM = f"""
     SELECT {COLUMNS} FROM events
-    WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3 AND occurred_at <= $4
+    WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3 AND {_BEFORE_FIRST_LATER}
     ORDER BY stream_version
 """
 
-READ_EVENTS = """
+READ_EVENTS = f"""
     SELECT stream_version, occurred_at, event_type, schema_version, payload::text AS payload FROM events
-    WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3 AND occurred_at <= $4
+    WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3 AND {_BEFORE_FIRST_LATER}
     ORDER BY stream_version
+"""
+
+VERSION_AT = """
+    SELECT coalesce(
+        (SELECT min(stream_version) - 1 FROM events WHERE stream_id = $1 AND occurred_at > $2),
+        (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1))
 """
 
 LOAD_SNAPSHOT = """
@@ -167,7 +182,7 @@ class EventStore:
         to_version: int | None = None,
         until: datetime | None = None,
     ) -> list[Envelope]:
-        """The stream's events after after_version, up to to_version and/or occurred_at <= until, in order."""
+        """The stream's events after after_version, up to to_version and/or the prefix as of until, in order."""
         rows = await _fetch_range(conn, READ_STREAM, stream_id, after_version, to_version, until)
         return [envelope_from_row(r) for r in rows]
 
@@ -187,6 +202,12 @@ class EventStore:
         alive, and the cyclic garbage collector then scans them again and again: it doubled replay time.)
         """
         return _decode(await _fetch_range(conn, READ_EVENTS, stream_id, after_version, to_version, until))
+
+    async def version_at(self, conn: asyncpg.Connection | asyncpg.Pool, stream_id: str, at: datetime) -> int:
+        """The stream's version as of `at`: the longest prefix of versions that all occurred at or before it (0: the
+        stream did not exist yet). A prefix, not a timestamp filter: clock skew cannot fold a history that never was."""
+        version: int = await conn.fetchval(VERSION_AT, stream_id, at)
+        return version
 
     async def load_snapshot(
         self, conn: asyncpg.Connection | asyncpg.Pool, stream_id: str, snapshot_version: int, *, max_version: int | None
@@ -217,7 +238,7 @@ async def _fetch_range(
     to_version: int | None,
     until: datetime | None,
 ) -> list[asyncpg.Record]:
-    """One stream's rows after after_version, up to to_version and occurred_at <= until (None: no bound)."""
+    """One stream's rows after after_version, up to to_version and the prefix as of until (None: no bound)."""
     rows: list[asyncpg.Record] = await conn.fetch(
         query, stream_id, after_version, _upper(to_version), until or _END_OF_TIME
     )

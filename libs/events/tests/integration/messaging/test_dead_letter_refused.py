@@ -1,0 +1,124 @@
+"""A dead letter Kafka refuses for good does not block the partition: it is parked in the dead_letters table, counted,
+and the consumer moves on (real broker: a dead-letter topic whose max.message.bytes is smaller than the message)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from events_builders import META, comment
+from prometheus_client import REGISTRY
+
+from casefold_events.consumer import ConsumerRunner
+from casefold_events.envelope import Envelope, encode, kafka_headers
+
+pytestmark = pytest.mark.integration
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def tiny_topic(kafka_bootstrap: str) -> AsyncIterator[str]:
+    """A dead-letter topic that takes no record larger than 64 bytes: every real envelope is too large for it."""
+    name = f"tiny.dlq.{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, 1, 1, topic_configs={"max.message.bytes": "64"})])
+        yield name
+        await admin.delete_topics([name])
+    finally:
+        await admin.close()
+
+
+def _envelope() -> Envelope:
+    return Envelope.wrap(comment(), stream_id=str(uuid.uuid4()), stream_type="thread", stream_version=1, metadata=META)
+
+
+async def _until(predicate: Callable[[], bool], seconds: float = 30) -> None:
+    async with asyncio.timeout(seconds):
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+
+async def _run_past_a_poison_message(
+    pool: asyncpg.Pool, kafka_bootstrap: str, producer: AIOKafkaProducer, topic: str, dead_letter_topic: str,
+    **options: float,
+) -> tuple[ConsumerRunner, Envelope]:  # fmt: skip
+    bad, good = _envelope(), _envelope()
+    handled: list[uuid.UUID] = []
+
+    async def handle(conn: asyncpg.Connection, envelope: Envelope) -> None:
+        if envelope.event_id == bad.event_id:
+            raise ValueError("cannot project this")
+        handled.append(envelope.event_id)
+
+    name = f"refused-{uuid.uuid4().hex[:6]}"
+    runner = ConsumerRunner(name, kafka_bootstrap, [topic], pool, handle, dead_letter_topic=dead_letter_topic,
+                            max_attempts=1, backoff_initial=0.01, backoff_max=0.2, **options)  # fmt: skip
+    await runner.start()
+    try:
+        for envelope in (bad, good):
+            await producer.send_and_wait(topic, encode(envelope), key=b"k", headers=kafka_headers(envelope))
+        await _until(lambda: handled == [good.event_id])  # the partition moved on past the refused dead letter
+    finally:
+        await runner.stop()
+    return runner, bad
+
+
+async def test_a_dead_letter_too_large_for_its_topic_is_parked_and_the_partition_moves_on(
+    pool: asyncpg.Pool, kafka_bootstrap: str, kafka_topic: str, tiny_topic: str, producer: AIOKafkaProducer
+) -> None:
+    runner, bad = await _run_past_a_poison_message(pool, kafka_bootstrap, producer, kafka_topic, tiny_topic)
+
+    row = await pool.fetchrow("SELECT * FROM dead_letters WHERE consumer = $1", runner.name)
+    assert row is not None
+    assert (row["source_topic"], row["source_offset"], row["target_topic"]) == (kafka_topic, 0, tiny_topic)
+    assert row["value"] == encode(bad)  # the message as received, to redrive
+    assert row["error"] == "ValueError: cannot project this"
+    assert "TooLarge" in row["refused_by_kafka"]
+    assert dict(zip(row["header_names"], row["header_values"], strict=True))["event_id"] == str(bad.event_id).encode()
+    assert (runner.parked, runner.dead_lettered) == (1, 1)
+    assert REGISTRY.get_sample_value("casefold_dead_letters_parked_total", {"consumer": runner.name}) == 1
+    assert await _committed(kafka_bootstrap, runner.name, kafka_topic) == 2  # both offsets committed
+
+    consumer = AIOKafkaConsumer(tiny_topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        assert await consumer.getmany(timeout_ms=1000) == {}  # nothing reached the dead-letter topic
+    finally:
+        await consumer.stop()
+
+
+async def test_a_dead_letter_refused_past_the_budget_is_parked_too(
+    pool: asyncpg.Pool, kafka_bootstrap: str, kafka_topic: str, producer: AIOKafkaProducer
+) -> None:
+    # A topic name Kafka never accepts: aiokafka waits for metadata that never comes, then times out; the budget
+    # bounds how long that is retried.
+    runner, _ = await _run_past_a_poison_message(pool, kafka_bootstrap, producer, kafka_topic, "no such topic!",
+                                                 dead_letter_budget=1.0)  # fmt: skip
+    assert runner.parked == 1
+    assert await pool.fetchval("SELECT count(*) FROM dead_letters WHERE consumer = $1", runner.name) == 1
+
+
+async def _committed(bootstrap: str, group: str, topic: str) -> int | None:
+    from aiokafka import TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        return await consumer.committed(TopicPartition(topic, 0))
+    finally:
+        await consumer.stop()

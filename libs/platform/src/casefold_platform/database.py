@@ -1,0 +1,20 @@
+"""A service's PostgreSQL pool from its Settings, with the command timeout and keepalives of casefold_events.pools."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from casefold_events import pools
+from casefold_platform.settings import ServiceSettings
+
+
+async def create_pool(
+    settings: ServiceSettings, *, min_size: int | None = None, max_size: int | None = None
+) -> asyncpg.Pool:
+    """The service's pool: its database_url, pool sizes (overridable) and database_command_timeout."""
+    return await pools.create_pool(
+        settings.database_url,
+        min_size=min_size if min_size is not None else settings.pool_min_size,
+        max_size=max_size if max_size is not None else settings.pool_max_size,
+        command_timeout=settings.database_command_timeout,
+    )
