@@ -13,8 +13,7 @@ import structlog
 from casefold_platform.problems import RateLimited, Unauthorized
 from identity.adapters import rate_limits, sessions, users
 from identity.adapters.secrets import new_token
-from identity.app.common import transact
-from identity.app.context import Identity
+from identity.app.common import Identity, transact
 from identity.app.hashing import HashingBusy
 from identity.domain.emails import email_key, normalise_email
 
