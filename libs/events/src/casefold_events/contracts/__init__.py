@@ -16,6 +16,8 @@ from casefold_events.contracts.identity import (
     ProfileUpdated,
     RoleGranted,
     UnverifiedAccountExpired,
+    UserDisabled,
+    UserEnabled,
     UserRegistered,
 )
 from casefold_events.contracts.mail import SendAccountEmail
@@ -27,7 +29,7 @@ IDENTITY_MAIL_TOPIC = "identity.mail.v1"
 
 PUBLIC_TOPICS = {CASES_TOPIC: (CaseOpened, CommentAdded, AttachmentAdded, CaseClosed), IDENTITY_TOPIC: (
     UserRegistered, EmailConfirmed, EmailChangeRequested, EmailChanged, ProfileUpdated, PasswordChanged, RoleGranted,
-    UnverifiedAccountExpired,
+    UnverifiedAccountExpired, UserDisabled, UserEnabled,
 )}  # fmt: skip
 PRIVATE_TOPICS = {IDENTITY_MAIL_TOPIC: (SendAccountEmail,)}
 
@@ -51,6 +53,8 @@ __all__ = [
     "RoleGranted",
     "SendAccountEmail",
     "UnverifiedAccountExpired",
+    "UserDisabled",
+    "UserEnabled",
     "UserRegistered",
     "registry",
 ]
