@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from identity_builders import STRONG_PASSWORD, bearer, log_in, running_server, settings_for, sign_up
+from identity_builders import STRONG_PASSWORD, bearer, fresh_failures, log_in, running_server, settings_for, sign_up
 
 from identity.config import Settings
 
@@ -39,16 +39,6 @@ async def age_failures(settings: Settings, seconds: int) -> None:
     conn = await asyncpg.connect(settings.database_url)
     try:
         await conn.execute("UPDATE rate_limit_hits SET at = at - make_interval(secs => $1)", float(seconds))
-    finally:
-        await conn.close()
-
-
-async def fresh_failures(settings: Settings) -> None:
-    """As if the failures so far had just happened: the first delays (1 s, 2 s) are about what one argon2 check takes
-    on a loaded machine, so a test that needs them still running says so instead of hoping the machine is fast."""
-    conn = await asyncpg.connect(settings.database_url)
-    try:
-        await conn.execute("UPDATE rate_limit_hits SET at = now()")
     finally:
         await conn.close()
 
