@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from opentelemetry.trace import TracerProvider
 
 from casefold_platform.health import liveness
+from casefold_platform.logging import configure_logging
 from casefold_platform.metrics import MetricsMiddleware, metrics_response
 from casefold_platform.problems import install_problem_handlers
 from casefold_platform.requests import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -35,14 +36,17 @@ def service_app(
     readiness: Sequence[tuple[str, ReadinessCheck]] = (),
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     tracer_provider: TracerProvider | None = None,
+    log_level: str | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app with /healthz, /readyz, /metrics, problem+json errors, request ids, tracing and a body limit.
 
-    Tracing is configured here (OTLP when the OTEL_* variables say so; OTEL_SERVICE_NAME wins over name), so every
-    way of starting the service (the CLI, `uvicorn --factory`, tests) gets it. Logging is the caller's
-    (configure_logging). tracer_provider overrides the global one (tests).
+    Logging (JSON lines, when log_level is given) and tracing (OTLP when the OTEL_* variables say so;
+    OTEL_SERVICE_NAME wins over name) are configured here, so every way of starting the service (the CLI,
+    `uvicorn --factory`, tests) gets them; both are idempotent. tracer_provider overrides the global one (tests).
     """
+    if log_level is not None:
+        configure_logging(name, log_level)
     configure_tracing(name)
     app = FastAPI(title=f"Casefold {name}", **fastapi_kwargs)
     app.state.service_name = name

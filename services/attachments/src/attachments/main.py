@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, verifier: JwksVerifier | Non
         readiness=[("database", database_ready), ("storage", _storage_ready)],
         max_body_bytes=settings.max_request_bytes,
         lifespan=lifespan,
+        log_level=settings.log_level,
     )
     app.state.settings = settings
     app.state.jwt_verifier = verifier or settings.jwt_verifier()

@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         readiness=[("database", database_ready)],
         max_body_bytes=settings.max_body_bytes,
         lifespan=lifespan,
+        log_level=settings.log_level,
         description="Support cases: open, comment, attach, close; my cases with search; time travel.",
     )
     app.state.settings = settings

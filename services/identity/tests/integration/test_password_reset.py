@@ -14,6 +14,7 @@ import pytest_asyncio
 from identity_builders import (
     STRONG_PASSWORD,
     bearer,
+    fresh_failures,
     latest_token,
     log_in,
     mail_commands,
@@ -163,6 +164,7 @@ async def test_a_reset_lifts_the_failed_login_lockout(client: httpx.AsyncClient,
     user = await sign_up(client)
     for _ in range(settings.login_free_failures):
         await client.post("/api/identity/sessions", json={"email": user["email"], "password": "wrong guess 123456"})
+    await fresh_failures(settings)
     locked = await client.post("/api/identity/sessions", json={"email": user["email"], "password": STRONG_PASSWORD})
     assert locked.status_code == 429
     await ask(client, user["email"])

@@ -37,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await worker.stop()
             await pool.close()
 
-    app = service_app("notifications", readiness=[("database", database_ready)], lifespan=lifespan)
+    app = service_app(
+        "notifications", readiness=[("database", database_ready)], lifespan=lifespan, log_level=settings.log_level
+    )
     app.state.settings = settings
     app.state.jwt_verifier = settings.jwt_verifier()
     app.include_router(router)

@@ -21,6 +21,8 @@ from casefold_events.contracts.identity import (
     ProfileUpdated,
     RoleGranted,
     UnverifiedAccountExpired,
+    UserDisabled,
+    UserEnabled,
     UserRegistered,
 )
 from casefold_events.contracts.mail import SendAccountEmail
@@ -35,7 +37,7 @@ PUBLIC_TOPICS = {CASES_TOPIC: (
     SlaWarning, SlaBreached,
 ), IDENTITY_TOPIC: (
     UserRegistered, EmailConfirmed, EmailChangeRequested, EmailChanged, ProfileUpdated, PasswordChanged, RoleGranted,
-    UnverifiedAccountExpired,
+    UnverifiedAccountExpired, UserDisabled, UserEnabled,
 )}  # fmt: skip
 PRIVATE_TOPICS = {IDENTITY_MAIL_TOPIC: (SendAccountEmail,)}
 
@@ -63,6 +65,8 @@ __all__ = [
     "SlaBreached",
     "SlaWarning",
     "UnverifiedAccountExpired",
+    "UserDisabled",
+    "UserEnabled",
     "UserRegistered",
     "WaitingStateChanged",
     "registry",
