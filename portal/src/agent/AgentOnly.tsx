@@ -28,8 +28,8 @@ export function AgentOnly({
       <section>
         <h1>{title}</h1>
         <p>
-          This page is for {admin ? "administrators" : "the support team"}. Your cases are under
-          My Cases.
+          This page is for {admin ? "administrators" : "the support team"}. Your cases are under My
+          Cases.
         </p>
       </section>
     );

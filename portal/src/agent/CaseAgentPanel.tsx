@@ -156,7 +156,8 @@ function WaitingPanel({ c }: { c: AgentCase }) {
     <section className="panel" aria-labelledby={id}>
       <h2 id={id}>Waiting state</h2>
       <p>
-        Now: <strong className="waiting-now">{options.find((o) => o.value === current)?.label}</strong>
+        Now:{" "}
+        <strong className="waiting-now">{options.find((o) => o.value === current)?.label}</strong>
       </p>
       <ProblemMessage problem={failure(set)} />
       <div className="segmented" role="group" aria-labelledby={id}>
@@ -183,15 +184,21 @@ function WaitingPanel({ c }: { c: AgentCase }) {
   );
 }
 
-function Clock({ name, reading, due }: { name: string; reading: ClockReading; due: string | null }) {
+function Clock({
+  name,
+  reading,
+  due,
+}: {
+  name: string;
+  reading: ClockReading;
+  due: string | null;
+}) {
   return (
     <div>
       <dt>{name}</dt>
       <dd>
         <span className={`clock clock-${reading.tone}`}>{reading.text}</span>
-        {due && reading.tone !== "done" && (
-          <span className="muted"> due {formatTime(due)}</span>
-        )}
+        {due && reading.tone !== "done" && <span className="muted"> due {formatTime(due)}</span>}
       </dd>
     </div>
   );
@@ -292,8 +299,7 @@ function SeverityPanel({ c }: { c: AgentCase }) {
         <ol className="severity-changes">
           {c.severity_changes.map((s) => (
             <li key={s.changed_at}>
-              {severityName(s.from_severity)} → {severityName(s.to_severity)}
-              {" "}by{" "}
+              {severityName(s.from_severity)} → {severityName(s.to_severity)} by{" "}
               {s.changed_by_name ?? "Support"}, {formatTime(s.changed_at)}: “{s.reason}”
             </li>
           ))}

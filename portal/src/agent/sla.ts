@@ -35,7 +35,6 @@ export function readDeadline(dueAt: string, breached: boolean, now: number): Clo
   return { text: `${formatSpan(left)} left`, tone: left <= SOON_SECONDS ? "soon" : "ok" };
 }
 
-
 export function readFirstResponse(sla: Sla, now: number): ClockReading {
   if (sla.first_responded_at)
     return { text: sla.first_response_breached ? "Answered late" : "Answered", tone: "done" };
