@@ -18,6 +18,7 @@ from cases.app.handlers import CommandDeps
 from cases.app.queries import QueryDeps
 from cases.config import Settings
 from cases.consumers import identity_events_consumer
+from cases.domain.clock import Clock, SystemClock
 from cases.domain.model import STREAM_TYPE, Case
 
 
@@ -60,7 +61,9 @@ class Service:
         return Parts(self.relay, self.directory_consumer)
 
 
-def build(settings: Settings, pool: asyncpg.Pool) -> Service:
+def build(settings: Settings, pool: asyncpg.Pool, clock: Clock | None = None) -> Service:
+    # One clock for the API and the workers: whatever compares deadlines with "now" reads it from here.
+    clock = clock or SystemClock()
     repository = Repository(EventStore(topics={STREAM_TYPE: settings.events_topic}), Case,
                             snapshot_every=settings.snapshot_every or None)  # fmt: skip
     return Service(
@@ -73,8 +76,9 @@ def build(settings: Settings, pool: asyncpg.Pool) -> Service:
             receipt_key=settings.receipt_key_bytes,
             retries=settings.command_retries,
             max_comments_per_case=settings.max_comments_per_case,
+            clock=clock,
         ),
-        queries=QueryDeps(pool=pool, repository=repository),
+        queries=QueryDeps(pool=pool, repository=repository, clock=clock),
         relay=outbox_relay(settings),
         directory_consumer=identity_events_consumer(settings, pool),
     )

@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI
 
 from casefold_platform.app import database_ready, service_app
+from cases.api.agent_routes import agent_router
 from cases.api.internal import internal
 from cases.api.problems import command_fields_in_body, problem_json_only
 from cases.api.routes import router
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Building the verifier fetches nothing (keys and the revocation list are fetched on demand); tests may replace
     # it with one over their own key set.
     app.state.jwt_verifier = settings.jwt_verifier()
+    app.include_router(agent_router)  # first: /queue and /agents before /{case_id}
     app.include_router(router)
     app.include_router(internal)
     command_fields_in_body(app)

@@ -83,3 +83,50 @@ class CaseClosed(Event):
     case_id: UUID
     closed_by: UUID
     closed_by_role: Role
+
+
+WaitingOn = Literal["support", "customer"]
+
+
+@event
+class CaseAssigned(Event):
+    """An agent or admin took, gave or unassigned an open case; `assignee_id` null means unassigned."""
+
+    event_type = "CaseAssigned"
+    schema_version = 1
+
+    case_id: UUID
+    assignee_id: UUID | None
+    previous_assignee_id: UUID | None
+    assigned_by: UUID
+    assigned_by_role: Role
+
+
+@event
+class WaitingStateChanged(Event):
+    """Whose move an open case waits for. An agent sets it; a customer's comment on a case waiting on the customer
+    puts it back to support (then `changed_by` is that customer and `changed_by_role` is "customer")."""
+
+    event_type = "WaitingStateChanged"
+    schema_version = 1
+
+    case_id: UUID
+    waiting_on: WaitingOn
+    changed_by: UUID
+    changed_by_role: Role
+
+
+@event
+class SeverityChanged(Event):
+    """An agent or admin changed an open case's severity or lowered its prioritisation, with a recorded reason."""
+
+    event_type = "SeverityChanged"
+    schema_version = 1
+
+    case_id: UUID
+    from_severity: int = Field(ge=1, le=3, description="1 critical, 2 major, 3 minor")
+    to_severity: int = Field(ge=1, le=3, description="1 critical, 2 major, 3 minor")
+    prioritised: bool = Field(description="whether the case is prioritised after the change")
+    reason: str = Field(min_length=1, max_length=500)
+    changed_by: UUID
+    changed_by_role: Role

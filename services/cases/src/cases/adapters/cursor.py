@@ -30,3 +30,31 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         return at, UUID(ident)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursor from exc
+
+
+def encode_urgency_cursor(
+    prioritised: bool, deadline: datetime | None, severity: int, opened_at: datetime, case_id: UUID
+) -> str:
+    """The urgency order's position of a queue row: (prioritised, next deadline, severity, opened_at, id)."""
+    raw = (
+        f"u|{int(prioritised)}|{deadline.isoformat() if deadline else ''}|{severity}|{opened_at.isoformat()}|{case_id}"
+    )
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_urgency_cursor(cursor: str) -> tuple[bool, datetime | None, int, datetime, UUID]:
+    """The position an urgency cursor names; InvalidCursor for anything we did not issue."""
+    try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("too long")
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        tag, prioritised, deadline, severity, opened_at, ident = raw.split("|")
+        if tag != "u" or prioritised not in ("0", "1"):
+            raise ValueError("not an urgency cursor")
+        due = datetime.fromisoformat(deadline) if deadline else None
+        opened = datetime.fromisoformat(opened_at)
+        if opened.tzinfo is None or (due is not None and due.tzinfo is None):
+            raise ValueError("naive time")
+        return prioritised == "1", due, int(severity), opened, UUID(ident)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidCursor from exc

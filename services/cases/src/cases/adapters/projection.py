@@ -7,6 +7,7 @@ rebuild's catch-up may see an event twice without harm.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,16 @@ from functools import cached_property
 import asyncpg
 
 from casefold_events import locks
-from casefold_events.contracts import AttachmentAdded, AttachmentRef, CaseClosed, CaseOpened, CommentAdded
+from casefold_events.contracts import (
+    AttachmentAdded,
+    AttachmentRef,
+    CaseAssigned,
+    CaseClosed,
+    CaseOpened,
+    CommentAdded,
+    SeverityChanged,
+    WaitingStateChanged,
+)
 from casefold_events.envelope import EventRecord
 from cases.domain.model import STREAM_TYPE
 
@@ -51,8 +61,8 @@ class Tables:
     def insert_summary(self) -> str:
         return f"""
             INSERT INTO {self.summaries} (id, number, product_id, product_name, subject, description, severity,
-                prioritised, priority_rule, status, opened_by, opened_at, last_activity_at, version)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $11, $12)
+                prioritised, priority_rule, status, opened_by, opened_at, last_activity_at, version, waiting_on)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $11, $12, 'support')
             ON CONFLICT (id) DO NOTHING
         """
 
@@ -66,8 +76,33 @@ class Tables:
     @cached_property
     def close_summary(self) -> str:
         return f"""
-            UPDATE {self.summaries} SET status = 'closed', closed_at = $2, last_activity_at = $2, version = $3
+            UPDATE {self.summaries} SET status = 'closed', closed_at = $2, last_activity_at = $2, version = $3,
+                waiting_on = NULL
             WHERE id = $1 AND version < $3
+        """
+
+    @cached_property
+    def assign_summary(self) -> str:
+        # Not activity: the customer never sees who is assigned, so their list must not move either.
+        return f"""
+            UPDATE {self.summaries} SET assignee_id = $2, version = $3
+            WHERE id = $1 AND version < $3
+        """
+
+    @cached_property
+    def wait_summary(self) -> str:
+        return f"""
+            UPDATE {self.summaries} SET waiting_on = $2, last_activity_at = $3, version = $4
+            WHERE id = $1 AND version < $4
+        """
+
+    @cached_property
+    def severity_summary(self) -> str:
+        return f"""
+            UPDATE {self.summaries} SET severity = $2, prioritised = $3,
+                severity_changes = severity_changes || jsonb_build_array($4::jsonb),
+                last_activity_at = $5, version = $6
+            WHERE id = $1 AND version < $6
         """
 
     @cached_property
@@ -147,6 +182,26 @@ async def _project_one(conn: asyncpg.Connection, envelope: EventRecord, t: Table
         await conn.execute(t.touch_summary, event.case_id, at, version)
     elif isinstance(event, CaseClosed):
         await conn.execute(t.close_summary, event.case_id, at, version)
+    elif isinstance(event, CaseAssigned):
+        await conn.execute(t.assign_summary, event.case_id, event.assignee_id, version)
+    elif isinstance(event, WaitingStateChanged):
+        await conn.execute(t.wait_summary, event.case_id, event.waiting_on, at, version)
+    elif isinstance(event, SeverityChanged):
+        change = severity_change_record(event, at)
+        await conn.execute(t.severity_summary, event.case_id, event.to_severity, event.prioritised,
+                           json.dumps(change), at, version)  # fmt: skip
+
+
+def severity_change_record(event: SeverityChanged, at: datetime) -> dict[str, object]:
+    """One entry of case_summaries.severity_changes (the changer's name is joined at read time)."""
+    return {
+        "from_severity": event.from_severity,
+        "to_severity": event.to_severity,
+        "prioritised": event.prioritised,
+        "reason": event.reason,
+        "changed_by": str(event.changed_by),
+        "changed_at": at.isoformat(),
+    }
 
 
 async def _insert_attachments(
