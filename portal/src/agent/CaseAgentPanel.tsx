@@ -6,16 +6,9 @@ import { ProblemMessage } from "../components/ProblemMessage";
 import { formatTime } from "../components/format";
 import { useSeverities, useSeverityName } from "../components/severity";
 import { useExclusive } from "../hooks/useExclusive";
-import { agentApi, type AgentCaseFields, type SlaView, type WaitingOn } from "./api";
+import { agentApi, type AgentCase, type SlaView, type WaitingOn } from "./api";
 import { useNow } from "./roles";
 import { readFirstResponse, readResolution, type ClockReading } from "./sla";
-
-export interface AgentCase extends AgentCaseFields {
-  id: string;
-  status: string;
-  severity: number;
-  prioritised: boolean;
-}
 
 /** A command on the case: its answer is the new case view, which replaces the cached one. */
 function useCaseCommand<A>(caseId: string, run: (arg: A) => Promise<unknown>) {
@@ -55,9 +48,9 @@ function CustomerPanel({ c }: { c: AgentCase }) {
       <h2 id={id}>Customer</h2>
       {c.customer ? (
         <p className="customer">
-          <strong>{c.customer.display_name}</strong>
+          <strong>{c.customer.display_name ?? "Name not known yet"}</strong>
           <br />
-          <a href={`mailto:${c.customer.email}`}>{c.customer.email}</a>
+          {c.customer.email && <a href={`mailto:${c.customer.email}`}>{c.customer.email}</a>}
         </p>
       ) : (
         <p className="muted">Not known yet.</p>
@@ -96,7 +89,7 @@ function AssignmentPanel({ c, myId }: { c: AgentCase; myId: string | undefined }
       <p>
         {c.assignee ? (
           <>
-            Assigned to <strong>{c.assignee.display_name}</strong>
+            Assigned to <strong>{c.assignee.display_name ?? "an agent"}</strong>
             {c.assignee.id === myId && " (you)"}
           </>
         ) : (
@@ -128,7 +121,7 @@ function AssignmentPanel({ c, myId }: { c: AgentCase; myId: string | undefined }
             <option value="">{agents.isPending ? "Loading agents…" : "Choose an agent"}</option>
             {agents.data?.map((a) => (
               <option key={a.id} value={a.id}>
-                {a.display_name}
+                {a.display_name ?? "Agent"}
                 {a.id === myId ? " (you)" : ""}
               </option>
             ))}

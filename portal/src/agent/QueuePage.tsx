@@ -252,14 +252,16 @@ function Queue() {
                       {c.prioritised && <span className="badge priority">Prioritised</span>}
                       <span className="muted product-name"> · {c.product.name}</span>
                     </td>
-                    <td data-label="Customer">{c.customer?.display_name ?? "—"}</td>
+                    <td data-label="Customer">
+                      {c.customer.display_name ?? c.customer.email ?? "—"}
+                    </td>
                     <td data-label="Status">
                       <span className={`status status-${c.waiting_on ?? c.status}`}>
                         {waitingLabel(c.status, c.waiting_on)}
                       </span>
                     </td>
                     <td data-label="Assignee">
-                      {c.assignee ? c.assignee.display_name : <em>Unassigned</em>}
+                      {c.assignee ? (c.assignee.display_name ?? "An agent") : <em>Unassigned</em>}
                     </td>
                     <td data-label="Severity">{severityName(c.severity)}</td>
                     <td data-label="SLA">

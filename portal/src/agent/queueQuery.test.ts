@@ -47,11 +47,11 @@ describe("queue filters in the URL", () => {
       status: "open",
       assignee: "anyone",
       sort: "urgency",
-      limit: "20",
+      limit: 20,
     });
     const api = queueApiQuery(
       readQueueQuery(new URLSearchParams("prioritised=true&severity=1&q=down&sla=due_soon")),
     );
-    expect(api).toMatchObject({ prioritised: "true", severity: "1", q: "down", sla: "due_soon" });
+    expect(api).toMatchObject({ prioritised: true, severity: 1, q: "down", sla: "due_soon" });
   });
 });

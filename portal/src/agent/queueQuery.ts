@@ -1,3 +1,5 @@
+import type { QueueApiQuery } from "./api";
+
 /** The Queue's filters live in the URL (?status=&assignee=&...) so Back and reload restore them. */
 export type QueueStatus = "open" | "waiting_on_support" | "waiting_on_customer" | "closed" | "all";
 export type QueueAssignee = "anyone" | "me" | "unassigned";
@@ -72,19 +74,18 @@ export function queueHref(query: QueueQuery, change: Partial<QueueQuery>): strin
   return search ? `?${search}` : "?";
 }
 
-/** The query string of GET /api/cases/queue for these filters. */
-export function queueApiQuery(query: QueueQuery, limit = 20): Record<string, string> {
-  const api: Record<string, string> = {
+/** The query of GET /api/cases/queue for these filters. */
+export function queueApiQuery(query: QueueQuery, limit = 20): QueueApiQuery {
+  return {
     status: query.status,
     assignee: query.assignee,
     sort: query.sort,
-    limit: String(limit),
+    limit,
+    ...(query.prioritised ? { prioritised: true } : {}),
+    ...(query.severity ? { severity: Number(query.severity) } : {}),
+    ...(query.product ? { product: query.product } : {}),
+    ...(query.sla ? { sla: query.sla } : {}),
+    ...(query.q ? { q: query.q } : {}),
+    ...(query.cursor ? { cursor: query.cursor } : {}),
   };
-  if (query.prioritised) api.prioritised = "true";
-  if (query.severity) api.severity = query.severity;
-  if (query.product) api.product = query.product;
-  if (query.sla) api.sla = query.sla;
-  if (query.q) api.q = query.q;
-  if (query.cursor) api.cursor = query.cursor;
-  return api;
 }

@@ -12,7 +12,7 @@ import { AddAttachment, AttachmentList } from "./CaseAttachments";
 import { AddComment, CommentList } from "./CaseComments";
 import { ActivityHistory } from "./ActivityHistory";
 import { useCase } from "./caseQueries";
-import { CaseAgentPanel, type AgentCase } from "../agent/CaseAgentPanel";
+import { CaseAgentPanel } from "../agent/CaseAgentPanel";
 import { waitingLabel } from "../agent/labels";
 
 function backToList(state: unknown): string {
@@ -47,8 +47,7 @@ export default function CasePage() {
   const c = found.data;
   const closed = c.status === "closed";
   // Agents see where an open case waits; customers keep plain Open / Closed.
-  const agentCase: AgentCase = c;
-  const status = isAgent ? waitingLabel(c.status, agentCase.waiting_on) : statusLabel(c.status);
+  const status = isAgent ? waitingLabel(c.status, c.waiting_on) : statusLabel(c.status);
 
   return (
     <article className="case">
@@ -91,7 +90,7 @@ export default function CasePage() {
           </div>
         )}
       </dl>
-      {isAgent && <CaseAgentPanel c={agentCase} myId={me.data?.id} />}
+      {isAgent && <CaseAgentPanel c={c} myId={me.data?.id} />}
       <section aria-labelledby="description-heading">
         <h2 id="description-heading">Description</h2>
         <p className="description">{c.description}</p>
