@@ -129,3 +129,14 @@ async def run_command(settings: Settings, *args: str, **env: str) -> tuple[int, 
     )  # fmt: skip
     output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     return await process.wait(), output.decode()
+
+
+async def create_admin(settings: Settings) -> tuple[str, str]:
+    """Run the documented first-admin command; returns its email and display name."""
+    email, name = unique_person()
+    code, output = await run_command(
+        settings, "create-admin", "--email", email, "--display-name", name, IDENTITY_ADMIN_PASSWORD=STRONG_PASSWORD
+    )
+    assert code == 0, output
+    assert STRONG_PASSWORD not in output
+    return email, name

@@ -1,80 +1,36 @@
-"""`python -m identity api|worker|migrate|create-admin|rotate-signing-key|retire-signing-keys`."""
+"""`python -m identity api|worker|migrate|create-admin|rebuild-read-model|purge-unverified|rotate-signing-key|
+retire-signing-keys`: the HTTP API, the background worker (outbox relay, housekeeping), the migrations, and the
+operator's commands."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import os
-import signal
 import sys
-from collections.abc import Awaitable, Callable
 
-import asyncpg
-import uvicorn
-
-from casefold_platform.logging import configure_logging
-from casefold_platform.metrics import serve_metrics
+from casefold_platform.cli import Command, run_cli
+from casefold_platform.commands import api_command, migrate_command, worker_command
 from casefold_platform.problems import DomainError
 from identity.adapters import signing_keys, users
 from identity.app import accounts
-from identity.app.context import Identity
+from identity.app.common import Identity
 from identity.app.expiry import purge_unverified
 from identity.app.rebuild import rebuild_users
-from identity.bootstrap import apply_migrations, build_identity, ensure_signing_key
+from identity.bootstrap import apply_migrations, ensure_signing_key, open_service, open_worker
 from identity.config import Settings
 from identity.domain.emails import normalise_email
 from identity.main import create_app
-from identity.workers import Workers
+
+REFUSED = 2
 
 
-def _api(settings: Settings, _: argparse.Namespace) -> int:
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
-    return 0
-
-
-async def _with_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[int]]) -> int:
-    if settings.migrate_on_start:
-        await apply_migrations(settings)
-    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
-    try:
-        return await work(pool)
-    finally:
-        await pool.close()
-
-
-async def _worker(settings: Settings, _: argparse.Namespace) -> int:
-    if settings.metrics_port is not None:
-        serve_metrics(settings.metrics_port)
-
-    async def run(pool: asyncpg.Pool) -> int:
-        workers = Workers(settings, pool)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await workers.start()
+async def create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_service(settings) as service:
+        await ensure_signing_key(settings, service.pool)
+        ctx = service.identity
         try:
-            await stop.wait()
-        finally:
-            await workers.stop()
-        return 0
-
-    return await _with_pool(settings, run)
-
-
-async def _migrate(settings: Settings, _: argparse.Namespace) -> int:
-    for name in await apply_migrations(settings):
-        print(f"applied {name}")
-    return 0
-
-
-async def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
-    async def run(pool: asyncpg.Pool) -> int:
-        await ensure_signing_key(settings, pool)
-        ctx = build_identity(settings, pool)
-        try:
-            existing = await users.by_email(pool, normalise_email(args.email))
+            existing = await users.by_email(service.pool, normalise_email(args.email))
             if existing is not None:
                 return await _promote_existing(ctx, existing, args.promote_existing)
             password = os.environ.get("IDENTITY_ADMIN_PASSWORD") or getpass.getpass("Password for the admin: ")
@@ -84,11 +40,18 @@ async def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
             )  # fmt: skip
         except DomainError as exc:
             print(f"refused: {exc.detail} {exc.extensions.get('errors', '')}".rstrip(), file=sys.stderr)
-            return 2
-        print(f"created admin {row.id} <{row.email}> with the given password; its address counts as confirmed")
-        return 0
+            return REFUSED
+    print(f"created admin {row.id} <{row.email}> with the given password; its address counts as confirmed")
+    return 0
 
-    return await _with_pool(settings, run)
+
+def _create_admin_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--email", required=True)
+    parser.add_argument("--display-name", required=True)
+    parser.add_argument(
+        "--promote-existing", action="store_true",
+        help="when a verified account already holds the email, make it an admin (it keeps its password)",
+    )  # fmt: skip
 
 
 async def _promote_existing(ctx: Identity, existing: users.UserRow, confirmed: bool) -> int:
@@ -100,14 +63,14 @@ async def _promote_existing(ctx: Identity, existing: users.UserRow, confirmed: b
             "run again with --promote-existing",
             file=sys.stderr,
         )
-        return 2
+        return REFUSED
     if not confirmed:
         print(
             f"refused: the verified account {existing.id} ({existing.role}) already holds this address; pass "
             "--promote-existing to make it an admin (it keeps its own password)",
             file=sys.stderr,
         )
-        return 2
+        return REFUSED
     row = await accounts.promote_to_admin(ctx, existing.email)
     print(f"promoted the existing account {row.id} <{row.email}> to admin")
     if os.environ.get("IDENTITY_ADMIN_PASSWORD"):
@@ -115,80 +78,63 @@ async def _promote_existing(ctx: Identity, existing: users.UserRow, confirmed: b
     return 0
 
 
-async def _rebuild(settings: Settings, _: argparse.Namespace) -> int:
-    async def run(pool: asyncpg.Pool) -> int:
-        count = await rebuild_users(build_identity(settings, pool))
-        print(f"rebuilt {count} users from the event store")
-        return 0
-
-    return await _with_pool(settings, run)
+async def rebuild(settings: Settings, _: argparse.Namespace) -> None:
+    async with open_service(settings) as service:
+        count = await rebuild_users(service.identity)
+    print(f"rebuilt {count} users from the event store")
 
 
-async def _purge_unverified(settings: Settings, _: argparse.Namespace) -> int:
-    async def run(pool: asyncpg.Pool) -> int:
-        count = await purge_unverified(build_identity(settings, pool))
-        print(f"expired {count} unverified accounts older than {settings.unverified_ttl_seconds} s")
-        return 0
-
-    return await _with_pool(settings, run)
+async def purge(settings: Settings, _: argparse.Namespace) -> None:
+    async with open_service(settings) as service:
+        count = await purge_unverified(service.identity)
+    print(f"expired {count} unverified accounts older than {settings.unverified_ttl_seconds} s")
 
 
-async def _rotate(settings: Settings, _: argparse.Namespace) -> int:
-    async def run(pool: asyncpg.Pool) -> int:
-        key = await signing_keys.add_key(pool)
-        print(f"new signing key {key.kid}; earlier keys stay published until retired")
-        return 0
-
-    return await _with_pool(settings, run)
+async def rotate(settings: Settings, _: argparse.Namespace) -> None:
+    async with open_service(settings) as service:
+        key = await signing_keys.add_key(service.pool)
+    print(f"new signing key {key.kid}; earlier keys stay published until retired")
 
 
-async def _retire(settings: Settings, args: argparse.Namespace) -> int:
+async def retire(settings: Settings, args: argparse.Namespace) -> int:
     older_than = signing_keys.utc_interval(args.older_than)
     if older_than.total_seconds() < settings.access_token_seconds:
         print("refused: keys younger than the access-token lifetime may still have live tokens", file=sys.stderr)
-        return 2
-
-    async def run(pool: asyncpg.Pool) -> int:
-        for kid in await signing_keys.retire_keys(pool, older_than):
+        return REFUSED
+    async with open_service(settings) as service:
+        for kid in await signing_keys.retire_keys(service.pool, older_than):
             print(f"retired {kid}")
-        return 0
+    return 0
 
-    return await _with_pool(settings, run)
+
+def _older_than(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--older-than", required=True, help="an age such as 1d, 12h or 30m")
+
+
+COMMANDS: list[Command[Settings]] = [
+    api_command(create_app, "serve the HTTP API (accounts, sessions, tokens, JWKS, user administration, /metrics)"),
+    worker_command(
+        apply_migrations,
+        open_worker,
+        "publish the outbox (identity.events.v1, identity.mail.v1) and run housekeeping (old rate-limit rows, "
+        "unverified accounts past their TTL), until SIGTERM",
+    ),
+    migrate_command(apply_migrations),
+    Command(
+        "create-admin",
+        "create the first admin (password from IDENTITY_ADMIN_PASSWORD, else asked)",
+        create_admin,
+        _create_admin_arguments,
+    ),
+    Command("rebuild-read-model", "re-project every user from the event store (the API keeps serving)", rebuild),
+    Command("purge-unverified", "expire unverified accounts older than IDENTITY_UNVERIFIED_TTL_SECONDS now", purge),
+    Command("rotate-signing-key", "add a new signing key; the previous ones stay published", rotate),
+    Command("retire-signing-keys", "stop publishing keys older than an age, e.g. 1d", retire, _older_than),
+]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m identity")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("api", help="serve the HTTP API")
-    commands.add_parser("worker", help="run the outbox relay until SIGTERM")
-    commands.add_parser("migrate", help="apply database migrations and exit")
-    admin = commands.add_parser("create-admin", help="create the first admin (password from IDENTITY_ADMIN_PASSWORD)")
-    admin.add_argument("--email", required=True)
-    admin.add_argument("--display-name", required=True)
-    admin.add_argument(
-        "--promote-existing", action="store_true",
-        help="when a verified account already holds the email, make it an admin (it keeps its password)",
-    )  # fmt: skip
-    commands.add_parser("rebuild-read-model", help="re-project every user from the event store")
-    commands.add_parser(
-        "purge-unverified", help="expire unverified accounts older than IDENTITY_UNVERIFIED_TTL_SECONDS"
-    )
-    commands.add_parser("rotate-signing-key", help="add a new signing key; the old one stays published")
-    retire = commands.add_parser("retire-signing-keys", help="stop publishing keys older than an age, e.g. 1d")
-    retire.add_argument("--older-than", required=True)
-    args = parser.parse_args(argv)
-    settings = Settings()
-    configure_logging("identity", settings.log_level)
-    if args.command == "api":
-        return _api(settings, args)
-    if args.command == "migrate":
-        settings = settings.model_copy(update={"run_migrations": True})
-    handlers = {
-        "worker": _worker, "migrate": _migrate, "create-admin": _create_admin, "rebuild-read-model": _rebuild,
-        "purge-unverified": _purge_unverified, "rotate-signing-key": _rotate,
-        "retire-signing-keys": _retire,
-    }  # fmt: skip
-    return asyncio.run(handlers[args.command](settings, args))
+    return run_cli("identity", __doc__ or "", COMMANDS, Settings, argv)
 
 
 if __name__ == "__main__":

@@ -1,25 +1,47 @@
-"""Wiring: the pool, migrations, signing keys and the Identity context, shared by the app and the commands."""
+"""The composition root: the pool, migrations, signing keys, the handlers' dependencies (Identity), the outbox relay
+and the housekeeping loop, built once from Settings. The API app (main.py), the worker and the command line
+(__main__.py) all take them from here."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import asyncpg
 import structlog
 
 from casefold_events import locks
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
+from casefold_events.relay import OutboxRelay
+from casefold_events.store import EventStore, Repository
+from casefold_platform.worker import Parts
 from identity.adapters import sessions, signing_keys
 from identity.adapters.signing_keys import KeyRing
-from identity.app.context import Identity, user_repository
+from identity.app.common import Identity
 from identity.app.hashing import HashGate
 from identity.app.tokens import AccessTokens
 from identity.config import Settings
+from identity.domain.model import STREAM_TYPE, User
 from identity.domain.passwords import Passwords
+from identity.workers import Housekeeping
 
 log = structlog.get_logger("identity.bootstrap")
 
 
 async def apply_migrations(settings: Settings) -> list[str]:
+    """The shared event-store tables, then identity's own; the names applied now."""
     return await migrate(settings.database_url, [shared_migrations(), package_migrations("identity")])
+
+
+async def create_pool(settings: Settings, *, min_size: int | None = None, max_size: int | None = None) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        settings.database_url,
+        min_size=settings.pool_min_size if min_size is None else min_size,
+        max_size=settings.pool_max_size if max_size is None else max_size,
+    )
+    assert pool is not None
+    return pool
 
 
 async def ensure_signing_key(settings: Settings, pool: asyncpg.Pool) -> None:
@@ -39,7 +61,12 @@ async def ensure_signing_key(settings: Settings, pool: asyncpg.Pool) -> None:
             await conn.execute("SELECT pg_advisory_unlock($1)", locks.SIGNING_KEY_BOOTSTRAP.key)
 
 
+def user_repository(settings: Settings) -> Repository[User]:
+    return Repository(EventStore(topics={STREAM_TYPE: settings.events_topic}), User)
+
+
 def build_identity(settings: Settings, pool: asyncpg.Pool) -> Identity:
+    """The handlers' dependencies. Passwords() hashes a dummy password (64 MiB of argon2): build it once per process."""
     bundle = signing_keys.keys_from_bundle(settings.signing_keys) if settings.signing_keys else None
     keyring = KeyRing(None if bundle else pool, bundle=bundle, ttl=settings.key_cache_seconds)
 
@@ -53,3 +80,50 @@ def build_identity(settings: Settings, pool: asyncpg.Pool) -> Identity:
         retry_after=settings.hash_busy_retry_after_seconds,
     )  # fmt: skip
     return Identity(settings, pool, user_repository(settings), passwords, access_tokens, hashing)
+
+
+def outbox_relay(settings: Settings) -> OutboxRelay:
+    """Publishes identity's outbox: user events (identity.events.v1) and private mail commands (identity.mail.v1)."""
+    return OutboxRelay(
+        settings.database_url,
+        settings.kafka_bootstrap_servers,
+        "identity-relay",
+        producer_options=settings.kafka_options(),
+    )
+
+
+@dataclass(frozen=True)
+class Service:
+    """Everything the identity processes share, over one pool."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    identity: Identity
+    relay: OutboxRelay
+
+    def workers(self) -> Parts:
+        """The worker's jobs: the outbox relay, then housekeeping (stopped in reverse)."""
+        return Parts(self.relay, Housekeeping(self.identity))
+
+
+def build(settings: Settings, pool: asyncpg.Pool) -> Service:
+    return Service(settings=settings, pool=pool, identity=build_identity(settings, pool), relay=outbox_relay(settings))
+
+
+@asynccontextmanager
+async def open_service(settings: Settings) -> AsyncIterator[Service]:
+    """A Service over a small pool of its own, closed on exit (for the one-shot commands); migrations first where
+    the settings ask (outside production)."""
+    if settings.migrate_on_start:
+        await apply_migrations(settings)
+    pool = await create_pool(settings, min_size=1, max_size=2)
+    try:
+        yield build(settings, pool)
+    finally:
+        await pool.close()
+
+
+@asynccontextmanager
+async def open_worker(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Parts]:
+    """The worker command's parts, over the pool the shared worker runner made."""
+    yield build(settings, pool).workers()

@@ -5,47 +5,55 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-import asyncpg
+import structlog
 from fastapi import FastAPI
 
 from casefold_platform.app import database_ready, service_app
 from casefold_platform.logging import configure_logging
+from casefold_platform.tracing import configure_tracing
 from identity.api.openapi import serve_problems_as_problem_json
 from identity.api.routes import internal, router
-from identity.bootstrap import apply_migrations, build_identity, ensure_signing_key
+from identity.bootstrap import apply_migrations, build, create_pool, ensure_signing_key
 from identity.config import Settings
-from identity.workers import Workers
 
+log = structlog.get_logger("identity")
 MAX_BODY_BYTES = 16 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the identity app; pools and clients are created in the lifespan, never at import time."""
     settings = settings or Settings()
+    # uvicorn --factory (make run) enters here, not through the command line: both are idempotent.
     configure_logging("identity", settings.log_level)
+    configure_tracing("identity")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
-            await apply_migrations(settings)
-        pool = await asyncpg.create_pool(
-            settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-        )
-        workers = Workers(settings, pool)
+            applied = await apply_migrations(settings)
+            if applied:
+                log.info("migrations_applied", applied=applied)
+        pool = await create_pool(settings)
+        workers = None
         try:
             await ensure_signing_key(settings, pool)
-            app.state.identity = build_identity(settings, pool)
+            service = build(settings, pool)
+            app.state.identity = service.identity
             app.state.pool = pool
+            # Under development the worker's jobs run here: the outbox relay and housekeeping.
             if settings.workers_in_process:
+                workers = service.workers()
                 await workers.start()
             yield
         finally:
-            await workers.stop()
+            if workers is not None:
+                await workers.stop()
             await pool.close()
 
     app = service_app(
         "identity", readiness=[("database", database_ready)], max_body_bytes=MAX_BODY_BYTES, lifespan=lifespan
-    )
+    )  # fmt: skip
+    app.state.settings = settings
     app.include_router(router)
     app.include_router(internal)
     serve_problems_as_problem_json(app)

@@ -1,63 +1,42 @@
-"""Background work of the identity service: the outbox relay, the purge of old rate-limit rows and of unverified
-accounts past their TTL."""
+"""Background work of the identity service beside the outbox relay: the purge of old rate-limit rows and of
+unverified accounts past their TTL (bootstrap.Service.workers() runs both)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
-import asyncpg
 import structlog
 
-from casefold_events.relay import OutboxRelay
+from casefold_events.loops import BackgroundLoop
 from identity.adapters import rate_limits
+from identity.app.common import Identity
 from identity.app.expiry import purge_unverified
-from identity.bootstrap import build_identity
-from identity.config import Settings
 
 log = structlog.get_logger("identity.workers")
 PURGE_EVERY_SECONDS = 600
 KEEP_RATE_LIMIT_ROWS_SECONDS = 24 * 3600
 
 
-class Workers:
-    """Starts and stops the relay (user events and private mail commands) and housekeeping."""
+class Housekeeping(BackgroundLoop):
+    """Every PURGE_EVERY_SECONDS, from the start: old rate-limit rows, then unverified accounts past their TTL."""
 
-    def __init__(self, settings: Settings, pool: asyncpg.Pool) -> None:
-        self.relay = OutboxRelay(
-            settings.database_url,
-            settings.kafka_bootstrap_servers,
-            "identity-relay",
-            producer_options=settings.kafka_options(),
-        )
-        self.pool = pool
-        self.settings = settings
-        self._housekeeping: asyncio.Task[None] | None = None
+    task_name = "identity-housekeeping"
 
-    async def start(self) -> None:
-        await self.relay.start()
-        self._housekeeping = asyncio.create_task(self._purge_forever(), name="identity-housekeeping")
+    def __init__(self, identity: Identity, every_seconds: float = PURGE_EVERY_SECONDS) -> None:
+        super().__init__()
+        self.identity = identity
+        self.every_seconds = every_seconds
 
-    async def stop(self) -> None:
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._housekeeping
-            self._housekeeping = None
-        await self.relay.stop()
-
-    async def _purge_forever(self) -> None:
-        # Built once: it hashes a dummy password (64 MiB of argon2) when made.
-        ctx = build_identity(self.settings, self.pool)
-        while True:
+    async def run(self) -> None:
+        while not self.stopping:
+            # Each purge retries on the next round: a failure loses nothing, the rows just wait.
             try:
-                await rate_limits.purge(self.pool, KEEP_RATE_LIMIT_ROWS_SECONDS)
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("rate_limit_purge_failed", error=str(exc))
+                await rate_limits.purge(self.identity.pool, KEEP_RATE_LIMIT_ROWS_SECONDS)
+            except Exception as exc:
+                log.warning("rate_limit_purge_failed", error=type(exc).__name__, detail=str(exc)[:300])
             try:
-                expired = await purge_unverified(ctx)
+                expired = await purge_unverified(self.identity)
                 if expired:
                     log.info("unverified_accounts_expired", count=expired)
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("unverified_purge_failed", error=str(exc))
-            await asyncio.sleep(PURGE_EVERY_SECONDS)
+            except Exception as exc:
+                log.warning("unverified_purge_failed", error=type(exc).__name__, detail=str(exc)[:300])
+            if await self.pause(self.every_seconds, wakeable=False):
+                return

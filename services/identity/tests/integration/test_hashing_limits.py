@@ -10,7 +10,7 @@ import httpx
 import pytest
 from identity_builders import STRONG_PASSWORD, running_server, settings_for, sign_up
 
-from identity.app.context import Identity
+from identity.app.common import Identity
 from identity.main import create_app
 
 pytestmark = pytest.mark.integration

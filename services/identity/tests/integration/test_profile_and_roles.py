@@ -12,6 +12,7 @@ import pytest
 from identity_builders import (
     STRONG_PASSWORD,
     bearer,
+    create_admin,
     latest_token,
     log_in,
     mail_commands,
@@ -30,17 +31,6 @@ NEW_PASSWORD = "a brand new passphrase 77"
 def claims(pair: dict[str, str]) -> dict[str, object]:
     decoded: dict[str, object] = jwt.decode(pair["access_token"], options={"verify_signature": False})
     return decoded
-
-
-async def create_admin(settings: Settings) -> tuple[str, str]:
-    """Run the documented first-admin command; returns its email and display name."""
-    email, name = unique_person()
-    code, output = await run_command(
-        settings, "create-admin", "--email", email, "--display-name", name, IDENTITY_ADMIN_PASSWORD=STRONG_PASSWORD
-    )
-    assert code == 0, output
-    assert STRONG_PASSWORD not in output
-    return email, name
 
 
 @pytest.mark.parametrize(

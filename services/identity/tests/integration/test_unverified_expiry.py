@@ -10,8 +10,8 @@ import httpx
 import pytest
 from identity_builders import STRONG_PASSWORD, latest_token, log_in, run_command, settings_for, sign_up
 
+from identity.bootstrap import build
 from identity.config import Settings
-from identity.workers import Workers
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +83,7 @@ async def test_the_worker_expires_old_unverified_accounts_on_its_own(
     await signed_up_days_ago(settings, squatter["id"])
     worker_settings = settings_for(settings.database_url, kafka_bootstrap_servers=kafka_bootstrap)
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
-    workers = Workers(worker_settings, pool)
+    workers = build(worker_settings, pool).workers()
     await workers.start()
     try:
         for _ in range(300):  # the first housekeeping round runs at start; wait for its outcome, not a period

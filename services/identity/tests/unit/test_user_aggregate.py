@@ -53,3 +53,24 @@ def test_granting_a_role_records_who_granted_it() -> None:
     admin_id = uuid.uuid4()
     [event] = registered().grant_role("agent", granted_by=admin_id)
     assert event == RoleGranted(user_id=event.user_id, role="agent", granted_by=admin_id)
+
+
+def test_disabling_is_recorded_once_and_enabling_undoes_it() -> None:
+    user, admin = registered(), uuid.uuid4()
+    events = user.disable(admin)
+    assert [type(e).__name__ for e in events] == ["UserDisabled"]
+    for event in events:
+        user.apply(event)
+    assert user.disabled
+    assert user.disable(admin) == []
+    enabled = user.enable(admin)
+    assert [type(e).__name__ for e in enabled] == ["UserEnabled"]
+    user.apply(enabled[0])
+    assert not user.disabled
+    assert user.enable(admin) == []
+
+
+def test_an_admin_cannot_disable_their_own_account() -> None:
+    user = registered()
+    with pytest.raises(Conflict):
+        user.disable(user.user_id)

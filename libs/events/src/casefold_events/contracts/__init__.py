@@ -19,6 +19,8 @@ from casefold_events.contracts.identity import (
     ProfileUpdated,
     RoleGranted,
     UnverifiedAccountExpired,
+    UserDisabled,
+    UserEnabled,
     UserRegistered,
 )
 from casefold_events.contracts.mail import SendAccountEmail
@@ -32,7 +34,7 @@ PUBLIC_TOPICS = {CASES_TOPIC: (
     CaseOpened, CommentAdded, AttachmentAdded, CaseClosed, CaseAssigned, WaitingStateChanged, SeverityChanged,
 ), IDENTITY_TOPIC: (
     UserRegistered, EmailConfirmed, EmailChangeRequested, EmailChanged, ProfileUpdated, PasswordChanged, RoleGranted,
-    UnverifiedAccountExpired,
+    UnverifiedAccountExpired, UserDisabled, UserEnabled,
 )}  # fmt: skip
 PRIVATE_TOPICS = {IDENTITY_MAIL_TOPIC: (SendAccountEmail,)}
 
@@ -58,6 +60,8 @@ __all__ = [
     "SendAccountEmail",
     "SeverityChanged",
     "UnverifiedAccountExpired",
+    "UserDisabled",
+    "UserEnabled",
     "UserRegistered",
     "WaitingStateChanged",
     "registry",

@@ -102,3 +102,25 @@ class UnverifiedAccountExpired(Event):
     schema_version = 1
 
     user_id: UUID
+
+
+@event
+class UserDisabled(Event):
+    """An admin disabled the account: every session of it ended at once and logging in is refused until enabled."""
+
+    event_type = "UserDisabled"
+    schema_version = 1
+
+    user_id: UUID
+    disabled_by: UUID | None = None
+
+
+@event
+class UserEnabled(Event):
+    """An admin enabled a disabled account again: its owner may log in (no session comes back)."""
+
+    event_type = "UserEnabled"
+    schema_version = 1
+
+    user_id: UUID
+    enabled_by: UUID | None = None

@@ -16,7 +16,7 @@ LIVE = """
     SELECT user_id, email FROM password_reset_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
 """
 CONSUME = """
-    UPDATE password_reset_tokens SET used_at = now()
+    UPDATE password_reset_tokens SET used_at = now(), used_tx = pg_current_xact_id()
     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
     RETURNING user_id, email
 """

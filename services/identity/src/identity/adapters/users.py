@@ -11,18 +11,20 @@ from identity.domain.display_names import display_name_key
 from identity.domain.emails import email_key
 from identity.domain.model import User
 
-_COLUMNS = "id, email, display_name, role, email_verified, pending_email, version"
+_COLUMNS = "id, email, display_name, role, email_verified, pending_email, version, disabled"
 BY_ID = f"SELECT {_COLUMNS} FROM users WHERE id = $1"
 BY_EMAIL = f"SELECT {_COLUMNS} FROM users WHERE email_key = $1"
 ID_BY_DISPLAY_KEY = "SELECT id FROM users WHERE display_key = $1"
 ID_BY_EMAIL_KEY = "SELECT id FROM users WHERE email_key = $1"
 UPSERT = """
-    INSERT INTO users (id, email, email_key, display_name, display_key, role, email_verified, pending_email, version)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    INSERT INTO users (id, email, email_key, display_name, display_key, role, email_verified, pending_email, version,
+                       disabled)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
     ON CONFLICT (id) DO UPDATE SET
         email = EXCLUDED.email, email_key = EXCLUDED.email_key, display_name = EXCLUDED.display_name,
         display_key = EXCLUDED.display_key, role = EXCLUDED.role, email_verified = EXCLUDED.email_verified,
-        pending_email = EXCLUDED.pending_email, version = EXCLUDED.version, updated_at = now()
+        pending_email = EXCLUDED.pending_email, version = EXCLUDED.version, disabled = EXCLUDED.disabled,
+        updated_at = now()
 """
 HASH_OF_USER = "SELECT password_hash FROM credentials WHERE user_id = $1"
 UPSERT_CREDENTIAL = """
@@ -59,6 +61,7 @@ class UserRow:
     email_verified: bool
     pending_email: str | None
     version: int
+    disabled: bool = False
 
 
 def _row(record: asyncpg.Record | None) -> UserRow | None:
@@ -94,6 +97,7 @@ async def project(conn: asyncpg.Connection, user: User) -> None:
     await conn.execute(
         UPSERT, user.user_id, user.email, email_key(user.email), user.display_name,
         display_name_key(user.display_name), user.role, user.email_verified, user.pending_email, user.version,
+        user.disabled,
     )  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from casefold_platform.problems import Forbidden, Unauthorized
-from identity.app.context import Identity
+from identity.app.common import Identity
 from identity.app.tokens import Caller
 from identity.domain.addresses import address_key
 

@@ -15,6 +15,7 @@ from identity.api.cookies import REFRESH_COOKIE, clear_refresh_cookie, set_refre
 from identity.api.deps import AdminCaller, ClientAddress, Ctx, CurrentCaller
 from identity.api.openapi import problems
 from identity.api.schemas import (
+    AuditEntryRead,
     Credentials,
     DisplayNameAvailability,
     EmailChange,
@@ -30,9 +31,11 @@ from identity.api.schemas import (
     RoleGrant,
     TokenPairRead,
     UserCreate,
+    UserListItem,
+    UserPageRead,
     UserRead,
 )
-from identity.app import accounts, names, password_resets
+from identity.app import accounts, admin, names, password_resets
 from identity.app import sessions as session_commands
 from identity.app.sessions import TokenPair
 
@@ -227,6 +230,58 @@ async def grant_role(user_id: UUID, body: RoleGrant, ctx: Ctx, caller: AdminCall
     """Set a user's role (administrators only); it shows in the user's next access token."""
     await accounts.grant_role(ctx, caller.principal, user_id, body.role)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+ADMINS_ONLY = "The caller is not an administrator"
+
+
+@router.get(
+    "/users",
+    responses=problems(401, 403, 422, d403=ADMINS_ONLY, d422="q longer than 320 characters, limit outside 1-100, or a "
+                       "cursor this list did not give out"),
+)  # fmt: skip
+async def list_users(
+    ctx: Ctx,
+    _: AdminCaller,
+    q: Annotated[str | None, Query(max_length=320, description="Part of an email address or display name.")] = None,
+    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> UserPageRead:
+    """List users newest first, or search them by email or display name (administrators only)."""
+    page = await admin.list_users(ctx, q, cursor, limit)
+    return UserPageRead(items=[UserListItem.of(u) for u in page.items], next_cursor=page.next_cursor)
+
+
+@router.post(
+    "/users/{user_id}/disable",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 403, 404, 409, 422, d403=ADMINS_ONLY, d404="No such user",
+                       d409="Administrators cannot disable their own account", d422="user_id is not a UUID"),
+)  # fmt: skip
+async def disable_user(user_id: UUID, ctx: Ctx, caller: AdminCaller) -> Response:
+    """Disable an account: every session ends at once and logging in is refused (administrators only)."""
+    await admin.disable(ctx, caller.principal, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/users/{user_id}/enable",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 403, 404, 422, d403=ADMINS_ONLY, d404="No such user", d422="user_id is not a UUID"),
+)  # fmt: skip
+async def enable_user(user_id: UUID, ctx: Ctx, caller: AdminCaller) -> Response:
+    """Enable a disabled account again so that its owner may log in (administrators only)."""
+    await admin.enable(ctx, caller.principal, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/users/{user_id}/audit",
+    responses=problems(401, 403, 404, 422, d403=ADMINS_ONLY, d404="No such user", d422="user_id is not a UUID"),
+)  # fmt: skip
+async def user_audit(user_id: UUID, ctx: Ctx, _: AdminCaller) -> list[AuditEntryRead]:
+    """A user's role changes, disable/enable, email changes and password changes or resets, oldest first."""
+    return [AuditEntryRead.of(entry) for entry in await admin.audit(ctx, user_id)]
 
 
 @router.get("/.well-known/jwks.json", responses=problems())

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from identity.adapters.admin import ListedUser
 from identity.adapters.users import UserRow
+from identity.app.admin import AuditEntry
 
 
 def _no_nul(value: str) -> str:
@@ -117,3 +120,37 @@ class RevokedToken(BaseModel):
 class RevokedTokensRead(BaseModel):
     revoked: list[RevokedToken]
     generated_at: str
+
+
+Role = Literal["customer", "agent", "admin"]
+
+
+class UserListItem(BaseModel):
+    id: UUID
+    email: str
+    display_name: str
+    role: Role
+    email_verified: bool
+    disabled: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: ListedUser) -> UserListItem:
+        return cls.model_validate(user, from_attributes=True)
+
+
+class UserPageRead(BaseModel):
+    items: list[UserListItem]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null on the last one.")
+
+
+class AuditEntryRead(BaseModel):
+    at: datetime
+    action: Literal["role_changed", "disabled", "enabled", "email_changed", "password_changed", "password_reset"]
+    actor_id: UUID | None = Field(description="Who did it; null for the system (e.g. the create-admin command).")
+    actor_name: str | None = Field(description="The actor's display name now; null for the system.")
+    detail: str
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditEntryRead:
+        return cls.model_validate(entry, from_attributes=True)

@@ -16,8 +16,7 @@ from casefold_platform.problems import NotFound, RateLimited, Unauthorized
 from identity.adapters import confirmations, rate_limits, sessions, users
 from identity.adapters.confirmations import Purpose
 from identity.adapters.mail import send_account_email
-from identity.app.common import EMAIL_TAKEN, NAME_TAKEN, metadata_for, metadata_of, transact
-from identity.app.context import Identity
+from identity.app.common import EMAIL_TAKEN, NAME_TAKEN, Identity, metadata_for, metadata_of, transact
 from identity.app.hashing import HashingBusy
 from identity.domain.display_names import clean_display_name
 from identity.domain.emails import email_key, normalise_email

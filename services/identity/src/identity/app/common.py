@@ -1,23 +1,42 @@
-"""Small pieces the handlers share: metadata from a caller, mapping read-model clashes to clear 409s."""
+"""What the handlers share: their dependencies (Identity, built by bootstrap.py), metadata from a caller, and
+read-model clashes mapped to clear 409s."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 from uuid import UUID
 
 import asyncpg
 
 from casefold_events.envelope import Actor, Metadata
-from casefold_events.store import in_transaction
+from casefold_events.store import Repository, in_transaction
 from casefold_platform.auth import Principal
 from casefold_platform.tracing import current_traceparent
+from identity.app.hashing import HashGate
+from identity.app.tokens import AccessTokens
+from identity.config import Settings
 from identity.domain.errors import Conflict
+from identity.domain.model import User
+from identity.domain.passwords import Passwords
 
 T = TypeVar("T")
 
 EMAIL_TAKEN = "An account with this email address already exists."
 NAME_TAKEN = "This display name (or one that looks the same) is already taken; choose another."
+
+
+@dataclass
+class Identity:
+    """The handlers' dependencies: database pool, event store, password hasher (behind its gate), tokens."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    users: Repository[User]
+    passwords: Passwords
+    access_tokens: AccessTokens
+    hashing: HashGate
 
 
 def metadata_for(user_id: UUID | None = None, role: str = "system") -> Metadata:

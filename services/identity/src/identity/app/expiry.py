@@ -8,8 +8,7 @@ import asyncpg
 import structlog
 
 from identity.adapters import users
-from identity.app.common import metadata_for, transact
-from identity.app.context import Identity
+from identity.app.common import Identity, metadata_for, transact
 
 log = structlog.get_logger("identity.expiry")
 BATCH = 500

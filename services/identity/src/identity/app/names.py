@@ -8,8 +8,7 @@ import asyncpg
 
 from casefold_platform.problems import InvalidInput, RateLimited
 from identity.adapters import rate_limits, users
-from identity.app.common import NAME_TAKEN, transact
-from identity.app.context import Identity
+from identity.app.common import NAME_TAKEN, Identity, transact
 from identity.domain.display_names import clean_display_name
 
 MINUTE = 60

@@ -10,8 +10,7 @@ import asyncpg
 from casefold_platform.problems import RateLimited
 from identity.adapters import password_resets, rate_limits, sessions, users
 from identity.adapters.mail import send_account_email
-from identity.app.common import metadata_for, transact
-from identity.app.context import Identity
+from identity.app.common import Identity, metadata_for, transact
 from identity.app.sessions import login_account_bucket, login_pair_prefix
 from identity.domain.emails import email_key, normalise_email
 from identity.domain.errors import RESET_LINK_INVALID, InvalidResetToken

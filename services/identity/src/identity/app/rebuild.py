@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from identity.adapters import users
-from identity.app.context import Identity
+from identity.app.common import Identity
 from identity.domain.model import STREAM_TYPE
 
 USER_STREAMS = "SELECT DISTINCT stream_id FROM events WHERE stream_type = $1 ORDER BY stream_id"

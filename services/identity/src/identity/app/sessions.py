@@ -13,10 +13,10 @@ import structlog
 from casefold_platform.problems import RateLimited, Unauthorized
 from identity.adapters import rate_limits, sessions, users
 from identity.adapters.secrets import new_token
-from identity.app.common import transact
-from identity.app.context import Identity
+from identity.app.common import Identity, transact
 from identity.app.hashing import HashingBusy
 from identity.domain.emails import email_key, normalise_email
+from identity.domain.errors import ACCOUNT_DISABLED, AccountDisabled
 
 log = structlog.get_logger("identity.sessions")
 
@@ -54,6 +54,10 @@ async def _issue(
     row = await users.by_id(conn, user_id)
     if row is None:
         raise Unauthorized(REFRESH_FAILED, invalid_token=False)
+    if row.disabled:
+        # Refused after the password was checked (or with a token of the revoked sessions): the transaction, and
+        # the session it would open, roll back.
+        raise AccountDisabled(ACCOUNT_DISABLED)
     access = await ctx.access_tokens.issue(
         user_id=row.id, role=row.role, display_name=row.display_name, email_verified=row.email_verified,
         session_id=family_id,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from casefold_platform.problems import Conflict, DomainError, FieldError, InvalidInput
+from casefold_platform.problems import Conflict, DomainError, FieldError, Forbidden, InvalidInput
 
 __all__ = [
     "RESET_LINK_INVALID",
+    "AccountDisabled",
     "Conflict",
     "FieldError",
     "InvalidConfirmationToken",
@@ -23,6 +24,14 @@ class InvalidConfirmationToken(DomainError):
     title = "Invalid confirmation link"
 
 
+class AccountDisabled(Forbidden):
+    """An administrator disabled the account: no session may be opened until it is enabled again."""
+
+    slug = "account-disabled"
+    title = "Account disabled"
+
+
+ACCOUNT_DISABLED = "This account is disabled; contact support to have it enabled again."
 RESET_LINK_INVALID = "This password reset link is invalid or has expired; ask for a new one."
 
 

@@ -14,6 +14,8 @@ from casefold_events.contracts import (
     ProfileUpdated,
     RoleGranted,
     UnverifiedAccountExpired,
+    UserDisabled,
+    UserEnabled,
     UserRegistered,
 )
 from casefold_events.contracts.identity import Role
@@ -36,6 +38,7 @@ class User(Aggregate):
         self.email_verified = False
         self.pending_email: str | None = None
         self.expired = False
+        self.disabled = False
 
     @property
     def user_id(self) -> UUID:
@@ -92,6 +95,15 @@ class User(Aggregate):
             return []
         return [RoleGranted(user_id=self.user_id, role=role, granted_by=granted_by)]
 
+    def disable(self, disabled_by: UUID) -> list[Event]:
+        """An admin disables the account (never their own: nobody would be left to enable it)."""
+        if disabled_by == self.user_id:
+            raise Conflict("Administrators cannot disable their own account.")
+        return [] if self.disabled else [UserDisabled(user_id=self.user_id, disabled_by=disabled_by)]
+
+    def enable(self, enabled_by: UUID) -> list[Event]:
+        return [UserEnabled(user_id=self.user_id, enabled_by=enabled_by)] if self.disabled else []
+
     def expire_unverified(self) -> list[Event]:
         """Remove an account that never confirmed its address; a confirmed one (or staff) is never expired."""
         if not self.exists or self.email_verified or self.role != "customer":
@@ -116,6 +128,10 @@ class User(Aggregate):
                 pass
             case UnverifiedAccountExpired():
                 self.expired = True
+            case UserDisabled():
+                self.disabled = True
+            case UserEnabled():
+                self.disabled = False
             case _:
                 raise TypeError(f"User cannot apply {type(event).__name__}")
 
