@@ -66,7 +66,7 @@ function Users() {
   const page = useQuery({
     queryKey: ["users", q, cursor],
     queryFn: () =>
-      agentApi.users({ limit: "20", ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) }),
+      agentApi.users({ limit: 20, ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) }),
     placeholderData: keepPreviousData,
   });
 

@@ -1,12 +1,8 @@
 import { api, type Schemas } from "../api/client";
-import { ProblemError, toProblem, unwrap } from "../api/problem";
-import { session } from "../session/session";
+import { unwrap } from "../api/problem";
 import type { paths } from "../api/schema";
 
-/*
- * The agent workspace's calls in one place. The cases routes go through the generated client; the identity admin
- * routes are typed by hand against the agreed shapes (coord AGENT-API.md) until identity's OpenAPI has them.
- */
+/** The agent workspace's calls in one place, through the generated client. */
 
 export type WaitingOn = "support" | "customer";
 export type Role = "customer" | "agent" | "admin";
@@ -16,51 +12,10 @@ export type QueueItem = Schemas["QueueItemView"];
 export type AgentCase = Schemas["CaseView"];
 export type QueueApiQuery = NonNullable<paths["/api/cases/queue"]["get"]["parameters"]["query"]>;
 
-export interface UserAdminView {
-  id: string;
-  email: string;
-  display_name: string;
-  role: string;
-  email_verified: boolean;
-  disabled: boolean;
-  created_at: string;
-}
+export type UserAdminView = Schemas["UserListItem"];
+export type UsersQuery = NonNullable<paths["/api/identity/users"]["get"]["parameters"]["query"]>;
 
-export interface UsersPage {
-  items: UserAdminView[];
-  next_cursor: string | null;
-}
-
-async function call<T>(
-  method: "GET" | "POST",
-  path: string,
-  options: { query?: Record<string, string>; body?: unknown } = {},
-): Promise<T> {
-  const url = new URL(path, window.location.origin);
-  for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
-  const request = new Request(url, {
-    method,
-    headers: options.body === undefined ? {} : { "Content-Type": "application/json" },
-    body: options.body === undefined ? null : JSON.stringify(options.body),
-  });
-  let response: Response;
-  try {
-    response = await session.fetch(request);
-  } catch {
-    throw new ProblemError(toProblem(null));
-  }
-  const text = await response.text();
-  let body: unknown = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = null;
-  }
-  if (!response.ok) throw new ProblemError(toProblem(body, response));
-  return body as T;
-}
-
-const userPath = (userId: string) => `/api/identity/users/${encodeURIComponent(userId)}`;
+const userPath = (userId: string) => ({ params: { path: { user_id: userId } } });
 
 export const agentApi = {
   queue: async (query: QueueApiQuery) =>
@@ -87,10 +42,17 @@ export const agentApi = {
         body,
       }),
     ),
-  users: (query: Record<string, string>) =>
-    call<UsersPage>("GET", "/api/identity/users", { query }),
-  setRole: (userId: string, role: Role) =>
-    call<null>("POST", `${userPath(userId)}/roles`, { body: { role } }),
-  disable: (userId: string) => call<null>("POST", `${userPath(userId)}/disable`),
-  enable: (userId: string) => call<null>("POST", `${userPath(userId)}/enable`),
+  users: async (query: UsersQuery) =>
+    unwrap(await api.GET("/api/identity/users", { params: { query } })),
+  setRole: async (userId: string, role: Role) =>
+    unwrap(
+      await api.POST("/api/identity/users/{user_id}/roles", {
+        ...userPath(userId),
+        body: { role },
+      }),
+    ),
+  disable: async (userId: string) =>
+    unwrap(await api.POST("/api/identity/users/{user_id}/disable", userPath(userId))),
+  enable: async (userId: string) =>
+    unwrap(await api.POST("/api/identity/users/{user_id}/enable", userPath(userId))),
 };

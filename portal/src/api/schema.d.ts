@@ -11,7 +11,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List Users
+         * @description List users newest first, or search them by email or display name (administrators only).
+         */
+        get: operations["list_users_api_identity_users_get"];
         put?: never;
         /**
          * Sign Up
@@ -262,6 +266,66 @@ export interface paths {
          * @description Set a user's role (administrators only); it shows in the user's next access token.
          */
         post: operations["grant_role_api_identity_users__user_id__roles_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/identity/users/{user_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable User
+         * @description Disable an account: every session ends at once and logging in is refused (administrators only).
+         */
+        post: operations["disable_user_api_identity_users__user_id__disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/identity/users/{user_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable User
+         * @description Enable a disabled account again so that its owner may log in (administrators only).
+         */
+        post: operations["enable_user_api_identity_users__user_id__enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/identity/users/{user_id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * User Audit
+         * @description A user's role changes, disable/enable, email changes and password changes or resets, oldest first.
+         */
+        get: operations["user_audit_api_identity_users__user_id__audit_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -676,6 +740,31 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AuditEntryRead */
+        AuditEntryRead: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "role_changed" | "disabled" | "enabled" | "email_changed" | "password_changed" | "password_reset";
+            /**
+             * Actor Id
+             * @description Who did it; null for the system (e.g. the create-admin command).
+             */
+            actor_id: string | null;
+            /**
+             * Actor Name
+             * @description The actor's display name now; null for the system.
+             */
+            actor_name: string | null;
+            /** Detail */
+            detail: string;
+        };
         /** Credentials */
         Credentials: {
             /** Email */
@@ -812,6 +901,42 @@ export interface components {
              * @default false
              */
             accept_terms: boolean;
+        };
+        /** UserListItem */
+        UserListItem: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            /** Display Name */
+            display_name: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "customer" | "agent" | "admin";
+            /** Email Verified */
+            email_verified: boolean;
+            /** Disabled */
+            disabled: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** UserPageRead */
+        UserPageRead: {
+            /** Items */
+            items: components["schemas"]["UserListItem"][];
+            /**
+             * Next Cursor
+             * @description Pass as cursor for the next page; null on the last one.
+             */
+            next_cursor: string | null;
         };
         /** UserRead */
         UserRead: {
@@ -1536,6 +1661,7 @@ export interface components {
     headers: never;
     pathItems: never;
 }
+export type AuditEntryRead = components['schemas']['AuditEntryRead'];
 export type Credentials = components['schemas']['Credentials'];
 export type DisplayNameAvailability = components['schemas']['DisplayNameAvailability'];
 export type EmailChange = components['schemas']['EmailChange'];
@@ -1551,6 +1677,8 @@ export type ResendConfirmation = components['schemas']['ResendConfirmation'];
 export type RoleGrant = components['schemas']['RoleGrant'];
 export type TokenPairRead = components['schemas']['TokenPairRead'];
 export type UserCreate = components['schemas']['UserCreate'];
+export type UserListItem = components['schemas']['UserListItem'];
+export type UserPageRead = components['schemas']['UserPageRead'];
 export type UserRead = components['schemas']['UserRead'];
 export type AssignmentUpdate = components['schemas']['AssignmentUpdate'];
 export type AttachmentCreate = components['schemas']['AttachmentCreate'];
@@ -1582,6 +1710,70 @@ export type ActivityEntry = components['schemas']['ActivityEntry'];
 export type MessageRead = components['schemas']['MessageRead'];
 export type $defs = Record<string, never>;
 export interface operations {
+    list_users_api_identity_users_get: {
+        parameters: {
+            query?: {
+                /** @description Part of an email address or display name. */
+                q?: string | null;
+                /** @description next_cursor of the previous page. */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPageRead"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller is not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description q longer than 320 characters, limit outside 1-100, or a cursor this list did not give out */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     sign_up_api_identity_users_post: {
         parameters: {
             query?: never;
@@ -2701,6 +2893,218 @@ export interface operations {
                 };
             };
             /** @description Invalid fields, each named in errors[] */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disable_user_api_identity_users__user_id__disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller is not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Administrators cannot disable their own account */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description user_id is not a UUID */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enable_user_api_identity_users__user_id__enable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller is not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description user_id is not a UUID */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    user_audit_api_identity_users__user_id__audit_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntryRead"][];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller is not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description user_id is not a UUID */
             422: {
                 headers: {
                     [name: string]: unknown;
