@@ -3,8 +3,7 @@ subject, description and comments, and the assignee menu.
 
 Urgency is one ascending key, (NOT prioritised, coalesce(next_deadline_at, infinity), severity, opened_at, id),
 which the partial indexes of migration 0003 hold in that order, so a page (and its keyset cursor) is an index range.
-The search asks the two GIN full-text indexes (case_summaries.search_tsv, case_comments.body_tsv) for the matching
-case ids, then filters and orders only those.
+The search uses the two GIN full-text indexes (case_summaries.search_tsv, case_comments.body_tsv): see CANDIDATES.
 """
 
 from __future__ import annotations
@@ -44,6 +43,16 @@ _COLUMNS = (
     "id, number, product_id, product_name, subject, severity, prioritised, status, opened_by, opened_at, "
     "closed_at, last_activity_at, version, waiting_on, assignee_id, next_deadline_at"
 )
+# The search asks the GIN indexes for the matching case ids first. A rare word has few: the page is those ids,
+# filtered and sorted (a small sort). A common word has many (building and sorting them all costs far more than a
+# page): then the page walks the chosen order's index and tests each row, and a page fills within a few rows.
+CANDIDATE_LIMIT = 2000
+CANDIDATES = """
+    SELECT id FROM case_summaries WHERE search_tsv @@ plainto_tsquery('english', $1)
+    UNION
+    SELECT case_id FROM case_comments WHERE body_tsv @@ plainto_tsquery('english', $1)
+    LIMIT $2
+"""
 _STATUS: dict[QueueStatus, str | None] = {
     "waiting_on_support": "status = 'open' AND waiting_on = 'support'",
     "waiting_on_customer": "status = 'open' AND waiting_on = 'customer'",
@@ -111,8 +120,9 @@ def _cursor(where: _Where, sort: QueueSort, cursor: str) -> None:
     where.add(f"({URGENCY_KEY}) > {position}")
 
 
-def build_where(f: QueueFilter, viewer_id: UUID, now: datetime) -> _Where:
-    """The WHERE clause of a queue page for these filters (the order's cursor included)."""
+def build_where(f: QueueFilter, viewer_id: UUID, now: datetime, candidates: list[UUID] | None = None) -> _Where:
+    """The WHERE clause of a queue page for these filters (the order's cursor included); with candidates, the
+    search is those case ids, else a match per row (see queue_page)."""
     where = _Where()
     if (status := _STATUS[f.status]) is not None:
         where.add(status)
@@ -128,11 +138,13 @@ def build_where(f: QueueFilter, viewer_id: UUID, now: datetime) -> _Where:
     elif f.sla == "due_soon":
         start, end = where.arg(now), where.arg(now + timedelta(hours=f.due_within_hours))
         where.add(f"status = 'open' AND next_deadline_at >= {start} AND next_deadline_at < {end}")
-    if f.q is not None and f.q.strip():
+    if candidates is not None:
+        where.add(f"id = ANY({where.arg(candidates)}::uuid[])")
+    elif f.q is not None and f.q.strip():
         query = f"plainto_tsquery('english', {where.arg(f.q)})"
         where.add(
-            f"id IN (SELECT id FROM case_summaries WHERE search_tsv @@ {query} "
-            f"UNION SELECT case_id FROM case_comments WHERE body_tsv @@ {query})"
+            f"(search_tsv @@ {query} OR EXISTS (SELECT 1 FROM case_comments AS c "
+            f"WHERE c.case_id = case_summaries.id AND c.body_tsv @@ {query}))"
         )
     if f.cursor is not None:
         _cursor(where, f.sort, f.cursor)
@@ -143,7 +155,7 @@ def _page_sql(f: QueueFilter, where: _Where) -> str:
     order = ORDERS[f.sort]
     # Names are joined after the page is chosen, by primary key; a revoked agent is no assignee.
     return f"""
-        SELECT p.*, o.display_name AS customer_name, o.email AS customer_email,
+        SELECT p.*, o.display_name AS opened_by_name, o.email AS customer_email,
                a.display_name AS assignee_name, (a.id IS NOT NULL) AS assignee_is_agent
         FROM (SELECT {_COLUMNS} FROM case_summaries {where.sql} {order} LIMIT {f.limit + 1}) AS p
         LEFT JOIN users AS o ON o.id = p.opened_by
@@ -161,7 +173,7 @@ def _item(row: Any, now: datetime) -> QueueItemView:
         assignee=PersonView(id=row["assignee_id"], display_name=row["assignee_name"])
         if row["assignee_is_agent"]
         else None,
-        customer=CustomerView(id=row["opened_by"], display_name=row["customer_name"], email=row["customer_email"]),
+        customer=CustomerView(id=row["opened_by"], display_name=row["opened_by_name"], email=row["customer_email"]),
         next_deadline_at=deadline,
         breached=row["status"] == "open" and deadline is not None and deadline < now,
     )
@@ -173,9 +185,18 @@ def _next_cursor(f: QueueFilter, last: QueueItemView) -> str:
     return encode_urgency_cursor(last.prioritised, last.next_deadline_at, last.severity, last.opened_at, last.id)
 
 
+async def _search_candidates(conn: asyncpg.Connection, q: str) -> list[UUID] | None:
+    """The cases whose subject, description or a comment match q, when there are at most CANDIDATE_LIMIT of them;
+    None when there are more (a common word)."""
+    rows = await conn.fetch(CANDIDATES, q, CANDIDATE_LIMIT + 1)
+    return [r["id"] for r in rows] if len(rows) <= CANDIDATE_LIMIT else None
+
+
 async def queue_page(conn: asyncpg.Connection, f: QueueFilter, viewer_id: UUID, now: datetime) -> QueuePage:
     """One page of the queue, keyset-paginated in the chosen order."""
-    where = build_where(f, viewer_id, now)
+    searching = f.q is not None and bool(f.q.strip())
+    candidates = await _search_candidates(conn, f.q) if searching and f.q is not None else None
+    where = build_where(f, viewer_id, now, candidates)
     rows = await conn.fetch(_page_sql(f, where), *where.args)
     items = [_item(r, now) for r in rows[: f.limit]]
     next_cursor = _next_cursor(f, items[-1]) if len(rows) > f.limit and items else None
