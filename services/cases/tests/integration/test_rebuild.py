@@ -13,6 +13,7 @@ from cases_builders import User, enrol, receipt
 from cases.__main__ import main as cli
 from cases.adapters.rebuild import rebuild_read_model
 from cases.config import Settings
+from cases.domain.sla import SlaPolicy
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +47,7 @@ async def test_rebuild_equals_the_read_model_before(user: UserFactory, pool: asy
     await _some_history(user)
     before = await _dump(pool)
 
-    replayed = await rebuild_read_model(pool)
+    replayed = await rebuild_read_model(pool, SlaPolicy())
 
     assert replayed == await pool.fetchval("SELECT count(*) FROM events")
     assert await _dump(pool) == before
@@ -58,7 +59,7 @@ async def test_rebuild_from_an_emptied_read_model_restores_it(user: UserFactory,
     before = await _dump(pool)
     await pool.execute("TRUNCATE case_summaries, case_comments, case_attachments")
 
-    await rebuild_read_model(pool)
+    await rebuild_read_model(pool, SlaPolicy())
 
     assert await _dump(pool) == before
 
@@ -78,12 +79,12 @@ async def test_rebuild_while_the_service_keeps_serving(user: UserFactory, pool: 
 
     worker = asyncio.create_task(traffic())
     await asyncio.sleep(0.05)
-    await rebuild_read_model(pool)
+    await rebuild_read_model(pool, SlaPolicy())
     done.set()
     await worker
     served = await _dump(pool)
 
-    await rebuild_read_model(pool)
+    await rebuild_read_model(pool, SlaPolicy())
 
     assert statuses
     assert set(statuses) == {200, 201}

@@ -9,6 +9,8 @@ from casefold_events.contracts.cases import (
     CaseOpened,
     CommentAdded,
     SeverityChanged,
+    SlaBreached,
+    SlaWarning,
     WaitingStateChanged,
 )
 from casefold_events.contracts.identity import (
@@ -32,6 +34,7 @@ IDENTITY_MAIL_TOPIC = "identity.mail.v1"
 
 PUBLIC_TOPICS = {CASES_TOPIC: (
     CaseOpened, CommentAdded, AttachmentAdded, CaseClosed, CaseAssigned, WaitingStateChanged, SeverityChanged,
+    SlaWarning, SlaBreached,
 ), IDENTITY_TOPIC: (
     UserRegistered, EmailConfirmed, EmailChangeRequested, EmailChanged, ProfileUpdated, PasswordChanged, RoleGranted,
     UnverifiedAccountExpired, UserDisabled, UserEnabled,
@@ -59,6 +62,8 @@ __all__ = [
     "RoleGranted",
     "SendAccountEmail",
     "SeverityChanged",
+    "SlaBreached",
+    "SlaWarning",
     "UnverifiedAccountExpired",
     "UserDisabled",
     "UserEnabled",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -130,3 +131,32 @@ class SeverityChanged(Event):
     reason: str = Field(min_length=1, max_length=500)
     changed_by: UUID
     changed_by_role: Role
+
+
+SlaClock = Literal["first_response", "resolution"]
+
+
+@event
+class SlaWarning(Event):
+    """A clock of an open case has used 80% of its target (the SLA worker, once per clock and target)."""
+
+    event_type = "SlaWarning"
+    schema_version = 1
+
+    case_id: UUID
+    clock: SlaClock = Field(description="first_response: the first public agent reply; resolution: the close")
+    due_at: datetime = Field(description="when the clock breaches if nothing happens")
+    assignee_id: UUID | None = Field(description="the assigned agent when the warning was raised; null: unassigned")
+
+
+@event
+class SlaBreached(Event):
+    """A clock of an open case passed its target (the SLA worker, once per clock per case)."""
+
+    event_type = "SlaBreached"
+    schema_version = 1
+
+    case_id: UUID
+    clock: SlaClock = Field(description="first_response: the first public agent reply; resolution: the close")
+    due_at: datetime = Field(description="the deadline that passed")
+    assignee_id: UUID | None = Field(description="the assigned agent when the breach was found; null: unassigned")

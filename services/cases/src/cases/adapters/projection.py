@@ -24,10 +24,14 @@ from casefold_events.contracts import (
     CaseOpened,
     CommentAdded,
     SeverityChanged,
+    SlaBreached,
+    SlaWarning,
     WaitingStateChanged,
 )
 from casefold_events.envelope import EventRecord
+from cases.adapters import sla_projection
 from cases.domain.model import STREAM_TYPE
+from cases.domain.sla import SlaPolicy
 
 # Command transactions hold this lock shared from their first statement; the rebuild takes it exclusively for its
 # final catch-up and swap, so that no event can commit unseen between the two.
@@ -82,6 +86,11 @@ class Tables:
         """
 
     @cached_property
+    def bump_version(self) -> str:
+        # SLA signals are neither activity nor visible to customers; the SLA columns move in sla_projection.
+        return f"UPDATE {self.summaries} SET version = $2 WHERE id = $1 AND version < $2"
+
+    @cached_property
     def assign_summary(self) -> str:
         # Not activity: the customer never sees who is assigned, so their list must not move either.
         return f"""
@@ -134,12 +143,18 @@ async def hold_writer_lock(conn: asyncpg.Connection) -> None:
     await conn.execute(HOLD_WRITER_LOCK)
 
 
-async def project(conn: asyncpg.Connection, envelopes: Sequence[EventRecord], tables: Tables = LIVE) -> None:
-    """Apply case events to the read model, in stream order."""
+async def project(
+    conn: asyncpg.Connection, envelopes: Sequence[EventRecord], tables: Tables = LIVE, *, sla: SlaPolicy
+) -> None:
+    """Apply case events to the read model, in stream order; then the SLA columns of the cases whose clocks moved."""
+    touched: set[str] = set()
     for envelope in envelopes:
         if envelope.stream_type != STREAM_TYPE:
             continue
         await _project_one(conn, envelope, tables)
+        if envelope.event_type in sla_projection.SLA_EVENT_TYPES:
+            touched.add(envelope.stream_id)
+    await sla_projection.refresh(conn, touched, sla, tables.summaries)
 
 
 async def _project_one(conn: asyncpg.Connection, envelope: EventRecord, t: Tables) -> None:
@@ -182,6 +197,8 @@ async def _project_one(conn: asyncpg.Connection, envelope: EventRecord, t: Table
         await conn.execute(t.touch_summary, event.case_id, at, version)
     elif isinstance(event, CaseClosed):
         await conn.execute(t.close_summary, event.case_id, at, version)
+    elif isinstance(event, SlaWarning | SlaBreached):
+        await conn.execute(t.bump_version, event.case_id, version)
     elif isinstance(event, CaseAssigned):
         await conn.execute(t.assign_summary, event.case_id, event.assignee_id, version)
     elif isinstance(event, WaitingStateChanged):

@@ -32,6 +32,7 @@ from cases.domain.commands import (
     SetWaiting,
 )
 from cases.domain.model import DEFAULT_MAX_COMMENTS_PER_CASE, Case, check_may_open, open_case
+from cases.domain.sla import SlaPolicy
 
 T = TypeVar("T")
 
@@ -47,6 +48,7 @@ class CommandDeps:
     retries: int = 3
     max_comments_per_case: int = DEFAULT_MAX_COMMENTS_PER_CASE
     clock: Clock = field(default_factory=SystemClock)
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ async def handle_open_case(
             event = open_case(command, verified, number=number)
             case = Case(str(command.case_id))
             envelopes = await deps.repository.save(conn, case, [event], metadata)
-            await project(conn, envelopes)
+            await project(conn, envelopes, sla=deps.sla)
             return Reply(201, await _case_reply(deps, conn, case, caller))
 
         return await _idempotent(conn, idempotency_key, f"{caller.user_id}:open-case", request, produce)
@@ -154,7 +156,7 @@ async def handle_add_comment(
             case = await deps.repository.load(conn, str(command.case_id))
             events = case.add_comment(command, caller, max_comments=deps.max_comments_per_case)
             envelopes = await deps.repository.save(conn, case, events, metadata)
-            await project(conn, envelopes)
+            await project(conn, envelopes, sla=deps.sla)
             people = await directory.people(conn, [caller.user_id])
             return Reply(201, comment_view(case.state.comments[-1], people).model_dump(mode="json"))
 
@@ -174,7 +176,7 @@ async def handle_add_attachment(deps: CommandDeps, command: AddAttachment, calle
         attachment = verify_reference(deps.receipt_key, command.reference, "reference")
         events = case.add_attachment(attachment, caller)
         envelopes = await deps.repository.save(conn, case, events, metadata)
-        await project(conn, envelopes)
+        await project(conn, envelopes, sla=deps.sla)
         return Reply(201, attachment_view(case.state.attachments[-1]).model_dump(mode="json"))
 
     return await _run(deps, work)
@@ -187,7 +189,7 @@ async def handle_close_case(deps: CommandDeps, command: CloseCase, caller: Calle
         case = await deps.repository.load(conn, str(command.case_id))
         events = case.close(caller)
         envelopes = await deps.repository.save(conn, case, events, metadata)
-        await project(conn, envelopes)
+        await project(conn, envelopes, sla=deps.sla)
         return Reply(200, await _case_reply(deps, conn, case, caller))
 
     return await _run(deps, work)
@@ -210,7 +212,7 @@ async def _agent_command(
             case = await deps.repository.load(conn, str(case_id))
             events = await decide(conn, case)
             if events:
-                await project(conn, await deps.repository.save(conn, case, events, metadata))
+                await project(conn, await deps.repository.save(conn, case, events, metadata), sla=deps.sla)
             return Reply(200, await _case_reply(deps, conn, case, caller))
 
         return await _idempotent(conn, idempotency_key, f"{caller.user_id}:{name}:{case_id}", request, produce)

@@ -22,6 +22,8 @@ from casefold_events.contracts import (
     CommentAdded,
     Event,
     SeverityChanged,
+    SlaBreached,
+    SlaWarning,
     WaitingStateChanged,
 )
 from casefold_events.contracts.cases import Role, WaitingOn
@@ -332,6 +334,8 @@ class Case(Aggregate):
             s.attachments.append(Attachment(event.attachment, event.added_by, event.added_by_role, at))
         elif isinstance(event, CaseClosed):
             s.status, s.closed_at, s.waiting_on = "closed", at, None
+        elif isinstance(event, SlaWarning | SlaBreached):
+            return  # the SLA worker's signals: not activity (the SLA fold reads them, see domain/sla.py)
         elif isinstance(event, CaseAssigned):
             # Not activity: customers never see who is assigned, so their lists must not move for it.
             s.assignee_id = event.assignee_id

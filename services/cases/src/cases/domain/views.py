@@ -144,6 +144,10 @@ class CaseCounts(View):
     closed: int
 
 
+def _until(due: datetime | None, now: datetime) -> int | None:
+    return int((due - now).total_seconds()) if due is not None else None
+
+
 def sla_view(
     *,
     first_response_due_at: datetime | None,
@@ -167,6 +171,8 @@ def sla_view(
         first_response_breached=first_breached,
         resolution_due_at=None if resolution_paused else resolution_due_at,
         resolution_paused=resolution_paused,
-        resolution_remaining_seconds=resolution_remaining_seconds,
+        resolution_remaining_seconds=resolution_remaining_seconds
+        if resolution_paused
+        else _until(resolution_due_at, now),
         resolution_breached=resolution_breached,
     )
