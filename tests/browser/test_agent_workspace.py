@@ -115,7 +115,7 @@ async def test_an_agent_takes_a_production_down_case_from_the_queue_and_it_breac
         await expect(page.get_by_role("region", name="Customer").get_by_text(customer.email)).to_be_visible()
         await page.get_by_role("button", name="Assign to me").click()
         assignee = page.get_by_role("region", name="Assignee")
-        await expect(assignee.get_by_text(agent.display_name)).to_be_visible()
+        await expect(assignee.get_by_text(agent.display_name, exact=True)).to_be_visible()
         await expect(page.get_by_role("button", name="Unassign")).to_be_visible()
         sla = page.get_by_role("region", name="SLA")
         await expect(sla.get_by_text("First response")).to_be_visible()

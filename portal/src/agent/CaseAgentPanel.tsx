@@ -248,10 +248,10 @@ function SeverityPanel({ c }: { c: AgentCase }) {
   }
 
   return (
-    <section className="panel" aria-labelledby={id}>
+    <section className="panel severity-panel" aria-labelledby={id}>
       <h2 id={id}>Change severity</h2>
-      <form onSubmit={onSubmit} noValidate aria-labelledby={id}>
-        <ProblemMessage problem={problem} />
+      <ProblemMessage problem={problem} />
+      <form onSubmit={onSubmit} noValidate aria-labelledby={id} className="severity-form">
         <div className="field">
           <label htmlFor={`${id}-level`}>New severity</label>
           <select id={`${id}-level`} value={severity} onChange={(e) => setSeverity(e.target.value)}>

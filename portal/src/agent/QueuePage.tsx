@@ -250,7 +250,7 @@ function Queue() {
                     <td data-label="Subject">
                       {c.subject}
                       {c.prioritised && <span className="badge priority">Prioritised</span>}
-                      <span className="muted product-name"> · {c.product.name}</span>
+                      <span className="muted product-name">{c.product.name}</span>
                     </td>
                     <td data-label="Customer">
                       {c.customer.display_name ?? c.customer.email ?? "—"}

@@ -114,21 +114,23 @@ function Users() {
   return (
     <section>
       <h1>Users</h1>
-      <form role="search" onSubmit={onSearch} className="search toolbar">
-        <label htmlFor="user-search">Search</label>
-        <input
-          id="user-search"
-          type="search"
-          value={search}
-          onChange={(e) => setSearch(e.target.value)}
-          placeholder="Email or display name"
-          aria-describedby="user-search-hint"
-        />
-        <button type="submit">Search</button>
-        <span id="user-search-hint" className="visually-hidden">
-          by email or display name
-        </span>
-      </form>
+      <div className="toolbar">
+        <form role="search" onSubmit={onSearch} className="search">
+          <label htmlFor="user-search">Search</label>
+          <input
+            id="user-search"
+            type="search"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+            placeholder="Email or display name"
+            aria-describedby="user-search-hint"
+          />
+          <button type="submit">Search</button>
+          <span id="user-search-hint" className="visually-hidden">
+            by email or display name
+          </span>
+        </form>
+      </div>
       <p role="status" className="success">
         {done}
       </p>
