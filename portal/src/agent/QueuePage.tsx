@@ -1,8 +1,9 @@
-import { useState, type FormEvent } from "react";
+import { type FormEvent } from "react";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { problemOf, unwrap } from "../api/problem";
+import { Pager, useSearchText } from "../components/Pager";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { formatTime } from "../components/format";
 import { useSeverities, useSeverityName } from "../components/severity";
@@ -86,13 +87,7 @@ function Queue() {
   const navigate = useNavigate();
   const query = readQueueQuery(params);
   const prev = previousCursors(location.state);
-  const [search, setSearch] = useState(query.q);
-  const [shownQ, setShownQ] = useState(query.q);
-  // Back to another search (or a reload) brings a new q in the URL: the field follows it.
-  if (shownQ !== query.q) {
-    setShownQ(query.q);
-    setSearch(query.q);
-  }
+  const [search, setSearch] = useSearchText(query.q);
   const severities = useSeverities().data;
   const severityName = useSeverityName();
   const now = useNow();
@@ -276,24 +271,12 @@ function Queue() {
         </div>
       )}
       {page.isPending && <p className="loading">Loading…</p>}
-      <div className="pager">
-        {prev.length > 0 && (
-          <button
-            type="button"
-            onClick={() => go({ cursor: prev[prev.length - 1] ?? null }, prev.slice(0, -1))}
-          >
-            Previous
-          </button>
-        )}
-        {page.data?.next_cursor && (
-          <button
-            type="button"
-            onClick={() => go({ cursor: page.data.next_cursor }, [...prev, query.cursor])}
-          >
-            Next
-          </button>
-        )}
-      </div>
+      <Pager
+        cursor={query.cursor}
+        nextCursor={page.data?.next_cursor}
+        prev={prev}
+        go={(c, stack) => go({ cursor: c }, stack)}
+      />
     </section>
   );
 }

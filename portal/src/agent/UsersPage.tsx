@@ -3,6 +3,7 @@ import { useLocation, useNavigate, useSearchParams } from "react-router";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { problemOf } from "../api/problem";
 import { Dialog } from "../components/Dialog";
+import { Pager, useSearchText } from "../components/Pager";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { previousCursors } from "../routes/casesQuery";
 import { AgentOnly } from "./AgentOnly";
@@ -52,12 +53,7 @@ function Users() {
   const q = params.get("q") ?? "";
   const cursor = params.get("cursor") || null;
   const prev = previousCursors(location.state);
-  const [search, setSearch] = useState(q);
-  const [shownQ, setShownQ] = useState(q);
-  if (shownQ !== q) {
-    setShownQ(q);
-    setSearch(q);
-  }
+  const [search, setSearch] = useSearchText(q);
   const { me } = useRole();
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState<UserAdminView | null>(null);
@@ -188,24 +184,12 @@ function Users() {
         </div>
       )}
       {page.isPending && <p className="loading">Loading…</p>}
-      <div className="pager">
-        {prev.length > 0 && (
-          <button
-            type="button"
-            onClick={() => go({ cursor: prev[prev.length - 1] ?? null }, prev.slice(0, -1))}
-          >
-            Previous
-          </button>
-        )}
-        {page.data?.next_cursor && (
-          <button
-            type="button"
-            onClick={() => go({ cursor: page.data.next_cursor }, [...prev, cursor])}
-          >
-            Next
-          </button>
-        )}
-      </div>
+      <Pager
+        cursor={cursor}
+        nextCursor={page.data?.next_cursor}
+        prev={prev}
+        go={(c, stack) => go({ cursor: c }, stack)}
+      />
       {confirming && (
         <Dialog title="Disable" onClose={() => setConfirming(null)}>
           <p>
