@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from casefold_events.receipts import issue
 from casefold_platform.settings import DEV_RECEIPT_KEY
 from casefold_testing.tokens import TestTokenIssuer
 from cases.adapters import directory
+from cases.config import Settings
 from cases.domain.commands import Caller, OpenCase, VerifiedAttachment
 from cases.domain.model import Case, check_may_open, open_case
 
@@ -141,3 +143,11 @@ async def revoke(pool: asyncpg.Pool, who: User) -> None:
     """The directory hears that who is a customer now (their agent role revoked)."""
     async with pool.acquire() as conn:
         await directory.apply(conn, who.user_id, next(_directory_versions), T0, directory.Change(role="customer"))
+
+
+def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a `python -m cases worker` subprocess over a test module's database and topics."""
+    return {**os.environ, "CASES_ENVIRONMENT": "test", "CASES_DATABASE_URL": settings.database_url,
+            "CASES_EVENTS_TOPIC": settings.events_topic, "CASES_IDENTITY_TOPIC": settings.identity_topic,
+            "CASES_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+            "CASES_CONSUMER_NAME": f"cases-{uuid.uuid4().hex[:6]}", **extra}  # fmt: skip

@@ -233,7 +233,9 @@ async def test_the_case_page_shows_the_sla_clocks_to_agents_only(
 ) -> None:
     agent, owner = await enrol(pool, user(role="agent")), user()
     case = await owner.open()
-    assert (await agent.get(f"/api/cases/{case['id']}")).json()["sla"] is None
+    # The SLA projection sets the clocks at once (severity 2: 4 business hours, then 1 business day).
+    projected = (await agent.get(f"/api/cases/{case['id']}")).json()["sla"]
+    assert projected["first_response_due_at"] is not None
     await pool.execute(
         "UPDATE case_summaries SET first_response_due_at = $2, resolution_due_at = $3, "
         "resolution_remaining_seconds = 3600, next_deadline_at = $2 WHERE id = $1",

@@ -121,7 +121,7 @@ async def test_rebuild_gives_the_same_waiting_states_assignees_and_severity_hist
             await agent.close(case["id"])
     before = await _dump(pool)
 
-    await rebuild_read_model(pool)
+    await rebuild_read_model(pool, SlaPolicy())
 
     assert await _dump(pool) == before
     rows = await pool.fetch("SELECT waiting_on, assignee_id, severity_changes FROM case_summaries WHERE assignee_id "

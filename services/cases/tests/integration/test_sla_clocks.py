@@ -165,6 +165,24 @@ async def test_waiting_on_the_customer_pauses_resolution_until_the_customer_answ
     assert abs(at(resumed["resolution_due_at"]) - expected) < timedelta(seconds=1)
 
 
+async def test_raising_severity_late_is_a_breach_at_once_and_only_the_breach_is_signalled(
+    user: UserFactory, client: httpx.AsyncClient, app: FastAPI, pool: asyncpg.Pool
+) -> None:
+    agent = user(role="agent")
+    case = await user().open(severity=3)
+    now = await advance(client, 0)
+    await advance(client, int((at(case["opened_at"]) + timedelta(hours=2) - now).total_seconds()))
+
+    raised = await agent.post(f"/api/cases/{case['id']}/severity", json={"severity": 1, "reason": "Outage"})
+    assert raised.status_code == 200, raised.text
+    sla = raised.json()["sla"]
+    assert at(sla["first_response_due_at"]) == at(case["opened_at"]) + timedelta(hours=1)
+    assert sla["first_response_breached"] is True
+    await worker(app).round()
+
+    assert await sla_events(pool, case["id"]) == [("SlaBreached", "first_response")]
+
+
 async def test_customers_never_see_the_sla(user: UserFactory) -> None:
     owner = user()
     case = await owner.open(severity=1)

@@ -4,7 +4,6 @@ process sees it through the database and publishes one SlaWarning, then one SlaB
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 import uuid
@@ -13,9 +12,8 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-import pytest_asyncio
 from aiokafka import AIOKafkaConsumer
-from cases_builders import TopicMaker, User
+from cases_builders import User, worker_env
 
 from casefold_events.envelope import Envelope, decode
 from cases.config import DEV_INTERNAL_API_KEY, Settings
@@ -25,15 +23,9 @@ pytestmark = pytest.mark.integration
 UserFactory = Callable[..., User]
 
 
-@pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def topics(module_topics: TopicMaker) -> tuple[str, str]:
-    suffix = uuid.uuid4().hex[:8]
-    return await module_topics(f"cases.events.test.{suffix}"), await module_topics(f"identity.events.test.{suffix}")
-
-
 @pytest.fixture(scope="module")
-def settings(database: str, topics: tuple[str, str], kafka_bootstrap: str) -> Settings:
-    events, identity = topics
+def settings(database: str, worker_topics: tuple[str, str], kafka_bootstrap: str) -> Settings:
+    events, identity = worker_topics
     return Settings(environment="test", database_url=database, events_topic=events, identity_topic=identity,
                     kafka_bootstrap_servers=kafka_bootstrap, run_workers=False, controllable_clock=True)  # fmt: skip
 
@@ -61,10 +53,7 @@ async def test_the_worker_process_follows_the_moved_clock_and_signals_once_each(
 ) -> None:
     case = await user().open(severity=1)
     opened = datetime.fromisoformat(case["opened_at"])
-    env = {**os.environ, "CASES_ENVIRONMENT": "test", "CASES_DATABASE_URL": settings.database_url,
-           "CASES_EVENTS_TOPIC": settings.events_topic, "CASES_IDENTITY_TOPIC": settings.identity_topic,
-           "CASES_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "CASES_CONTROLLABLE_CLOCK": "true",
-           "CASES_SLA_POLL_SECONDS": "0.2", "CASES_CONSUMER_NAME": f"cases-{uuid.uuid4().hex[:6]}"}  # fmt: skip
+    env = worker_env(settings, CASES_CONTROLLABLE_CLOCK="true", CASES_SLA_POLL_SECONDS="0.2")
     consumer = AIOKafkaConsumer(settings.events_topic, bootstrap_servers=settings.kafka_bootstrap_servers,
                                 auto_offset_reset="earliest", group_id=f"t-{uuid.uuid4().hex[:6]}")  # fmt: skip
     await consumer.start()

@@ -136,27 +136,26 @@ class SeverityChanged(Event):
 SlaClock = Literal["first_response", "resolution"]
 
 
+class _SlaSignal(Event):
+    """What SlaWarning and SlaBreached both carry (the SLA worker of the cases service appends them)."""
+
+    case_id: UUID
+    clock: SlaClock = Field(description="first_response: the first public agent reply; resolution: the close")
+    due_at: datetime = Field(description="the clock's deadline")
+    assignee_id: UUID | None = Field(description="the assigned agent when the signal was raised; null: unassigned")
+
+
 @event
-class SlaWarning(Event):
-    """A clock of an open case has used 80% of its target (the SLA worker, once per clock and target)."""
+class SlaWarning(_SlaSignal):
+    """A clock of an open case has used 80% of its target (once per clock and target)."""
 
     event_type = "SlaWarning"
     schema_version = 1
 
-    case_id: UUID
-    clock: SlaClock = Field(description="first_response: the first public agent reply; resolution: the close")
-    due_at: datetime = Field(description="when the clock breaches if nothing happens")
-    assignee_id: UUID | None = Field(description="the assigned agent when the warning was raised; null: unassigned")
-
 
 @event
-class SlaBreached(Event):
-    """A clock of an open case passed its target (the SLA worker, once per clock per case)."""
+class SlaBreached(_SlaSignal):
+    """A clock of an open case passed its target (once per clock per case)."""
 
     event_type = "SlaBreached"
     schema_version = 1
-
-    case_id: UUID
-    clock: SlaClock = Field(description="first_response: the first public agent reply; resolution: the close")
-    due_at: datetime = Field(description="the deadline that passed")
-    assignee_id: UUID | None = Field(description="the assigned agent when the breach was found; null: unassigned")

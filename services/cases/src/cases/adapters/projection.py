@@ -152,7 +152,7 @@ async def project(
         if envelope.stream_type != STREAM_TYPE:
             continue
         await _project_one(conn, envelope, tables)
-        if envelope.event_type in sla_projection.SLA_EVENT_TYPES:
+        if sla_projection.moves_clocks(envelope):
             touched.add(envelope.stream_id)
     await sla_projection.refresh(conn, touched, sla, tables.summaries)
 

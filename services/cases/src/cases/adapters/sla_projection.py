@@ -14,20 +14,37 @@ from typing import Any
 
 import asyncpg
 
-from casefold_events.contracts import Event, registry
+from casefold_events.contracts import CommentAdded, Event, registry
 from casefold_events.contracts.base import JsonLoader
-from cases.domain.sla import SlaHistory, SlaPolicy, evaluate
+from casefold_events.envelope import EventRecord
+from cases.domain.sla import AGENT_ROLES, SlaHistory, SlaPolicy, evaluate
 
-# The events SlaHistory.observe folds; any other type cannot move a deadline.
+# The events SlaHistory.observe folds; any other type cannot move a deadline. Of the comments only the first public
+# reply of an agent counts (it stops the first-response clock), so only that one is read: a long conversation
+# does not make every later command fold all of its comments again.
 SLA_EVENT_TYPES = frozenset({
-    "CaseOpened", "CommentAdded", "WaitingStateChanged", "SeverityChanged", "CaseAssigned", "CaseClosed",
-    "SlaWarning", "SlaBreached",
+    "CaseOpened", "WaitingStateChanged", "SeverityChanged", "CaseAssigned", "CaseClosed", "SlaWarning", "SlaBreached",
 })  # fmt: skip
 READ_SLA_EVENTS = """
-    SELECT stream_id, occurred_at, event_type, schema_version, payload::text AS payload FROM events
+    SELECT stream_id, stream_version, occurred_at, event_type, schema_version, payload::text AS payload FROM events
     WHERE stream_id = ANY($1::text[]) AND event_type = ANY($2::text[])
+    UNION ALL
+    (SELECT DISTINCT ON (stream_id) stream_id, stream_version, occurred_at, event_type, schema_version,
+            payload::text AS payload
+     FROM events
+     WHERE stream_id = ANY($1::text[]) AND event_type = 'CommentAdded'
+       AND payload->>'author_role' IN ('agent', 'admin') AND payload->>'internal' = 'false'
+     ORDER BY stream_id, stream_version)
     ORDER BY stream_id, stream_version
 """
+
+
+def moves_clocks(envelope: EventRecord) -> bool:
+    """Whether this event can change a case's SLA columns (a comment only if it is a public reply of an agent)."""
+    if envelope.event_type == "CommentAdded":
+        comment = envelope.event()
+        return isinstance(comment, CommentAdded) and comment.author_role in AGENT_ROLES and not comment.internal
+    return envelope.event_type in SLA_EVENT_TYPES
 
 
 def _update(summaries: str) -> str:
@@ -46,7 +63,7 @@ async def histories(conn: asyncpg.Connection, case_ids: Iterable[str]) -> dict[s
     rows = await conn.fetch(READ_SLA_EVENTS, ids, sorted(SLA_EVENT_TYPES))
     loaders: dict[tuple[str, int], JsonLoader] = {}
     events: dict[str, list[tuple[datetime, Event]]] = defaultdict(list)
-    for stream_id, occurred_at, event_type, schema_version, payload in rows:
+    for stream_id, _, occurred_at, event_type, schema_version, payload in rows:
         load = loaders.get((event_type, schema_version))
         if load is None:
             load = loaders[event_type, schema_version] = registry.json_loader(event_type, schema_version)

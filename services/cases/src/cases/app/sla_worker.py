@@ -18,7 +18,7 @@ import structlog
 from casefold_events.contracts import Event, SlaBreached, SlaWarning
 from casefold_events.envelope import Actor, Metadata
 from casefold_events.loops import BackgroundLoop
-from casefold_events.store import Repository, in_transaction
+from casefold_events.store import ConcurrencyError, Repository, in_transaction
 from casefold_events.transient import TRANSIENT
 from cases.adapters import sla_projection
 from cases.adapters.projection import LIVE, hold_writer_lock, project
@@ -91,14 +91,28 @@ class SlaWorker(BackgroundLoop):
             async def work(conn: asyncpg.Connection, case_id: UUID = case_id) -> list[Event]:
                 return await signal_case(conn, self.repository, self.policy, case_id, now)
 
-            for event in await in_transaction(self.pool, work):
+            try:
+                appended = await in_transaction(self.pool, work)
+            except ConcurrencyError:
+                # Commands kept winning the race for this case; it is still due, so the next round retries it.
+                log.info("sla_case_busy", case_id=str(case_id))
+                continue
+            except TRANSIENT:
+                raise
+            except Exception:
+                # Nothing is marked done, so the case is retried every round; one broken case must not stop the
+                # signals of every other.
+                log.exception("sla_case_failed", case_id=str(case_id))
+                continue
+            for event in appended:
                 log.info("sla_signal", event_type=event.event_type, case_id=str(case_id),
                          clock=getattr(event, "clock", None))  # fmt: skip
         return len(rows)
 
     async def _wait_seconds(self) -> float:
         if isinstance(self.clock, ControllableClock):
-            return self.poll_seconds  # the offset may jump at any moment: poll, never sleep until a deadline
+            # Another process may move the offset at any moment: poll, at least every second.
+            return min(self.poll_seconds, 1.0)
         next_check: datetime | None = await self.pool.fetchval(NEXT_CHECK)
         if next_check is None:
             return self.poll_seconds
