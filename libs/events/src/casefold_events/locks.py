@@ -50,6 +50,11 @@ ATTACHMENT_BLOB = KeyedLocks(
 ATTACHMENT_CASE = KeyedLocks(
     "hashtextextended('case:' || $1::uuid::text, 0)", "attachments.adapters.repository", "one case's links at a time"
 )
+DISPLAY_NAME_KEY = KeyedLocks(
+    "hashtextextended('display-name:' || $1, 0)",
+    "identity.adapters.users",
+    "one display-name key (UTS #39 skeleton) claimed at a time: sign-ups and renames of look-alike names serialise",
+)
 
 FIXED: tuple[FixedLock, ...] = (MIGRATIONS, RELAY_LEADER, SIGNING_KEY_BOOTSTRAP, CASES_READ_MODEL_WRITERS)
-KEYED: tuple[KeyedLocks, ...] = (RATE_LIMIT_BUCKET, ATTACHMENT_BLOB, ATTACHMENT_CASE)
+KEYED: tuple[KeyedLocks, ...] = (RATE_LIMIT_BUCKET, ATTACHMENT_BLOB, ATTACHMENT_CASE, DISPLAY_NAME_KEY)

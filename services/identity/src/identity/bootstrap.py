@@ -16,7 +16,7 @@ from casefold_events.migrate import migrate, package_migrations, shared_migratio
 from casefold_events.relay import OutboxRelay
 from casefold_events.store import EventStore, Repository
 from casefold_platform.worker import Parts
-from identity.adapters import sessions, signing_keys
+from identity.adapters import sessions, signing_keys, users
 from identity.adapters.signing_keys import KeyRing
 from identity.app.common import Identity
 from identity.app.hashing import HashGate
@@ -59,6 +59,13 @@ async def ensure_signing_key(settings: Settings, pool: asyncpg.Pool) -> None:
                 log.info("signing_key_generated", kid=key.kid)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", locks.SIGNING_KEY_BOOTSTRAP.key)
+
+
+async def refresh_display_keys(pool: asyncpg.Pool) -> None:
+    """Rows keyed by an older display-name rule get the current key (their names stay as they are)."""
+    refreshed = await users.refresh_display_keys(pool)
+    if refreshed:
+        log.info("display_name_keys_refreshed", rows=refreshed)
 
 
 def user_repository(settings: Settings) -> Repository[User]:

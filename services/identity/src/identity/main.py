@@ -13,7 +13,7 @@ from casefold_platform.logging import configure_logging
 from casefold_platform.tracing import configure_tracing
 from identity.api.openapi import serve_problems_as_problem_json
 from identity.api.routes import internal, router
-from identity.bootstrap import apply_migrations, build, create_pool, ensure_signing_key
+from identity.bootstrap import apply_migrations, build, create_pool, ensure_signing_key, refresh_display_keys
 from identity.config import Settings
 
 log = structlog.get_logger("identity")
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workers = None
         try:
             await ensure_signing_key(settings, pool)
+            await refresh_display_keys(pool)
             service = build(settings, pool)
             app.state.identity = service.identity
             app.state.pool = pool

@@ -7,24 +7,29 @@ from uuid import UUID
 
 import asyncpg
 
-from identity.domain.display_names import display_name_key
+from casefold_events import locks
+from identity.domain.display_names import DISPLAY_KEY_VERSION, display_name_key
 from identity.domain.emails import email_key
 from identity.domain.model import User
 
 _COLUMNS = "id, email, display_name, role, email_verified, pending_email, version, disabled"
 BY_ID = f"SELECT {_COLUMNS} FROM users WHERE id = $1"
 BY_EMAIL = f"SELECT {_COLUMNS} FROM users WHERE email_key = $1"
-ID_BY_DISPLAY_KEY = "SELECT id FROM users WHERE display_key = $1"
+# Oldest first: where old accounts share a key (kept from before key version 2), one of them answers.
+ID_BY_DISPLAY_KEY = "SELECT id FROM users WHERE display_key = $1 AND id IS DISTINCT FROM $2 LIMIT 1"
+LOCK_DISPLAY_KEY = f"SELECT pg_advisory_xact_lock({locks.DISPLAY_NAME_KEY.key_sql})"
+STALE_DISPLAY_KEYS = "SELECT id, display_name FROM users WHERE display_key_version < $1 ORDER BY id LIMIT $2"
+SET_DISPLAY_KEY = "UPDATE users SET display_key = $2, display_key_version = $3 WHERE id = $1"
 ID_BY_EMAIL_KEY = "SELECT id FROM users WHERE email_key = $1"
 UPSERT = """
     INSERT INTO users (id, email, email_key, display_name, display_key, role, email_verified, pending_email, version,
-                       disabled)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                       disabled, display_key_version)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
     ON CONFLICT (id) DO UPDATE SET
         email = EXCLUDED.email, email_key = EXCLUDED.email_key, display_name = EXCLUDED.display_name,
         display_key = EXCLUDED.display_key, role = EXCLUDED.role, email_verified = EXCLUDED.email_verified,
         pending_email = EXCLUDED.pending_email, version = EXCLUDED.version, disabled = EXCLUDED.disabled,
-        updated_at = now()
+        display_key_version = EXCLUDED.display_key_version, updated_at = now()
 """
 HASH_OF_USER = "SELECT password_hash FROM credentials WHERE user_id = $1"
 UPSERT_CREDENTIAL = """
@@ -84,8 +89,28 @@ async def email_taken(conn: asyncpg.Connection, email: str, *, by_other_than: UU
 async def display_name_taken(
     conn: asyncpg.Connection | asyncpg.Pool, name: str, *, by_other_than: UUID | None = None
 ) -> bool:
-    owner = await conn.fetchval(ID_BY_DISPLAY_KEY, display_name_key(name))
-    return owner is not None and owner != by_other_than
+    return await conn.fetchval(ID_BY_DISPLAY_KEY, display_name_key(name), by_other_than) is not None
+
+
+async def claim_display_name(conn: asyncpg.Connection, name: str, *, by_other_than: UUID | None = None) -> bool:
+    """Lock the name's key until the transaction ends, then tell whether someone else holds it (True: taken).
+
+    The lock does what a unique constraint cannot since key version 2: two claims of look-alike names serialise,
+    while old accounts that share a key keep their names.
+    """
+    await conn.execute(LOCK_DISPLAY_KEY, display_name_key(name))
+    return await display_name_taken(conn, name, by_other_than=by_other_than)
+
+
+async def refresh_display_keys(pool: asyncpg.Pool, batch: int = 500) -> int:
+    """Recompute the keys written by an older key version (names unchanged); returns how many rows."""
+    done = 0
+    while rows := await pool.fetch(STALE_DISPLAY_KEYS, DISPLAY_KEY_VERSION, batch):
+        await pool.executemany(
+            SET_DISPLAY_KEY, [(r["id"], display_name_key(r["display_name"]), DISPLAY_KEY_VERSION) for r in rows]
+        )
+        done += len(rows)
+    return done
 
 
 async def project(conn: asyncpg.Connection, user: User) -> None:
@@ -97,7 +122,7 @@ async def project(conn: asyncpg.Connection, user: User) -> None:
     await conn.execute(
         UPSERT, user.user_id, user.email, email_key(user.email), user.display_name,
         display_name_key(user.display_name), user.role, user.email_verified, user.pending_email, user.version,
-        user.disabled,
+        user.disabled, DISPLAY_KEY_VERSION,
     )  # fmt: skip
 
 

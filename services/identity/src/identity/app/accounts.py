@@ -82,7 +82,7 @@ async def register(
     async def work(conn: asyncpg.Connection) -> users.UserRow:
         if await users.email_taken(conn, email):
             raise Conflict(EMAIL_TAKEN, field="email")
-        if await users.display_name_taken(conn, display_name):
+        if await users.claim_display_name(conn, display_name):
             raise Conflict(NAME_TAKEN, field="display_name")
         user = User(str(user_id))
         metadata = metadata_for(user_id, role)
@@ -162,9 +162,12 @@ async def rename(ctx: Identity, principal: Principal, display_name: str) -> user
     display_name = clean_display_name(display_name)
 
     async def work(conn: asyncpg.Connection) -> users.UserRow:
-        if await users.display_name_taken(conn, display_name, by_other_than=principal.user_id):
-            raise Conflict(NAME_TAKEN, field="display_name")
         user = await ctx.users.load(conn, str(principal.user_id))
+        # Keeping one's own name is no claim: an old account may share its key with another (before key version 2).
+        if user.display_name != display_name and await users.claim_display_name(
+            conn, display_name, by_other_than=principal.user_id
+        ):
+            raise Conflict(NAME_TAKEN, field="display_name")
         await ctx.users.save(conn, user, user.rename(display_name), metadata_of(principal))
         await users.project(conn, user)
         row = await users.by_id(conn, principal.user_id)

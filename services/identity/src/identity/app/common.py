@@ -49,12 +49,11 @@ def metadata_of(principal: Principal) -> Metadata:
 
 
 async def transact(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    """in_transaction, with a race lost on a unique email or display name reported like the pre-check would."""
+    """in_transaction, with a race lost on a unique email reported like the pre-check would (display names are
+    claimed under a lock instead: users.claim_display_name)."""
     try:
         return await in_transaction(pool, work)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "users_email_key_unique":
             raise Conflict(EMAIL_TAKEN) from None
-        if exc.constraint_name == "users_display_key_unique":
-            raise Conflict(NAME_TAKEN, field="display_name") from None
         raise

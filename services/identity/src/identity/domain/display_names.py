@@ -1,36 +1,27 @@
-"""Display names: NFKC-normalised, case-folded and de-confused into a key that must be unique."""
+"""Display names: NFKC-normalised, in one script (UTS #39 Moderately Restrictive), and unique by their confusable
+skeleton (UTS #39, case-folded, to a fixed point)."""
 
 from __future__ import annotations
 
 import unicodedata
 
+from identity.domain.confusables import caseless_skeleton
 from identity.domain.errors import invalid
+from identity.domain.scripts import RestrictionLevel, mixed_digits, restriction_level, scripts_of
 
+# 1: the small hand-written skeleton before issue 15; 2: Unicode's confusables.txt, case-folded, to a fixed point.
+DISPLAY_KEY_VERSION = 2
 MIN_LENGTH = 3
 MAX_LENGTH = 32
+# The strictest level that still welcomes names in any one script and Latin beside Han, kana, Hangul, Arabic, ...:
+# Latin mixed with Cyrillic or Greek (the look-alike alphabets), or any two non-Latin scripts, is refused.
+REQUIRED_LEVEL = RestrictionLevel.MODERATELY_RESTRICTIVE
 _ALLOWED_PUNCTUATION = frozenset(" ._-'")
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp", "Me"})
-# Scripts whose letters are routinely mistaken for Latin ones: a name may use one of them, never a mix.
-_CONFUSABLE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
-
-# A small skeleton (after UTS #39): letters and digits that render like Latin ones map to them, so that
-# "раypal" (Cyrillic р, а) and "paypal", or "admin" and "adm1n", get the same key.
-_SKELETON = str.maketrans(
-    {
-        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-        "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w",
-        "ь": "b", "һ": "h", "ո": "n", "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v",
-        "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w", "0": "o", "1": "l", "|": "l",
-        "i": "l", "5": "s", "_": "-", ".": "-", "'": "",
-    }
-)  # fmt: skip
-
-
-def _script(char: str) -> str | None:
-    if not char.isalpha():
-        return None
-    name = unicodedata.name(char, "")
-    return name.split(" ", 1)[0] if name else "UNKNOWN"
+# Their accents compose under NFKC, so a mark left over on them is stacking (abuse).
+_PRECOMPOSED_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek"})
+# Punctuation that passes the character rules and looks alike, beyond what confusables.txt maps.
+_PUNCTUATION_KEY = str.maketrans({"_": "-", ".": "-", "'": ""})
 
 
 def clean_display_name(raw: str, field: str = "display_name") -> str:
@@ -40,15 +31,15 @@ def clean_display_name(raw: str, field: str = "display_name") -> str:
         raise invalid(field, f"A display name has {MIN_LENGTH} to {MAX_LENGTH} characters.")
     if any(unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in name):
         raise invalid(field, "A display name may not contain control, invisible or formatting characters.")
-    scripts = {s for s in map(_script, name) if s is not None}
-    confusable = scripts & set(_CONFUSABLE_SCRIPTS)
-    if len(scripts) > 1 and confusable:
+    if restriction_level(name) > REQUIRED_LEVEL:
         raise invalid(field, "A display name may not mix alphabets (for example Latin with Cyrillic or Greek).")
+    if mixed_digits(name):
+        raise invalid(field, "A display name may not mix digits of different numbering systems.")
+    precomposed = any(s & _PRECOMPOSED_SCRIPTS for s in scripts_of(name))
     previous = " "
     for char in name:
         if unicodedata.category(char) in ("Mn", "Mc"):
-            # Accents on Latin, Cyrillic and Greek compose under NFKC; a mark left over is stacking (abuse).
-            if confusable or not previous.isalpha():
+            if precomposed or not previous.isalpha():
                 raise invalid(field, "A display name may not stack combining marks.")
         elif not (char.isalnum() or char in _ALLOWED_PUNCTUATION):
             raise invalid(field, "A display name uses letters, digits, spaces and . _ - ' only.")
@@ -59,6 +50,6 @@ def clean_display_name(raw: str, field: str = "display_name") -> str:
 
 
 def display_name_key(name: str) -> str:
-    """Uniqueness key: case-folded, de-confused, without spaces, so look-alikes collide."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return "".join(folded.translate(_SKELETON).split())
+    """Uniqueness key: the case-folded confusable skeleton to a fixed point, without spaces, so look-alikes collide."""
+    folded = caseless_skeleton(unicodedata.normalize("NFKC", name))
+    return "".join(folded.translate(_PUNCTUATION_KEY).split())
