@@ -41,6 +41,19 @@ describe("case page for agents", () => {
     expect(sla).toHaveTextContent("4 h left");
   });
 
+  it("test_a_breached_clock_says_when_it_was_due", async () => {
+    logIn();
+    agentCaseApi(() =>
+      anAgentCase({
+        sla: { ...anSla(), resolution_breached: true, first_responded_at: "2026-12-01T09:10:00Z" },
+      }),
+    );
+    renderPortal(`/cases/${CASE_ID}`);
+    const sla = await screen.findByRole("region", { name: "SLA" });
+    expect(sla).toHaveTextContent("Answered");
+    expect(sla).toHaveTextContent(/Breached was due/);
+  });
+
   it("test_a_customer_sees_none_of_the_agent_controls", async () => {
     logIn();
     agentCaseApi(() => aCase(), {}, ME);

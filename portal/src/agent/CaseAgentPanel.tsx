@@ -191,7 +191,12 @@ function Clock({
       <dt>{name}</dt>
       <dd>
         <span className={`clock clock-${reading.tone}`}>{reading.text}</span>
-        {due && reading.tone !== "done" && <span className="muted"> due {formatTime(due)}</span>}
+        {due && reading.tone !== "done" && (
+          <span className="muted">
+            {reading.tone === "breached" ? " was due " : " due "}
+            {formatTime(due)}
+          </span>
+        )}
       </dd>
     </div>
   );
