@@ -38,8 +38,8 @@ NUMBER_OFFSET = 10_000_000
 CHUNK = 50_000
 P99_TARGET_MS = 50.0
 SUMMARY_INDEXES = ("number", "activity", "status_activity", "owner_activity", "owner_status_activity", "subject_fts",
-                   "subject_trgm", "search_fts", "open_urgency", "waiting_urgency", "assignee_urgency",
-                   "assignee_activity", "waiting_activity", "open_deadline")  # fmt: skip
+                   "subject_trgm", "search_fts", "status_urgency", "open_urgency", "waiting_urgency",
+                   "assignee_urgency", "assignee_activity", "waiting_activity", "open_deadline")  # fmt: skip
 
 
 def agent_id(i: int) -> uuid.UUID:
@@ -57,9 +57,9 @@ LOAD_CASES = f"""
            CASE WHEN g % 2 = 0 THEN 'Casefold Cloud' ELSE 'Casefold Server' END,
            {_PICK} || ' ' || {_PICK} || ' ' || {_PICK} || ' ' || g,
            'Steps: ' || {_PICK} || ' ' || {_PICK} || ' ' || {_PICK} || ' ' || {_PICK} || ' ' || {_PICK}
-               || CASE WHEN g % 200 = 0 THEN ' sporadic' ELSE '' END
-               || CASE WHEN g % 5000 = 0 THEN ' kerberos' ELSE '' END,
-           1 + g % 3, g % 50 = 0, CASE WHEN g % 50 = 0 THEN 'subject-contains-production-down' END,
+               || CASE WHEN g % 200 = 7 THEN ' sporadic' ELSE '' END
+               || CASE WHEN g % 5000 = 7 THEN ' kerberos' ELSE '' END,
+           1 + g % 3, g % 50 = 5, CASE WHEN g % 50 = 5 THEN 'subject-contains-production-down' END,
            CASE WHEN closed THEN 'closed' ELSE 'open' END,
            ('00000000-0000-4000-8000-' || lpad(to_hex(g % {OWNERS}), 12, '0'))::uuid,
            t, CASE WHEN closed THEN t + interval '1 hour' END, t + interval '1 hour', 7,

@@ -167,11 +167,14 @@ async def test_sla_filters_compare_the_next_deadline_with_the_clock(
     assert none["id"] not in await _ids(agent, q=tag, sla="due_soon", due_within_hours=720)
 
 
-@pytest.mark.parametrize("candidate_limit", [0, 2000], ids=["walks-the-order", "candidate-ids"])
+@pytest.mark.parametrize(
+    ("candidates", "window"), [(1000, 500), (0, 1000), (0, 1)], ids=["rare-word-ids", "walks-the-order", "every-match"]
+)
 async def test_search_finds_words_in_subject_description_and_any_comment(
-    user: UserFactory, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, candidate_limit: int
+    user: UserFactory, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, candidates: int, window: int
 ) -> None:
-    monkeypatch.setattr(queue, "CANDIDATE_LIMIT", candidate_limit)
+    monkeypatch.setattr(queue, "CANDIDATE_LIMIT", candidates)
+    monkeypatch.setattr(queue, "RECENT_WINDOW", window)
     agent, owner, tag = await enrol(pool, user(role="agent")), user(), _tag()
     in_subject = await owner.open(subject=f"{tag} exporter crashes", description="nothing more")
     in_description = await owner.open(description=f"The {tag} exporter crashed twice")
@@ -203,6 +206,7 @@ async def test_search_finds_words_in_subject_description_and_any_comment(
         ({"limit": 101}, "query.limit"),
         ({"cursor": "bm9wZQ"}, "query.cursor"),
         ({"q": "a\x00b"}, "query.q"),
+        ({"product": "no-such-product"}, "query.product"),
     ],
 )
 async def test_bad_queue_input_is_a_422_naming_the_parameter(
@@ -248,3 +252,15 @@ async def test_the_case_page_shows_the_sla_clocks_to_agents_only(
     assert sla["resolution_breached"] is False
     assert sla["resolution_remaining_seconds"] == 3600
     assert (await owner.get(f"/api/cases/{case['id']}")).json()["sla"] is None
+
+
+async def test_the_urgency_index_is_led_by_status_live_and_after_a_rebuild(pool: asyncpg.Pool) -> None:
+    from cases.adapters.rebuild import rebuild_read_model
+
+    names = "SELECT indexname FROM pg_indexes WHERE tablename = 'case_summaries' AND indexname LIKE '%urgency'"
+    before = {r["indexname"] for r in await pool.fetch(names)}
+    await rebuild_read_model(pool)
+
+    assert {r["indexname"] for r in await pool.fetch(names)} == before
+    assert "case_summaries_status_urgency" in before
+    assert "case_summaries_open_urgency" not in before

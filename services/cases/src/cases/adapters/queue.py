@@ -3,7 +3,7 @@ subject, description and comments, and the assignee menu.
 
 Urgency is one ascending key, (NOT prioritised, coalesce(next_deadline_at, infinity), severity, opened_at, id),
 which the partial indexes of migration 0003 hold in that order, so a page (and its keyset cursor) is an index range.
-The search uses the two GIN full-text indexes (case_summaries.search_tsv, case_comments.body_tsv): see CANDIDATES.
+The search uses the two GIN full-text indexes (case_summaries.search_tsv, case_comments.body_tsv): see CANDIDATE_LIMIT.
 """
 
 from __future__ import annotations
@@ -43,13 +43,16 @@ _COLUMNS = (
     "id, number, product_id, product_name, subject, severity, prioritised, status, opened_by, opened_at, "
     "closed_at, last_activity_at, version, waiting_on, assignee_id, next_deadline_at"
 )
-# The search asks the GIN indexes for the matching case ids first. A rare word has few: the page is those ids,
-# filtered and sorted (a small sort). A common word has many (building and sorting them all costs far more than a
-# page): then the page walks the chosen order's index and tests each row, and a page fills within a few rows.
-CANDIDATE_LIMIT = 2000
+# A search is a word test per row, and no one plan is cheap for every word. So, first, the GIN indexes are asked
+# for at most CANDIDATE_LIMIT matching case ids (a rare word has no more): the page is those ids by primary key,
+# filtered and sorted. A common word has more: the page walks the order's index testing each row (its own tsvector,
+# then its comments by primary key), which fills a page within a few rows, but at most RECENT_WINDOW rows, since a
+# word common overall may be rare among the rows the filters allow; then, last, the page is among every match.
+CANDIDATE_LIMIT = 1000
+RECENT_WINDOW = 500
 CANDIDATES = """
     SELECT id FROM case_summaries WHERE search_tsv @@ plainto_tsquery('english', $1)
-    UNION
+    UNION ALL
     SELECT case_id FROM case_comments WHERE body_tsv @@ plainto_tsquery('english', $1)
     LIMIT $2
 """
@@ -120,15 +123,16 @@ def _cursor(where: _Where, sort: QueueSort, cursor: str) -> None:
     where.add(f"({URGENCY_KEY}) > {position}")
 
 
-def build_where(f: QueueFilter, viewer_id: UUID, now: datetime, candidates: list[UUID] | None = None) -> _Where:
-    """The WHERE clause of a queue page for these filters (the order's cursor included); with candidates, the
-    search is those case ids, else a match per row (see queue_page)."""
+def build_where(f: QueueFilter, viewer_id: UUID, now: datetime) -> _Where:
+    """The WHERE clause of a queue page for these filters (the order's cursor included; the search apart)."""
     where = _Where()
     if (status := _STATUS[f.status]) is not None:
         where.add(status)
     _assignee(where, f.assignee, viewer_id)
     if f.prioritised is not None:
-        where.add(f"prioritised = {where.arg(f.prioritised)}")
+        # In the urgency key's own terms, so that the urgency indexes' leading column answers it (as a plain
+        # "prioritised = true" it is a filter on every row they hold: 700,000 when no open case is prioritised).
+        where.add(f"(NOT prioritised) = {where.arg(not f.prioritised)}")
     if f.severity is not None:
         where.add(f"severity = {where.arg(f.severity)}")
     if f.product is not None:
@@ -138,30 +142,59 @@ def build_where(f: QueueFilter, viewer_id: UUID, now: datetime, candidates: list
     elif f.sla == "due_soon":
         start, end = where.arg(now), where.arg(now + timedelta(hours=f.due_within_hours))
         where.add(f"status = 'open' AND next_deadline_at >= {start} AND next_deadline_at < {end}")
-    if candidates is not None:
-        where.add(f"id = ANY({where.arg(candidates)}::uuid[])")
-    elif f.q is not None and f.q.strip():
-        query = f"plainto_tsquery('english', {where.arg(f.q)})"
-        where.add(
-            f"(search_tsv @@ {query} OR EXISTS (SELECT 1 FROM case_comments AS c "
-            f"WHERE c.case_id = case_summaries.id AND c.body_tsv @@ {query}))"
-        )
     if f.cursor is not None:
         _cursor(where, f.sort, f.cursor)
     return where
 
 
-def _page_sql(f: QueueFilter, where: _Where) -> str:
-    order = ORDERS[f.sort]
+def _page_sql(f: QueueFilter, page: str, prefix: str = "") -> str:
+    """page's rows (a LIMITed, ordered page of _COLUMNS) with the customer's and the assignee's names."""
     # Names are joined after the page is chosen, by primary key; a revoked agent is no assignee.
     return f"""
+        {prefix}
         SELECT p.*, o.display_name AS opened_by_name, o.email AS customer_email,
                a.display_name AS assignee_name, (a.id IS NOT NULL) AS assignee_is_agent
-        FROM (SELECT {_COLUMNS} FROM case_summaries {where.sql} {order} LIMIT {f.limit + 1}) AS p
+        FROM ({page}) AS p
         LEFT JOIN users AS o ON o.id = p.opened_by
         LEFT JOIN users AS a ON a.id = p.assignee_id AND a.role IN ('agent', 'admin')
         {_OUTER_ORDERS[f.sort]}
     """
+
+
+def _row_matches(table: str, query: str) -> str:
+    return (
+        f"({table}.search_tsv @@ {query} OR EXISTS (SELECT 1 FROM case_comments AS c "
+        f"WHERE c.case_id = {table}.id AND c.body_tsv @@ {query}))"
+    )
+
+
+async def _search(conn: asyncpg.Connection, f: QueueFilter, where: _Where, q: str) -> list[asyncpg.Record]:
+    """Up to limit + 1 rows of the page whose subject, description or a comment match q (see CANDIDATE_LIMIT)."""
+    found = await conn.fetch(CANDIDATES, q, CANDIDATE_LIMIT + 1)
+    if len(found) <= CANDIDATE_LIMIT:
+        return await _among(conn, f, where, {r["id"] for r in found})
+    order, take, filters = ORDERS[f.sort], f.limit + 1, where.sql
+    query = f"plainto_tsquery('english', {where.arg(q)})"
+    window = f"SELECT {_COLUMNS}, search_tsv FROM case_summaries {filters} {order} LIMIT {RECENT_WINDOW}"
+    recent = f"WITH recent AS MATERIALIZED ({window})"
+    page = f"SELECT {_COLUMNS} FROM recent WHERE {_row_matches('recent', query)} {order} LIMIT {take}"
+    rows: list[asyncpg.Record] = await conn.fetch(_page_sql(f, page, recent), *where.args)
+    filter_args = where.args[:-1]
+    if len(rows) > f.limit or await conn.fetchval(f"SELECT count(*) FROM ({window}) AS w", *filter_args) < (
+        RECENT_WINDOW
+    ):
+        return rows
+    where.args = filter_args
+    every = await conn.fetch(CANDIDATES.replace("LIMIT $2", ""), q)
+    return await _among(conn, f, where, {r["id"] for r in every})
+
+
+async def _among(conn: asyncpg.Connection, f: QueueFilter, where: _Where, ids: set[UUID]) -> list[asyncpg.Record]:
+    """The page among these case ids (read by primary key, then filtered and sorted)."""
+    where.add(f"id = ANY({where.arg(list(ids))}::uuid[])")
+    page = f"SELECT {_COLUMNS} FROM case_summaries {where.sql} {ORDERS[f.sort]} LIMIT {f.limit + 1}"
+    rows: list[asyncpg.Record] = await conn.fetch(_page_sql(f, page), *where.args)
+    return rows
 
 
 def _item(row: Any, now: datetime) -> QueueItemView:
@@ -185,19 +218,14 @@ def _next_cursor(f: QueueFilter, last: QueueItemView) -> str:
     return encode_urgency_cursor(last.prioritised, last.next_deadline_at, last.severity, last.opened_at, last.id)
 
 
-async def _search_candidates(conn: asyncpg.Connection, q: str) -> list[UUID] | None:
-    """The cases whose subject, description or a comment match q, when there are at most CANDIDATE_LIMIT of them;
-    None when there are more (a common word)."""
-    rows = await conn.fetch(CANDIDATES, q, CANDIDATE_LIMIT + 1)
-    return [r["id"] for r in rows] if len(rows) <= CANDIDATE_LIMIT else None
-
-
 async def queue_page(conn: asyncpg.Connection, f: QueueFilter, viewer_id: UUID, now: datetime) -> QueuePage:
     """One page of the queue, keyset-paginated in the chosen order."""
-    searching = f.q is not None and bool(f.q.strip())
-    candidates = await _search_candidates(conn, f.q) if searching and f.q is not None else None
-    where = build_where(f, viewer_id, now, candidates)
-    rows = await conn.fetch(_page_sql(f, where), *where.args)
+    where = build_where(f, viewer_id, now)
+    if f.q is not None and f.q.strip():
+        rows = await _search(conn, f, where, f.q)
+    else:
+        page = f"SELECT {_COLUMNS} FROM case_summaries {where.sql} {ORDERS[f.sort]} LIMIT {f.limit + 1}"
+        rows = await conn.fetch(_page_sql(f, page), *where.args)
     items = [_item(r, now) for r in rows[: f.limit]]
     next_cursor = _next_cursor(f, items[-1]) if len(rows) > f.limit and items else None
     return QueuePage(items=items, next_cursor=next_cursor)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from cases.adapters.queue import QueueFilter
-from cases.api.deps import Commands, CurrentCaller, EventMetadata, IdempotencyKey, Queries
+from cases.api.deps import AppSettings, Commands, CurrentCaller, EventMetadata, IdempotencyKey, Queries
 from cases.api.problems import EVERY_ROUTE, invalid_query, problems
 from cases.api.schemas import AgentRead, AssignmentUpdate, CaseRead, QueueList, SeverityUpdate, WaitingUpdate
 from cases.app import handlers, queries
@@ -44,6 +44,7 @@ def _assignee(value: str) -> str | UUID:
 async def queue(
     viewer: CurrentCaller,
     deps: Queries,
+    settings: AppSettings,
     status: Annotated[QueueStatus, Query(description="open (both waiting states) by default")] = "open",
     assignee: Annotated[
         str, Query(max_length=36, description="me, unassigned (also a revoked agent's cases), anyone or an agent id")
@@ -63,6 +64,8 @@ async def queue(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> QueueList:
     """The agents' queue: filter by status, assignee, priority, severity, product, SLA and keywords; keyset pages."""
+    if product is not None and product not in {p.id for p in settings.products}:
+        raise invalid_query("product", "Unknown product; GET /api/cases/products lists them.")
     if q is not None and "\x00" in q:
         raise invalid_query("q", "The search contains a NUL character (U+0000); remove it.")
     filters = QueueFilter(
