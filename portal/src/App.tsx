@@ -22,6 +22,8 @@ const privatePages = {
   case: () => import("./routes/CasePage"),
   caseByNumber: () => import("./routes/CaseByNumberPage"),
   activityMessage: () => import("./routes/ActivityMessagePage"),
+  queue: () => import("./agent/QueuePage"),
+  users: () => import("./agent/UsersPage"),
 };
 const SettingsPage = lazy(privatePages.settings);
 const MyCasesPage = lazy(privatePages.myCases);
@@ -29,6 +31,8 @@ const NewCasePage = lazy(privatePages.newCase);
 const CasePage = lazy(privatePages.case);
 const CaseByNumberPage = lazy(privatePages.caseByNumber);
 const ActivityMessagePage = lazy(privatePages.activityMessage);
+const QueuePage = lazy(privatePages.queue);
+const UsersPage = lazy(privatePages.users);
 
 function usePrefetchPrivatePages() {
   const { status } = useSession();
@@ -128,6 +132,22 @@ export function App() {
               element={
                 <Private>
                   <ActivityMessagePage />
+                </Private>
+              }
+            />
+            <Route
+              path="/queue"
+              element={
+                <Private>
+                  <QueuePage />
+                </Private>
+              }
+            />
+            <Route
+              path="/users"
+              element={
+                <Private>
+                  <UsersPage />
                 </Private>
               }
             />

@@ -11,7 +11,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List Users
+         * @description List users newest first, or search them by email or display name (administrators only).
+         */
+        get: operations["list_users_api_identity_users_get"];
         put?: never;
         /**
          * Sign Up
@@ -268,6 +272,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/identity/users/{user_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable User
+         * @description Disable an account: every session ends at once and logging in is refused (administrators only).
+         */
+        post: operations["disable_user_api_identity_users__user_id__disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/identity/users/{user_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable User
+         * @description Enable a disabled account again so that its owner may log in (administrators only).
+         */
+        post: operations["enable_user_api_identity_users__user_id__enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/identity/users/{user_id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * User Audit
+         * @description A user's role changes, disable/enable, email changes and password changes or resets, oldest first.
+         */
+        get: operations["user_audit_api_identity_users__user_id__audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/identity/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -282,6 +346,106 @@ export interface paths {
         get: operations["jwks_api_identity__well_known_jwks_json_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Queue
+         * @description The agents' queue: filter by status, assignee, priority, severity, product, SLA and keywords; keyset pages.
+         */
+        get: operations["queue_api_cases_queue_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Agents
+         * @description The current agents and admins, by display name (the assignee menu).
+         */
+        get: operations["list_agents_api_cases_agents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/{case_id}/assignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign Case
+         * @description Take a case (your own id), give it to another agent, or unassign it (null).
+         */
+        post: operations["assign_case_api_cases__case_id__assignment_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/{case_id}/waiting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set Waiting
+         * @description Mark an open case waiting on the customer or on support (the customer's next comment sets it to support).
+         */
+        post: operations["set_waiting_api_cases__case_id__waiting_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/{case_id}/severity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change Severity
+         * @description Change an open case's severity, or lower its "Production Down" prioritisation, with a recorded reason.
+         */
+        post: operations["change_severity_api_cases__case_id__severity_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -576,6 +740,31 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AuditEntryRead */
+        AuditEntryRead: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "role_changed" | "disabled" | "enabled" | "email_changed" | "password_changed" | "password_reset";
+            /**
+             * Actor Id
+             * @description Who did it; null for the system (e.g. the create-admin command).
+             */
+            actor_id: string | null;
+            /**
+             * Actor Name
+             * @description The actor's display name now; null for the system.
+             */
+            actor_name: string | null;
+            /** Detail */
+            detail: string;
+        };
         /** Credentials */
         Credentials: {
             /** Email */
@@ -713,6 +902,42 @@ export interface components {
              */
             accept_terms: boolean;
         };
+        /** UserListItem */
+        UserListItem: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            /** Display Name */
+            display_name: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "customer" | "agent" | "admin";
+            /** Email Verified */
+            email_verified: boolean;
+            /** Disabled */
+            disabled: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** UserPageRead */
+        UserPageRead: {
+            /** Items */
+            items: components["schemas"]["UserListItem"][];
+            /**
+             * Next Cursor
+             * @description Pass as cursor for the next page; null on the last one.
+             */
+            next_cursor: string | null;
+        };
         /** UserRead */
         UserRead: {
             /**
@@ -730,6 +955,17 @@ export interface components {
             role: string;
             /** Pending Email */
             pending_email?: string | null;
+        };
+        /**
+         * AssignmentUpdate
+         * @description Take, give or unassign a case.
+         */
+        AssignmentUpdate: {
+            /**
+             * Assignee Id
+             * @description a current agent's or admin's id (your own to take it); null unassigns
+             */
+            assignee_id: string | null;
         };
         /**
          * AttachmentCreate
@@ -869,6 +1105,11 @@ export interface components {
             last_activity_at: string;
             /** Version */
             version: number;
+            /**
+             * Waiting On
+             * @description whose move the case waits for; null when closed
+             */
+            waiting_on: ("support" | "customer") | null;
         };
         /** CaseView */
         CaseView: {
@@ -922,6 +1163,11 @@ export interface components {
             /** Version */
             version: number;
             /**
+             * Waiting On
+             * @description whose move the case waits for; null when closed
+             */
+            waiting_on: ("support" | "customer") | null;
+            /**
              * Opened By Email
              * @description agents and admins only (null for customers); null while unknown
              */
@@ -932,6 +1178,17 @@ export interface components {
             comments: components["schemas"]["CommentView"][];
             /** Attachments */
             attachments: components["schemas"]["AttachmentView"][];
+            /** @description agents and admins only (null for customers); null when unassigned or the assignee is no agent now */
+            assignee: components["schemas"]["PersonView"] | null;
+            /** @description agents and admins only (null for customers) */
+            customer: components["schemas"]["CustomerView"] | null;
+            /**
+             * Severity Changes
+             * @description agents and admins only (empty for customers)
+             */
+            severity_changes: components["schemas"]["SeverityChangeView"][];
+            /** @description agents and admins only; null for customers, closed cases, or unknown */
+            sla: components["schemas"]["SlaView"] | null;
         };
         /**
          * CommentCreate
@@ -983,6 +1240,24 @@ export interface components {
              */
             created_at: string;
         };
+        /** CustomerView */
+        CustomerView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Display Name
+             * @description null while the directory lacks it
+             */
+            display_name: string | null;
+            /**
+             * Email
+             * @description null while the directory lacks it
+             */
+            email: string | null;
+        };
         /** FieldProblem */
         FieldProblem: {
             /**
@@ -992,6 +1267,19 @@ export interface components {
             field: string;
             /** Message */
             message: string;
+        };
+        /** PersonView */
+        PersonView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Display Name
+             * @description null while the directory lacks it
+             */
+            display_name: string | null;
         };
         /**
          * Problem
@@ -1030,6 +1318,128 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** QueueItemView */
+        QueueItemView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Number
+             * @description zero-padded to 8 digits
+             */
+            number: string;
+            product: components["schemas"]["ProductView"];
+            /** Subject */
+            subject: string;
+            /**
+             * Severity
+             * @description 1 critical, 2 major, 3 minor (GET /api/cases/severities)
+             */
+            severity: number;
+            /** Prioritised */
+            prioritised: boolean;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "closed";
+            /**
+             * Opened By
+             * Format: uuid
+             */
+            opened_by: string;
+            /**
+             * Opened By Name
+             * @description the customer's display name now; null while unknown
+             */
+            opened_by_name: string | null;
+            /**
+             * Opened At
+             * Format: date-time
+             */
+            opened_at: string;
+            /** Closed At */
+            closed_at: string | null;
+            /**
+             * Last Activity At
+             * Format: date-time
+             */
+            last_activity_at: string;
+            /** Version */
+            version: number;
+            /**
+             * Waiting On
+             * @description whose move the case waits for; null when closed
+             */
+            waiting_on: ("support" | "customer") | null;
+            /** @description null when unassigned or the assignee is no agent now */
+            assignee: components["schemas"]["PersonView"] | null;
+            customer: components["schemas"]["CustomerView"];
+            /**
+             * Next Deadline At
+             * @description the earliest running SLA deadline; null when none
+             */
+            next_deadline_at: string | null;
+            /**
+             * Breached
+             * @description the earliest running deadline has passed
+             */
+            breached: boolean;
+        };
+        /** QueuePage */
+        QueuePage: {
+            /** Items */
+            items: components["schemas"]["QueueItemView"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+        };
+        /** SeverityChangeView */
+        SeverityChangeView: {
+            /** From Severity */
+            from_severity: number;
+            /** To Severity */
+            to_severity: number;
+            /**
+             * Prioritised
+             * @description whether the case was prioritised after the change
+             */
+            prioritised: boolean;
+            /** Reason */
+            reason: string;
+            /** Changed By Name */
+            changed_by_name: string | null;
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+        };
+        /**
+         * SeverityUpdate
+         * @description Change the severity, or lower a "Production Down" prioritisation, with a reason.
+         */
+        SeverityUpdate: {
+            /**
+             * Severity
+             * @description 1 critical, 2 major, 3 minor
+             */
+            severity: number;
+            /**
+             * Reason
+             * @description why; recorded with the change and shown to agents
+             */
+            reason: string;
+            /**
+             * Prioritised
+             * @description false lowers a prioritised case; omitted keeps it as it is
+             */
+            prioritised?: boolean | null;
+        };
         /** SeverityView */
         SeverityView: {
             /**
@@ -1041,6 +1451,41 @@ export interface components {
             name: string;
             /** Description */
             description: string;
+        };
+        /** SlaView */
+        SlaView: {
+            /** First Response Due At */
+            first_response_due_at: string | null;
+            /** First Responded At */
+            first_responded_at: string | null;
+            /** First Response Breached */
+            first_response_breached: boolean;
+            /**
+             * Resolution Due At
+             * @description null while paused (waiting on the customer)
+             */
+            resolution_due_at: string | null;
+            /** Resolution Paused */
+            resolution_paused: boolean;
+            /**
+             * Resolution Remaining Seconds
+             * @description frozen at what was left while paused
+             */
+            resolution_remaining_seconds: number | null;
+            /** Resolution Breached */
+            resolution_breached: boolean;
+        };
+        /**
+         * WaitingUpdate
+         * @description Say whose move the case waits for.
+         */
+        WaitingUpdate: {
+            /**
+             * Waiting On
+             * @description customer or support
+             * @enum {string}
+             */
+            waiting_on: "support" | "customer";
         };
         /**
          * AttachmentMeta
@@ -1216,6 +1661,7 @@ export interface components {
     headers: never;
     pathItems: never;
 }
+export type AuditEntryRead = components['schemas']['AuditEntryRead'];
 export type Credentials = components['schemas']['Credentials'];
 export type DisplayNameAvailability = components['schemas']['DisplayNameAvailability'];
 export type EmailChange = components['schemas']['EmailChange'];
@@ -1231,7 +1677,10 @@ export type ResendConfirmation = components['schemas']['ResendConfirmation'];
 export type RoleGrant = components['schemas']['RoleGrant'];
 export type TokenPairRead = components['schemas']['TokenPairRead'];
 export type UserCreate = components['schemas']['UserCreate'];
+export type UserListItem = components['schemas']['UserListItem'];
+export type UserPageRead = components['schemas']['UserPageRead'];
 export type UserRead = components['schemas']['UserRead'];
+export type AssignmentUpdate = components['schemas']['AssignmentUpdate'];
 export type AttachmentCreate = components['schemas']['AttachmentCreate'];
 export type AttachmentView = components['schemas']['AttachmentView'];
 export type CaseCounts = components['schemas']['CaseCounts'];
@@ -1241,10 +1690,18 @@ export type CaseSummaryView = components['schemas']['CaseSummaryView'];
 export type CaseView = components['schemas']['CaseView'];
 export type CommentCreate = components['schemas']['CommentCreate'];
 export type CommentView = components['schemas']['CommentView'];
+export type CustomerView = components['schemas']['CustomerView'];
 export type FieldProblem = components['schemas']['FieldProblem'];
+export type PersonView = components['schemas']['PersonView'];
 export type CasesProblem = components['schemas']['cases_Problem'];
 export type ProductView = components['schemas']['ProductView'];
+export type QueueItemView = components['schemas']['QueueItemView'];
+export type QueuePage = components['schemas']['QueuePage'];
+export type SeverityChangeView = components['schemas']['SeverityChangeView'];
+export type SeverityUpdate = components['schemas']['SeverityUpdate'];
 export type SeverityView = components['schemas']['SeverityView'];
+export type SlaView = components['schemas']['SlaView'];
+export type WaitingUpdate = components['schemas']['WaitingUpdate'];
 export type AttachmentMeta = components['schemas']['AttachmentMeta'];
 export type AttachmentUploaded = components['schemas']['AttachmentUploaded'];
 export type HttpValidationError = components['schemas']['HTTPValidationError'];
@@ -1253,6 +1710,70 @@ export type ActivityEntry = components['schemas']['ActivityEntry'];
 export type MessageRead = components['schemas']['MessageRead'];
 export type $defs = Record<string, never>;
 export interface operations {
+    list_users_api_identity_users_get: {
+        parameters: {
+            query?: {
+                /** @description Part of an email address or display name. */
+                q?: string | null;
+                /** @description next_cursor of the previous page. */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPageRead"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller is not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description q longer than 320 characters, limit outside 1-100, or a cursor this list did not give out */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     sign_up_api_identity_users_post: {
         parameters: {
             query?: never;
@@ -2393,6 +2914,218 @@ export interface operations {
             };
         };
     };
+    disable_user_api_identity_users__user_id__disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller is not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Administrators cannot disable their own account */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description user_id is not a UUID */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enable_user_api_identity_users__user_id__enable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller is not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description user_id is not a UUID */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    user_audit_api_identity_users__user_id__audit_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntryRead"][];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller is not an administrator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description user_id is not a UUID */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; Retry-After says when to try again */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     jwks_api_identity__well_known_jwks_json_get: {
         parameters: {
             query?: never;
@@ -2420,6 +3153,436 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    queue_api_cases_queue_get: {
+        parameters: {
+            query?: {
+                /** @description open (both waiting states) by default */
+                status?: "waiting_on_support" | "waiting_on_customer" | "closed" | "open" | "all";
+                /** @description me, unassigned (also a revoked agent's cases), anyone or an agent id */
+                assignee?: string;
+                /** @description only prioritised (true) or only not (false) */
+                prioritised?: boolean | null;
+                severity?: number | null;
+                /** @description a product id */
+                product?: string | null;
+                /** @description breached, or due_soon (within due_within_hours) */
+                sla?: ("breached" | "due_soon") | null;
+                /** @description for sla=due_soon */
+                due_within_hours?: number;
+                /** @description keywords in the subject, description or any comment */
+                q?: string | null;
+                /** @description urgency (prioritised, deadline, severity) or last_activity */
+                sort?: "urgency" | "last_activity";
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuePage"];
+                };
+            };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the caller may not do this (the detail says why) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description invalid input: errors[] names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+        };
+    };
+    list_agents_api_cases_agents_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonView"][];
+                };
+            };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the caller may not do this (the detail says why) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+        };
+    };
+    assign_case_api_cases__case_id__assignment_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key returns the first result and changes nothing */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description the case id (a UUID) */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignmentUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseView"];
+                };
+            };
+            /** @description the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the caller may not do this (the detail says why) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no such case, or one the caller may not see (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the case is closed (open a new case), a concurrent change, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description invalid input: errors[] names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+        };
+    };
+    set_waiting_api_cases__case_id__waiting_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key returns the first result and changes nothing */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description the case id (a UUID) */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WaitingUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseView"];
+                };
+            };
+            /** @description the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the caller may not do this (the detail says why) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no such case, or one the caller may not see (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the case is closed (open a new case), a concurrent change, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description invalid input: errors[] names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+        };
+    };
+    change_severity_api_cases__case_id__severity_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key returns the first result and changes nothing */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description the case id (a UUID) */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeverityUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseView"];
+                };
+            };
+            /** @description the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the caller may not do this (the detail says why) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no such case, or one the caller may not see (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the case is closed (open a new case), a concurrent change, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description invalid input: errors[] names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
         };

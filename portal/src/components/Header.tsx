@@ -2,8 +2,12 @@ import { useEffect, useRef, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { session } from "../session/session";
 import { useMe, useSession } from "../session/useSession";
+import { isAgentRole } from "../agent/roles";
 
-/** The header: "Login" top right when logged out; "My Cases" and a menu with the display name when logged in. */
+/**
+ * The header: "Login" top right when logged out; "My Cases" and a menu with the display name when logged in, and
+ * for the support team "Queue" (agents and admins) and "Users" (admins).
+ */
 export function Header() {
   const { status } = useSession();
   const me = useMe();
@@ -15,7 +19,9 @@ export function Header() {
       <nav aria-label="Main" className="header-nav">
         {status === "authenticated" ? (
           <>
+            {isAgentRole(me.data?.role) && <Link to="/queue">Queue</Link>}
             <Link to="/cases">My Cases</Link>
+            {me.data?.role === "admin" && <Link to="/users">Users</Link>}
             <UserMenu name={me.data?.display_name ?? "Account"} />
           </>
         ) : status === "anonymous" ? (

@@ -30,7 +30,9 @@ export function CommentList({ comments, me }: { comments: Comment[]; me: Me | un
               <span className="badge">Support</span>
             )}{" "}
             <time dateTime={c.created_at}>{formatTime(c.created_at)}</time>
-            {c.internal && <span className="badge">Internal note</span>}
+            {c.internal && (
+              <span className="badge internal-badge">Internal note: not shown to the customer</span>
+            )}
           </p>
           <p className="comment-body">{c.body}</p>
         </li>
@@ -77,7 +79,12 @@ export function AddComment({ caseId, isAgent }: { caseId: string; isAgent: boole
   return (
     <section className="panel" aria-labelledby={headingId}>
       <h2 id={headingId}>Add Comment</h2>
-      <form onSubmit={onSubmit} noValidate aria-labelledby={headingId}>
+      <form
+        onSubmit={onSubmit}
+        noValidate
+        aria-labelledby={headingId}
+        className={isAgent && internal ? "internal-form" : undefined}
+      >
         <ProblemMessage problem={problem} />
         <TextAreaField
           label="Comment"
@@ -96,6 +103,11 @@ export function AddComment({ caseId, isAgent }: { caseId: string; isAgent: boole
               onChange={(e) => setInternal(e.target.checked)}
             />
             <label htmlFor={`${headingId}-internal`}>Internal note</label>
+            <span className="hint">
+              {internal
+                ? "Only the support team will see this comment."
+                : "Without it, the customer sees this comment."}
+            </span>
           </div>
         )}
         <div className="actions">

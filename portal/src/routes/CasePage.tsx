@@ -12,6 +12,8 @@ import { AddAttachment, AttachmentList } from "./CaseAttachments";
 import { AddComment, CommentList } from "./CaseComments";
 import { ActivityHistory } from "./ActivityHistory";
 import { useCase } from "./caseQueries";
+import { CaseAgentPanel } from "../agent/CaseAgentPanel";
+import { waitingLabel } from "../agent/labels";
 
 function backToList(state: unknown): string {
   const from = (state as { from?: unknown } | null)?.from;
@@ -44,20 +46,22 @@ export default function CasePage() {
   if (!found.data) return <p className="loading">Loading…</p>;
   const c = found.data;
   const closed = c.status === "closed";
+  // Agents see where an open case waits; customers keep plain Open / Closed.
+  const status = isAgent ? waitingLabel(c.status, c.waiting_on) : statusLabel(c.status);
 
   return (
     <article className="case">
       {back}
       <div className="page-title">
         <h1>Case {c.number}</h1>
-        <span className={`status status-${c.status}`}>{statusLabel(c.status)}</span>
+        <span className={`status status-${c.status}`}>{status}</span>
         {c.prioritised && <span className="badge priority">Prioritised</span>}
       </div>
       <h2 className="case-subject">{c.subject}</h2>
       <dl className="facts">
         <div>
           <dt>Status</dt>
-          <dd>{statusLabel(c.status)}</dd>
+          <dd>{status}</dd>
         </div>
         <div>
           <dt>Product</dt>
@@ -86,6 +90,7 @@ export default function CasePage() {
           </div>
         )}
       </dl>
+      {isAgent && <CaseAgentPanel c={c} myId={me.data?.id} />}
       <section aria-labelledby="description-heading">
         <h2 id="description-heading">Description</h2>
         <p className="description">{c.description}</p>

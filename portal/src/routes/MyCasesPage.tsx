@@ -1,8 +1,9 @@
-import { useState, type FormEvent } from "react";
+import { type FormEvent } from "react";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { problemOf, unwrap } from "../api/problem";
+import { Pager, useSearchText } from "../components/Pager";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { formatTime, statusLabel } from "../components/format";
 import { useSeverityName } from "../components/severity";
@@ -21,13 +22,7 @@ export default function MyCasesPage() {
   const navigate = useNavigate();
   const query = readCasesQuery(params);
   const prev = previousCursors(location.state);
-  const [search, setSearch] = useState(query.q);
-  const [shownQ, setShownQ] = useState(query.q);
-  // Back to another search (or a reload) brings a new q in the URL: the field follows it.
-  if (shownQ !== query.q) {
-    setShownQ(query.q);
-    setSearch(query.q);
-  }
+  const [search, setSearch] = useSearchText(query.q);
   const counts = useCaseCounts(query.q);
   const severityName = useSeverityName();
 
@@ -143,24 +138,12 @@ export default function MyCasesPage() {
         </div>
       )}
       {page.isPending && <p className="loading">Loading…</p>}
-      <div className="pager">
-        {prev.length > 0 && (
-          <button
-            type="button"
-            onClick={() => go({ cursor: prev[prev.length - 1] ?? null }, prev.slice(0, -1))}
-          >
-            Previous
-          </button>
-        )}
-        {page.data?.next_cursor && (
-          <button
-            type="button"
-            onClick={() => go({ cursor: page.data.next_cursor }, [...prev, query.cursor])}
-          >
-            Next
-          </button>
-        )}
-      </div>
+      <Pager
+        cursor={query.cursor}
+        nextCursor={page.data?.next_cursor}
+        prev={prev}
+        go={(c, stack) => go({ cursor: c }, stack)}
+      />
     </section>
   );
 }

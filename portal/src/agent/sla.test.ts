@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { formatSpan, readDeadline, readFirstResponse, readQueueSla, readResolution } from "./sla";
+
+const NOW = Date.parse("2026-12-01T10:00:00Z");
+const later = (seconds: number) => new Date(NOW + seconds * 1000).toISOString();
+const SLA = {
+  first_response_due_at: later(3600),
+  first_responded_at: null,
+  first_response_breached: false,
+  resolution_due_at: later(4 * 3600),
+  resolution_paused: false,
+  resolution_remaining_seconds: null,
+  resolution_breached: false,
+};
+
+describe("SLA countdowns", () => {
+  it("test_spans_read_in_the_two_largest_units", () => {
+    expect(formatSpan(30)).toBe("less than 1 min");
+    expect(formatSpan(59 * 60 + 59)).toBe("59 min");
+    expect(formatSpan(3600)).toBe("1 h");
+    expect(formatSpan(2 * 3600 + 5 * 60 + 9)).toBe("2 h 5 min");
+    expect(formatSpan(86_400 * 3 + 3600 * 4)).toBe("3 d 4 h");
+    expect(formatSpan(-5)).toBe("less than 1 min");
+  });
+
+  it("test_a_running_deadline_shows_time_left_and_warns_within_the_last_hour", () => {
+    expect(readDeadline(later(3 * 3600), false, NOW)).toEqual({ text: "3 h left", tone: "ok" });
+    expect(readDeadline(later(20 * 60), false, NOW)).toEqual({ text: "20 min left", tone: "soon" });
+  });
+
+  it("test_breached_is_the_services_word_not_the_browsers_clock", () => {
+    expect(readDeadline(later(3600), true, NOW).text).toBe("Breached");
+    expect(readDeadline(later(-60), false, NOW)).toEqual({ text: "Due now", tone: "soon" });
+  });
+
+  it("test_first_response_stops_when_answered", () => {
+    expect(readFirstResponse(SLA, NOW).text).toBe("1 h left");
+    expect(readFirstResponse({ ...SLA, first_responded_at: later(-10) }, NOW).text).toBe(
+      "Answered",
+    );
+    expect(
+      readFirstResponse(
+        { ...SLA, first_responded_at: later(-10), first_response_breached: true },
+        NOW,
+      ).text,
+    ).toBe("Answered late");
+  });
+
+  it("test_resolution_pauses_with_what_was_left_while_waiting_on_the_customer", () => {
+    expect(readResolution(SLA, NOW).text).toBe("4 h left");
+    const paused = {
+      ...SLA,
+      resolution_due_at: null,
+      resolution_paused: true,
+      resolution_remaining_seconds: 5400,
+    };
+    expect(readResolution(paused, NOW)).toEqual({
+      text: "Paused (1 h 30 min left)",
+      tone: "paused",
+    });
+    expect(readResolution({ ...paused, resolution_breached: true }, NOW).text).toBe("Breached");
+  });
+
+  it("test_the_queue_cell_shows_breached_time_left_or_paused", () => {
+    expect(
+      readQueueSla({ breached: true, next_deadline_at: later(60), waiting_on: "support" }, NOW)
+        .text,
+    ).toBe("Breached");
+    expect(
+      readQueueSla({ breached: false, next_deadline_at: later(7200), waiting_on: "support" }, NOW)
+        .text,
+    ).toBe("2 h left");
+    expect(
+      readQueueSla({ breached: false, next_deadline_at: null, waiting_on: "customer" }, NOW).text,
+    ).toBe("Paused");
+  });
+});
