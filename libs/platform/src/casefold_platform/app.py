@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from opentelemetry.trace import TracerProvider
 
 from casefold_platform.metrics import MetricsMiddleware, metrics_response
@@ -28,6 +29,26 @@ async def database_ready(app: FastAPI) -> None:
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
+def operation_ids(service: str) -> Callable[[APIRoute], str]:
+    """`<service>_<route function name>` for every route of one app: short and stable (FastAPI's default spells the
+    path and method, so moving a route renames the portal's client calls), unique across the combined document.
+
+    Two routes of one service with the same function name are refused when the second is added, naming both.
+    """
+    seen: dict[str, str] = {}
+
+    def generate(route: APIRoute) -> str:
+        operation_id = f"{service}_{route.name}"
+        where = f"{sorted(route.methods or ())} {route.path}"
+        if seen.setdefault(operation_id, where) != where:
+            raise ValueError(
+                f"operation id {operation_id!r} of {where} is taken by {seen[operation_id]}: rename one route function"
+            )
+        return operation_id
+
+    return generate
+
+
 def service_app(
     name: str,
     *,
@@ -36,11 +57,13 @@ def service_app(
     tracer_provider: TracerProvider | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
-    """A FastAPI app with /healthz, /readyz, /metrics, problem+json errors, request ids, tracing and a body limit.
+    """A FastAPI app with /healthz, /readyz, /metrics, problem+json errors, request ids, tracing and a body limit;
+    every route's OpenAPI operation id is `<name>_<route function name>` (operation_ids).
 
     Logging and the global tracer provider are process-wide: call configure_logging and configure_tracing once
     in the service's app factory or entrypoint. tracer_provider overrides the global one (tests).
     """
+    fastapi_kwargs.setdefault("generate_unique_id_function", operation_ids(name))
     app = FastAPI(title=f"Casefold {name}", **fastapi_kwargs)
     app.state.service_name = name
     install_problem_handlers(app)
