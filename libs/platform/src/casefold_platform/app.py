@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from opentelemetry.trace import TracerProvider
 
 from casefold_platform.metrics import MetricsMiddleware, metrics_response
+from casefold_platform.openapi import document_platform_answers
 from casefold_platform.problems import install_problem_handlers
 from casefold_platform.requests import BodySizeLimitMiddleware, RequestContextMiddleware
 from casefold_platform.tracing import TracingMiddleware
@@ -58,7 +59,8 @@ def service_app(
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app with /healthz, /readyz, /metrics, problem+json errors, request ids, tracing and a body limit;
-    every route's OpenAPI operation id is `<name>_<route function name>` (operation_ids).
+    every route's OpenAPI operation id is `<name>_<route function name>` (operation_ids), and the answers the
+    skeleton gives by itself are documented on every route (casefold_platform.openapi).
 
     Logging and the global tracer provider are process-wide: call configure_logging and configure_tracing once
     in the service's app factory or entrypoint. tracer_provider overrides the global one (tests).
@@ -67,6 +69,7 @@ def service_app(
     app = FastAPI(title=f"Casefold {name}", **fastapi_kwargs)
     app.state.service_name = name
     install_problem_handlers(app)
+    document_platform_answers(app)
     # add_middleware wraps: the last added runs first. Outermost to innermost: tracing (so access lines and errors
     # carry the trace id), request context (id, access log, last-resort 500), metrics, body limit.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
