@@ -98,3 +98,31 @@ def test_every_alert_has_a_runbook_section(manifests):
         assert path == "docs/runbook.md"
         assert anchor in anchors, alert["alert"]
         assert anchor == alert["alert"].lower()
+
+
+def test_the_gateways_envoy_proxies_trace_every_request_to_the_collector_over_otlp_grpc(manifests):
+    gateway = manifests.get("Gateway", "casefold")
+    ref = gateway["spec"]["infrastructure"]["parametersRef"]
+    assert (ref["group"], ref["kind"]) == ("gateway.envoyproxy.io", "EnvoyProxy")
+    proxy = manifests.get("EnvoyProxy", ref["name"])
+    assert proxy["metadata"]["namespace"] == gateway["metadata"]["namespace"]
+    tracing = proxy["spec"]["telemetry"]["tracing"]
+    assert tracing["provider"]["type"] == "OpenTelemetry"
+    assert tracing["samplingRate"] == 100
+    (backend,) = tracing["provider"]["backendRefs"]
+    assert "namespace" not in backend, "the collector's Service is in the EnvoyProxy's own namespace"
+    collector = manifests.get("Service", backend["name"])
+    assert {p["port"]: p["name"] for p in collector["spec"]["ports"]}[backend["port"]] == "otlp-grpc"
+
+
+def test_the_collector_admits_the_gateways_proxies_on_the_otlp_grpc_port(manifests):
+    policy = manifests.get("NetworkPolicy", "otel-collector")
+    proxies = [
+        rule
+        for rule in policy["spec"]["ingress"]
+        for peer in rule["from"]
+        if peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+        == "envoy-gateway-system"
+        and peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component") == "proxy"
+    ]
+    assert [[p["port"] for p in rule["ports"]] for rule in proxies] == [[4317]]

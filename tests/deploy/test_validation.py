@@ -15,7 +15,7 @@ CUSTOM_KINDS = {
     "barmancloud.cnpg.io/v1": {"ObjectStore"},
     "kafka.strimzi.io/v1": {"Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"},
     "gateway.networking.k8s.io/v1": {"GatewayClass", "Gateway", "HTTPRoute"},
-    "gateway.envoyproxy.io/v1alpha1": {"SecurityPolicy", "HTTPRouteFilter"},
+    "gateway.envoyproxy.io/v1alpha1": {"SecurityPolicy", "HTTPRouteFilter", "EnvoyProxy"},
     "monitoring.coreos.com/v1": {"ServiceMonitor", "PrometheusRule"},
 }
 

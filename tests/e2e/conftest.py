@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -10,13 +10,25 @@ import pytest_asyncio
 from e2e.e2e_steps import CreateAdmin
 from e2e.e2e_system import admin_creator, private_layout, running_system
 
+from casefold_local.procs import free_port
 from casefold_local.stack import Layout
 from casefold_local.system import System
+from casefold_local.traceviewer import Receiver, receiving
 
 
 @pytest.fixture(scope="session")
-def e2e_layout(postgres_admin_dsn: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Layout:
-    return private_layout(postgres_admin_dsn, kafka_bootstrap, tmp_path_factory.mktemp("e2e-system"), "e2e")
+def otlp_receiver() -> Iterator[Receiver]:
+    """A real OTLP/HTTP receiver in this process: every service and the gateway of the e2e system export to it."""
+    with receiving(free_port()) as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+def e2e_layout(
+    postgres_admin_dsn: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, otlp_receiver: Receiver
+) -> Layout:
+    state = tmp_path_factory.mktemp("e2e-system")
+    return private_layout(postgres_admin_dsn, kafka_bootstrap, state, "e2e", otlp_endpoint=otlp_receiver.url)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

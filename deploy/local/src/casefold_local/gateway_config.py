@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -78,6 +79,8 @@ class GatewaySettings:
     identity: str = "identity"
     # The portal's static server: every path outside /api/ goes there; None keeps the gateway API-only.
     portal: Upstream | None = None
+    # OTLP/HTTP base URL (http://127.0.0.1:4318) the gateway sends its spans to; None: Envoy does not trace.
+    otlp_endpoint: str | None = None
 
     @property
     def url(self) -> str:
@@ -221,28 +224,62 @@ def _problem(status: int, title: str) -> dict[str, Any]:
 
 
 def clusters(settings: GatewaySettings) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": upstream.name,
-            "type": "STATIC",
-            "connect_timeout": "1s",
-            "load_assignment": {
-                "cluster_name": upstream.name,
-                "endpoints": [
-                    {
-                        "lb_endpoints": [
-                            {
-                                "endpoint": {
-                                    "address": {"socket_address": {"address": "127.0.0.1", "port_value": upstream.port}}
-                                }
-                            }
-                        ]
-                    }
-                ],
-            },
-        }
+    result = [
+        _static_cluster(upstream.name, "127.0.0.1", upstream.port)
         for upstream in (*settings.upstreams, *((settings.portal,) if settings.portal else ()))
     ]
+    if settings.otlp_endpoint is not None:
+        result.append(_static_cluster(OTLP_CLUSTER, *_otlp_address(settings.otlp_endpoint)))
+    return result
+
+
+OTLP_CLUSTER = "otlp"
+
+
+def _otlp_address(endpoint: str) -> tuple[str, int]:
+    url = urllib.parse.urlsplit(endpoint)
+    if url.scheme != "http" or not url.hostname:
+        raise ValueError(f"the gateway sends OTLP over plain HTTP to a host: {endpoint!r}")
+    return url.hostname, url.port or 4318
+
+
+def tracing(settings: GatewaySettings) -> dict[str, Any] | None:
+    """Envoy's OpenTelemetry tracer: a SERVER span per request and a CLIENT span per upstream call, sent over
+    OTLP/HTTP; the W3C traceparent it sends upstream is what the services continue."""
+    if settings.otlp_endpoint is None:
+        return None
+    _otlp_address(settings.otlp_endpoint)
+    return {
+        "provider": {
+            "name": "envoy.tracers.opentelemetry",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig",
+                "service_name": "gateway",
+                "http_service": {
+                    "http_uri": {
+                        "uri": settings.otlp_endpoint.rstrip("/") + "/v1/traces",
+                        "cluster": OTLP_CLUSTER,
+                        "timeout": "2s",
+                    }
+                },
+            },
+        },
+        "random_sampling": {"value": 100},
+        "spawn_upstream_span": True,
+    }
+
+
+def _static_cluster(name: str, address: str, port: int) -> dict[str, Any]:
+    endpoint = {"address": {"socket_address": {"address": address, "port_value": port}}}
+    return {
+        "name": name,
+        "type": "STATIC",
+        "connect_timeout": "1s",
+        "load_assignment": {
+            "cluster_name": name,
+            "endpoints": [{"lb_endpoints": [{"endpoint": endpoint}]}],
+        },
+    }
 
 
 def render(settings: GatewaySettings) -> str:
@@ -263,5 +300,6 @@ def render(settings: GatewaySettings) -> str:
         "cors_origins": json.dumps([{"exact": origin} for origin in settings.cors_origins]),
         "routes": json.dumps(routes(settings)),
         "clusters": json.dumps(clusters(settings)),
+        "tracing": json.dumps(tracing(settings)),
     }
     return Template(TEMPLATE.read_text()).substitute(values)

@@ -101,6 +101,14 @@ class Layout:
     # The built portal (vite's output) that the gateway serves on every path outside /api/; None: the API only.
     portal_dist: Path | None = None
     portal_port: int = 8005
+    # Where every service and the gateway send their spans (OTLP/HTTP base URL); None: no tracing.
+    otlp_endpoint: str | None = None
+    # The local trace viewer (casefold_local.traceviewer) on this port, receiving otlp_endpoint; None: not started.
+    trace_viewer_port: int | None = None
+
+    @property
+    def trace_viewer_url(self) -> str | None:
+        return None if self.trace_viewer_port is None else f"http://127.0.0.1:{self.trace_viewer_port}"
 
     @property
     def logs_dir(self) -> Path:
@@ -178,6 +186,10 @@ class Layout:
             env["ATTACHMENTS_STORAGE_DIR"] = str(self.state_dir / "attachments")
         if self.topic_prefix:
             env |= self._topic_env(service)
+        if self.otlp_endpoint is not None:
+            # Spans leave every 0.5 s (the SDK's default, 5 s, keeps a fresh trace incomplete in the viewer).
+            env |= {"OTEL_EXPORTER_OTLP_ENDPOINT": self.otlp_endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                    "OTEL_BSP_SCHEDULE_DELAY": "500"}  # fmt: skip
         return env
 
     def _topic_env(self, service: Service) -> dict[str, str]:
@@ -200,9 +212,20 @@ class Layout:
         return by_service.get(service.name, {})
 
 
+def tracing() -> tuple[str, int | None]:
+    """`make run`'s OTLP endpoint: OTEL_EXPORTER_OTLP_ENDPOINT (your own collector or Jaeger; no viewer is started),
+    else the local trace viewer on CASEFOLD_TRACES_PORT (4318)."""
+    external = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if external:
+        return external, None
+    port = int(os.environ.get("CASEFOLD_TRACES_PORT", 4318))
+    return f"http://127.0.0.1:{port}", port
+
+
 def layout() -> Layout:
     """`make run`'s layout: defaults, moved by CASEFOLD_* and <SVC>_PORT variables."""
     origins = os.environ.get("CASEFOLD_CORS_ORIGINS", "http://127.0.0.1:5173,http://localhost:5173")
+    otlp_endpoint, trace_viewer_port = tracing()
     return Layout(
         state_dir=state_root(),
         database_server_dsn=database_server_dsn(),
@@ -216,4 +239,6 @@ def layout() -> Layout:
         cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         portal_dist=portal_source_dir() / "dist",
         portal_port=int(os.environ.get("CASEFOLD_PORTAL_PORT", 8005)),
+        otlp_endpoint=otlp_endpoint,
+        trace_viewer_port=trace_viewer_port,
     )

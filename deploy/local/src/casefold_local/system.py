@@ -83,6 +83,7 @@ class System:
              "--reply-smtp-port", str(layout.inbound_smtp_port)],
             logs, marker=str(layout.mail_dir),
         )  # fmt: skip
+        self.traceviewer = self._traceviewer_process()
         self.processes = {s.name: self._service_process(s) for s in self.services}
         self.portal = self._portal_process()
         upstreams = tuple(Upstream(s.name, s.port) for s in layout.services)
@@ -93,6 +94,7 @@ class System:
             admin_port=layout.gateway_admin_port,
             portal=Upstream("portal", layout.portal_port) if self.serves_portal else None,
             login_burst=layout.gateway_login_burst,
+            otlp_endpoint=layout.otlp_endpoint,
         )
         if layout.cors_origins:
             settings = dataclasses.replace(settings, cors_origins=layout.cors_origins)
@@ -104,6 +106,15 @@ class System:
                    "--port", str(s.port), "--no-access-log"]  # fmt: skip
         marker = f"{s.factory} --host 127.0.0.1 --port {s.port}"
         return ManagedProcess(s.name, command, self.layout.logs_dir, marker=marker, env=self.layout.service_env(s))
+
+    def _traceviewer_process(self) -> ManagedProcess | None:
+        port = self.layout.trace_viewer_port
+        if port is None:
+            return None
+        command = [sys.executable, "-m", "casefold_local.traceviewer", "--port", str(port)]
+        return ManagedProcess(
+            "traces", command, self.layout.logs_dir, marker=f"casefold_local.traceviewer --port {port}"
+        )
 
     def _portal_process(self) -> ManagedProcess | None:
         dist = self.layout.portal_dist
@@ -120,7 +131,8 @@ class System:
         return dist is not None and (dist / "index.html").is_file()
 
     def all_processes(self) -> list[ManagedProcess]:
-        return [self.mailbox, *self.processes.values(), *([self.portal] if self.portal else [])]
+        optional = [p for p in (self.traceviewer, self.portal) if p is not None]
+        return [self.mailbox, *self.processes.values(), *optional]
 
     def _check_ports(self) -> None:
         layout = self.layout
@@ -135,6 +147,8 @@ class System:
         ensure_port_free(layout.smtp_port, "mail inbox (SMTP)", "CASEFOLD_SMTP_PORT")
         ensure_port_free(layout.mail_http_port, "mail inbox (HTTP)", "CASEFOLD_MAIL_UI_PORT")
         ensure_port_free(layout.inbound_smtp_port, "replies by email (SMTP)", "CASEFOLD_INBOUND_SMTP_PORT")
+        if layout.trace_viewer_port is not None:
+            ensure_port_free(layout.trace_viewer_port, "trace viewer (OTLP)", "CASEFOLD_TRACES_PORT")
         for service in self.services:
             ensure_port_free(service.port, service.name, f"{service.env_prefix}PORT")
         if self.serves_portal:
@@ -150,6 +164,11 @@ class System:
         self.mailbox.start()
         wait_until(lambda: self._alive(self.mailbox) and port_open(layout.mail_http_port), 30, "mail inbox",
                    self.mailbox.log_file)  # fmt: skip
+        if self.traceviewer is not None and layout.trace_viewer_port is not None:
+            self.report("casefold: starting the trace viewer ...")
+            self.traceviewer.start()
+            viewer, port = self.traceviewer, layout.trace_viewer_port
+            wait_until(lambda: self._alive(viewer) and port_open(port), 30, "trace viewer", viewer.log_file)
         self.report("casefold: databases and topics ...")
         asyncio.run(ensure_databases(layout.database_server_dsn, [layout.database(s) for s in self.services]))
         asyncio.run(ensure_topics(layout.kafka_bootstrap, layout.topics()))
@@ -245,6 +264,8 @@ class System:
             process.stop()
         if self.portal is not None:
             self.portal.stop()
+        if self.traceviewer is not None:
+            self.traceviewer.stop()  # after the services: their last spans still reach it
         self.mailbox.stop()
 
     def describe(self) -> list[str]:
@@ -262,8 +283,18 @@ class System:
                      f"SMTP 127.0.0.1:{layout.smtp_port})")  # fmt: skip
         lines.append(f"replies in    {'ready':<9} SMTP 127.0.0.1:{layout.inbound_smtp_port}  (notifications' listener: "
                      "a reply to a case email becomes a comment)")  # fmt: skip
+        lines.append(self._describe_traces())
         lines.append(f"logs                    {layout.logs_dir}")
         return lines
+
+    def _describe_traces(self) -> str:
+        layout = self.layout
+        if layout.trace_viewer_url is not None:
+            return (f"traces        {'ready':<9} {layout.trace_viewer_url}/  (OTLP/HTTP receiver and viewer; in a "
+                    "terminal: uv run python -m casefold_local.traceviewer show)")  # fmt: skip
+        if layout.otlp_endpoint is not None:
+            return f"traces                  sent to {layout.otlp_endpoint} (OTEL_EXPORTER_OTLP_ENDPOINT)"
+        return "traces                  off"
 
     def _describe_portal(self) -> str:
         if self.portal is None or not self.serves_portal:

@@ -119,3 +119,46 @@ def test_without_a_build_the_gateway_stays_api_only(tmp_path: Path) -> None:
     assert system.gateway.settings.portal is None
     assert "portal" not in [r["name"] for r in gateway_config.routes(system.gateway.settings)]
     assert "NOT BUILT" in system.describe()[0]
+
+
+def test_make_run_traces_to_the_local_viewer_and_the_gateway_traces_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CASEFOLD_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    monkeypatch.setenv("CASEFOLD_TRACES_PORT", "9318")
+
+    system = System(stack.layout())
+
+    for service in system.layout.services:
+        env = system.layout.service_env(service)
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:9318"
+        assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
+    assert system.traceviewer is not None
+    assert "--port" in system.traceviewer.command
+    assert system.traceviewer.command[-1] == "9318"
+    tracing = gateway_config.tracing(system.gateway.settings)
+    assert tracing is not None
+    assert tracing["provider"]["typed_config"]["http_service"]["http_uri"]["uri"] == "http://127.0.0.1:9318/v1/traces"
+    (otlp,) = [c for c in gateway_config.clusters(system.gateway.settings) if c["name"] == gateway_config.OTLP_CLUSTER]
+    address = otlp["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]["socket_address"]
+    assert (address["address"], address["port_value"]) == ("127.0.0.1", 9318)
+    assert any(line.startswith("traces") and "http://127.0.0.1:9318/" in line for line in system.describe())
+
+
+def test_your_own_otlp_endpoint_replaces_the_viewer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CASEFOLD_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:14318")
+
+    system = System(stack.layout())
+
+    assert system.traceviewer is None
+    assert system.gateway.settings.otlp_endpoint == "http://127.0.0.1:14318"
+
+
+def test_a_layout_without_an_endpoint_traces_nothing(tmp_path: Path) -> None:
+    system = System(Layout(tmp_path, "postgresql://x@127.0.0.1:1/postgres", "x"))
+
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in system.layout.service_env(system.layout.service("cases"))
+    assert gateway_config.tracing(system.gateway.settings) is None
+    assert gateway_config.OTLP_CLUSTER not in [c["name"] for c in gateway_config.clusters(system.gateway.settings)]

@@ -18,12 +18,13 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from opentelemetry.trace import SpanKind
 
 from casefold_events.backoff import Backoff, jittered
 from casefold_events.envelope import DecodeError, Envelope, decode
 from casefold_events.loops import BackgroundLoop
 from casefold_events.metrics import CONSUMER_LAG, DEAD_LETTERS
-from casefold_events.tracecontext import extract_context, get_tracer
+from casefold_events.tracecontext import extract_context, get_tracer, kafka_attributes, kafka_position
 from casefold_events.transient import TRANSIENT, TransientError
 
 __all__ = ["ConsumerRunner", "Handler", "TransientError"]
@@ -157,8 +158,12 @@ class ConsumerRunner(BackgroundLoop):
             return
         attempts = 0
         backoff = Backoff(self.backoff_initial, self.backoff_max)
+        # A CONSUMER span, child of the relay's PRODUCER span (its traceparent is in the headers).
         with get_tracer().start_as_current_span(
-            f"consume {record.topic}", context=extract_context(record.headers), attributes=self._span_attrs(record)
+            f"process {record.topic}",
+            context=extract_context(record.headers),
+            kind=SpanKind.CONSUMER,
+            attributes=self._span_attrs(record, envelope),
         ):
             while True:
                 try:
@@ -180,13 +185,11 @@ class ConsumerRunner(BackgroundLoop):
                 if await self.pause(backoff.next(), wakeable=False):
                     raise _Stopping
 
-    @staticmethod
-    def _span_attrs(record: ConsumerRecord[Any, Any]) -> dict[str, str | int]:
+    def _span_attrs(self, record: ConsumerRecord[Any, Any], envelope: Envelope) -> dict[str, str | int]:
         return {
-            "messaging.system": "kafka",
-            "messaging.destination.name": record.topic,
-            "messaging.kafka.partition": record.partition,
-            "messaging.kafka.offset": record.offset,
+            **kafka_attributes("process", record.topic, record.key, envelope.event_id),
+            **kafka_position(record.partition, record.offset),
+            "messaging.consumer.group.name": self.name,
         }
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: BaseException) -> None:

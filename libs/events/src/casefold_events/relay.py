@@ -21,6 +21,9 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
 
 from casefold_events import locks
 from casefold_events.backoff import Backoff
@@ -29,7 +32,13 @@ from casefold_events.loops import BackgroundLoop
 from casefold_events.metrics import OUTBOX_BACKLOG, RELAY_LAG_SECONDS
 from casefold_events.store.eventstore import OUTBOX_CHANNEL
 from casefold_events.store.rows import envelope_from_row
-from casefold_events.tracecontext import context_from_traceparent, get_tracer
+from casefold_events.tracecontext import (
+    context_from_traceparent,
+    current_traceparent,
+    get_tracer,
+    kafka_attributes,
+    kafka_position,
+)
 
 log = structlog.get_logger("casefold.relay")
 
@@ -141,19 +150,44 @@ class OutboxRelay(BackgroundLoop):
         rows = await conn.fetch(FETCH, self.batch_size)
         if not rows:
             return 0
-        tracer = get_tracer()
-        acks = []
-        for row in rows:
-            with tracer.start_as_current_span(
-                f"publish {row['topic']}", context=context_from_traceparent(row["traceparent"])
-            ):
-                headers = message_headers(row["event_type"], row["event_id"], row["schema_version"], row["traceparent"])
-                value = row["value"].encode() if row["value"] is not None else encode(envelope_from_row(row))
-                acks.append(await producer.send(row["topic"], value, key=row["message_key"].encode(), headers=headers))
-        await asyncio.gather(*acks)  # every send acknowledged (acks=all) before anything is marked
+        sent: list[tuple[trace.Span, asyncio.Future[RecordMetadata]]] = []
+        try:
+            for row in rows:
+                sent.append(await self._send(producer, row))
+        except BaseException as exc:  # the producer refused one: the spans of those sent before end failed too
+            _end_spans([span for span, _ in sent], [exc] * len(sent))
+            raise
+        # Every send acknowledged (acks=all) before anything is marked.
+        results = await asyncio.gather(*(ack for _, ack in sent), return_exceptions=True)
+        _end_spans([span for span, _ in sent], results)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
         await self._mark(conn, sorted({r["id"] for r in rows}))
         self.published += len(rows)
         return len({r["id"] for r in rows})
+
+    async def _send(
+        self, producer: AIOKafkaProducer, row: asyncpg.Record
+    ) -> tuple[trace.Span, asyncio.Future[RecordMetadata]]:
+        """Queue one message under a PRODUCER span, child of the request that appended it; the message carries this
+        span's traceparent, so the consumer's span is the publish span's child. The span ends at the broker's ack."""
+        span = get_tracer().start_span(
+            f"send {row['topic']}",
+            context=context_from_traceparent(row["traceparent"]),
+            kind=SpanKind.PRODUCER,
+            attributes=kafka_attributes("send", row["topic"], row["message_key"], row["event_id"]),
+        )
+        try:
+            with trace.use_span(span, end_on_exit=False):
+                traceparent = current_traceparent() or row["traceparent"]
+            headers = message_headers(row["event_type"], row["event_id"], row["schema_version"], traceparent)
+            value = row["value"].encode() if row["value"] is not None else encode(envelope_from_row(row))
+            ack = await producer.send(row["topic"], value, key=row["message_key"].encode(), headers=headers)
+        except BaseException as exc:
+            _end_spans([span], [exc])
+            raise
+        return span, ack
 
     async def _mark(self, conn: asyncpg.Connection, ids: list[int]) -> None:
         await conn.execute(MARK, ids)
@@ -164,3 +198,13 @@ class OutboxRelay(BackgroundLoop):
             OUTBOX_BACKLOG.set(row["backlog"])
             RELAY_LAG_SECONDS.set(float(row["lag"]))
         await conn.execute(PURGE, self.keep_published)
+
+
+def _end_spans(spans: list[trace.Span], results: list[RecordMetadata | BaseException]) -> None:
+    for span, result in zip(spans, results, strict=True):
+        if isinstance(result, BaseException):
+            span.record_exception(result)
+            span.set_status(StatusCode.ERROR, type(result).__name__)
+        else:
+            span.set_attributes(kafka_position(result.partition, result.offset))
+        span.end()

@@ -1,6 +1,6 @@
 """W3C trace context through outbox rows and Kafka headers: how a trace crosses the relay and reaches a consumer.
 
-Setting up the process-wide TracerProvider and the HTTP server span are the platform's (casefold_platform.tracing);
+Setting up the process-wide TracerProvider and the instrumentations are the platform's (casefold_platform.tracing);
 this module only reads and writes the context, so it works (as a no-op) before any provider is installed.
 """
 
@@ -49,3 +49,25 @@ def context_from_traceparent(traceparent: str | None, tracestate: str | None = N
     if traceparent and tracestate:
         carrier["tracestate"] = tracestate
     return propagator.extract(carrier)
+
+
+def kafka_attributes(
+    operation: str, topic: str, key: bytes | str | None, message_id: object = None
+) -> dict[str, str | int]:
+    """The OTel messaging semantic-convention attributes of a Kafka send ("send") or handling ("process")."""
+    attributes: dict[str, str | int] = {
+        "messaging.system": "kafka",
+        "messaging.operation.type": operation,
+        "messaging.operation.name": operation,
+        "messaging.destination.name": topic,
+    }
+    if key is not None:
+        attributes["messaging.kafka.message.key"] = key.decode("utf-8", "replace") if isinstance(key, bytes) else key
+    if message_id is not None:
+        attributes["messaging.message.id"] = str(message_id)
+    return attributes
+
+
+def kafka_position(partition: int, offset: int) -> dict[str, str | int]:
+    """Where the message is (known to a producer once the broker acknowledged it)."""
+    return {"messaging.destination.partition.id": str(partition), "messaging.kafka.offset": offset}

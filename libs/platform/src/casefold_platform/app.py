@@ -14,7 +14,7 @@ from casefold_platform.metrics import MetricsMiddleware, metrics_response
 from casefold_platform.openapi import document_platform_answers
 from casefold_platform.problems import install_problem_handlers
 from casefold_platform.requests import BodySizeLimitMiddleware, RequestContextMiddleware
-from casefold_platform.tracing import TracingMiddleware
+from casefold_platform.tracing import configure_tracing, instrument_app
 
 ReadinessCheck = Callable[[FastAPI], Awaitable[None]]
 
@@ -62,20 +62,23 @@ def service_app(
     every route's OpenAPI operation id is `<name>_<route function name>` (operation_ids), and the answers the
     skeleton gives by itself are documented on every route (casefold_platform.openapi).
 
-    Logging and the global tracer provider are process-wide: call configure_logging and configure_tracing once
-    in the service's app factory or entrypoint. tracer_provider overrides the global one (tests).
+    Tracing is configured here (OTLP when the OTEL_* variables say so; OTEL_SERVICE_NAME wins over name), so every
+    way of starting the service (the CLI, `uvicorn --factory`, tests) gets it. Logging is the caller's
+    (configure_logging). tracer_provider overrides the global one (tests).
     """
+    configure_tracing(name)
     fastapi_kwargs.setdefault("generate_unique_id_function", operation_ids(name))
     app = FastAPI(title=f"Casefold {name}", **fastapi_kwargs)
     app.state.service_name = name
     install_problem_handlers(app)
     document_platform_answers(app)
-    # add_middleware wraps: the last added runs first. Outermost to innermost: tracing (so access lines and errors
-    # carry the trace id), request context (id, access log, last-resort 500), metrics, body limit.
+    # add_middleware wraps: the last added runs first. Outermost to innermost: tracing (instrument_app wraps the
+    # whole stack, so access lines and errors carry the trace id), request context (id, access log, last-resort
+    # 500), metrics, body limit.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(TracingMiddleware, tracer_provider=tracer_provider)
+    instrument_app(app, tracer_provider)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -42,6 +42,8 @@ class Command(Generic[S]):
     help: str
     run: Handler[S]
     arguments: Callable[[argparse.ArgumentParser], None] = field(default=_no_arguments)
+    # The process's default OTel service.name is the service's plus this ("-worker": cases-worker).
+    trace_suffix: str = ""
 
 
 def parser_for(service: str, description: str, commands: Sequence[Command[S]]) -> argparse.ArgumentParser:
@@ -68,7 +70,7 @@ def run_cli(
     command = next(c for c in commands if c.name == args.command)
     built = settings()
     configure_logging(service, built.log_level)
-    configure_tracing(service)
+    configure_tracing(service + command.trace_suffix)
     try:
         outcome = command.run(built, args)
         result = asyncio.run(outcome) if isinstance(outcome, Coroutine) else outcome

@@ -42,7 +42,7 @@ def worker_command(apply_migrations: Migrations[S], open_worker: WorkerFactory[S
         finally:
             await pool.close()
 
-    return Command("worker", help, worker)
+    return Command("worker", help, worker, trace_suffix="-worker")
 
 
 def migrate_command(apply_migrations: Migrations[S]) -> Command[S]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import os
 import signal
 
@@ -11,6 +13,7 @@ import pytest
 from pydantic_settings import SettingsConfigDict
 
 from casefold_platform.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, Command, run_cli
+from casefold_platform.commands import worker_command
 from casefold_platform.settings import ServiceSettings
 from casefold_platform.worker import Parts, run_until_signalled
 
@@ -130,3 +133,26 @@ async def test_the_runner_stops_its_parts_on_sigterm() -> None:
     assert log == ["start loop", "stop loop"]
     # The handler is removed again: a second runner installs its own.
     assert asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM) is False
+
+
+def test_the_worker_traces_as_service_worker_and_other_commands_as_the_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    names: list[str] = []
+    monkeypatch.setattr("casefold_platform.cli.configure_tracing", names.append)
+    worker = worker_command(_no_migrations, _no_worker, "the worker")
+    commands = [*COMMANDS, dataclasses.replace(worker, run=_sync_unnamed)]
+
+    assert run_cli("demo", "Demo service.", commands, DemoSettings, ["worker"]) == 0
+    assert run_cli("demo", "Demo service.", commands, DemoSettings, ["count"]) == 3
+    assert names == ["demo-worker", "demo"]
+
+
+async def _no_migrations(_: DemoSettings) -> list[str]:
+    return []
+
+
+def _no_worker(_: DemoSettings, __: object) -> contextlib.AbstractAsyncContextManager[Parts]:
+    raise AssertionError("not started in this test")
+
+
+def _sync_unnamed(_: DemoSettings, __: argparse.Namespace) -> None:
+    return None

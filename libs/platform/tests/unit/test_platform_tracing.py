@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from opentelemetry import trace
@@ -13,8 +14,10 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from casefold_platform.tracing import (
     build_tracer_provider,
+    configure_tracing,
     context_from_traceparent,
     current_traceparent,
+    export_configured,
     extract_context,
     inject_headers,
 )
@@ -120,3 +123,37 @@ def test_the_access_line_carries_the_request_trace_id(
     [access] = [line for line in log_lines() if line["event"] == "request"]
     assert access["trace_id"] == CALLER_TRACE
     assert access["span_id"] == format(spans.get_finished_spans()[0].context.span_id, "016x")
+
+
+def test_otel_service_name_wins_over_the_codes_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "cases-worker")
+
+    assert build_tracer_provider("cases").resource.attributes["service.name"] == "cases-worker"
+
+
+def test_without_an_otlp_endpoint_nothing_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", raising=False)
+
+    assert export_configured() is False
+    assert configure_tracing("cases") is None
+    assert not trace.get_tracer("t").start_span("x").is_recording()
+
+
+def test_an_endpoint_asks_for_export_unless_the_sdk_is_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+    assert export_configured() is True
+
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    assert export_configured() is False
+
+
+def test_a_database_call_outside_any_trace_is_not_recorded(provider: TracerProvider) -> None:
+    tracer = provider.get_tracer("t")
+
+    polling = tracer.start_span("SELECT", kind=SpanKind.CLIENT)
+    with tracer.start_as_current_span("POST /api/cases", kind=SpanKind.SERVER):
+        in_request = tracer.start_span("INSERT", kind=SpanKind.CLIENT)
+
+    assert polling.is_recording() is False
+    assert in_request.is_recording() is True

@@ -25,18 +25,21 @@ from casefold_events.backoff import jittered
 from casefold_platform.metrics import EMAILS_FAILED, EMAILS_SENT
 from casefold_platform.tracing import context_from_traceparent, get_tracer
 from notifications.adapters import outbox
-from notifications.adapters.smtp import Outcome, SmtpSender, build_message
+from notifications.adapters.smtp import Outcome, SmtpConfig, SmtpSender, build_message
 from notifications.domain.emails import retry_delay
 from notifications.listening import ListeningLoop
 
 log = structlog.get_logger("notifications.delivery")
 
 
-def _trace(email: outbox.Due, outcome: Outcome) -> None:
-    """A span for the SMTP send, child of the consumer span that queued the email (one trace end to end)."""
+def _trace(email: outbox.Due, outcome: Outcome, server: SmtpConfig) -> None:
+    """A span for the SMTP send, child of the consumer span that queued the email (one trace end to end, also when
+    the send happens later, after retries: the email row keeps that span's traceparent)."""
     started = outcome.started_ns or time.time_ns()
     span = get_tracer().start_span("smtp send", context=context_from_traceparent(email.traceparent),
                                    kind=SpanKind.CLIENT, start_time=started)  # fmt: skip
+    span.set_attributes({"server.address": server.host, "server.port": server.port, "network.protocol.name": "smtp",
+                         "casefold.email.attempt": email.attempts + 1})  # fmt: skip
     span.set_attribute("casefold.email.id", str(email.id))
     span.set_attribute("casefold.email.result", outcome.result)
     if outcome.result != "sent":
@@ -133,7 +136,7 @@ class DeliveryLoop(ListeningLoop):
                 if not reached:
                     log.warning("smtp_unreachable", emails=len(untried), rounds=self._unreachable, error=error)
             for email, outcome in zip(due, outcomes, strict=True):
-                _trace(email, outcome)
+                _trace(email, outcome, self.sender.config)
                 if outcome.result in ("sent", "untried"):
                     continue
                 attempts = email.attempts + 1

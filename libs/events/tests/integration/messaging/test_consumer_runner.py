@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import asyncpg
 import pytest
@@ -12,7 +12,9 @@ import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from events_builders import META, comment
 from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from casefold_events.consumer import ConsumerRunner
 from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers
@@ -179,15 +181,21 @@ async def test_poison_and_failing_events_go_to_the_dead_letter_topic_and_the_par
     assert await pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", bad.event_id) == 0
 
 
-async def test_one_trace_runs_from_the_append_through_the_relay_to_the_consumer(
-    pool: asyncpg.Pool, database: str, kafka_bootstrap: str, kafka_topic: str
-) -> None:
+@pytest.fixture
+def exporter() -> Iterator[InMemorySpanExporter]:
+    """Spans of the process-wide provider (installed once per process, with the instrumentations) for one test."""
     exporter = InMemorySpanExporter()
     provider = configure_tracing("test", exporter=exporter)
+    assert provider is not None
     if exporter not in [getattr(p, "span_exporter", None) for p in provider._active_span_processor._span_processors]:
-        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-
         provider.add_span_processor(SimpleSpanProcessor(exporter))
+    yield exporter
+    exporter.shutdown()  # the provider stays for the rest of the session; later tests' spans are not kept here
+
+
+async def test_one_trace_runs_from_the_append_through_the_relay_to_the_consumer(
+    pool: asyncpg.Pool, database: str, kafka_bootstrap: str, kafka_topic: str, exporter: InMemorySpanExporter
+) -> None:
     store = EventStore(topics={"thread": kafka_topic})
     handled_in: list[int] = []
 
@@ -211,8 +219,25 @@ async def test_one_trace_runs_from_the_append_through_the_relay_to_the_consumer(
 
     trace_id = request_span.get_span_context().trace_id
     assert handled_in == [trace_id]
-    names = {s.name for s in exporter.get_finished_spans() if s.context.trace_id == trace_id}
-    assert {"POST /api/cases", f"publish {kafka_topic}", f"consume {kafka_topic}"} <= names
+    spans = {s.name: s for s in exporter.get_finished_spans() if s.context.trace_id == trace_id}
+    send, process = spans[f"send {kafka_topic}"], spans[f"process {kafka_topic}"]
+    assert send.kind is SpanKind.PRODUCER
+    assert send.parent is not None
+    assert send.parent.span_id == request_span.get_span_context().span_id
+    assert process.kind is SpanKind.CONSUMER
+    assert process.parent is not None
+    assert process.parent.span_id == send.context.span_id  # the message carried the publish span's traceparent
+    sent, handled = dict(send.attributes or {}), dict(process.attributes or {})
+    assert sent["messaging.system"] == handled["messaging.system"] == "kafka"
+    assert (sent["messaging.operation.type"], handled["messaging.operation.type"]) == ("send", "process")
+    assert sent["messaging.destination.name"] == handled["messaging.destination.name"] == kafka_topic
+    assert sent["messaging.kafka.offset"] == handled["messaging.kafka.offset"]
+    assert sent["messaging.destination.partition.id"] == handled["messaging.destination.partition.id"] == "0"
+    assert sent["messaging.kafka.message.key"] == handled["messaging.kafka.message.key"]
+    assert handled["messaging.consumer.group.name"] == runner.name
+    # The consumer's inbox insert is a database span inside the CONSUMER span (the asyncpg instrumentation).
+    assert any(s.parent is not None and s.parent.span_id == process.context.span_id
+               for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT)  # fmt: skip
 
 
 async def test_failures_from_a_private_topic_go_to_its_own_dead_letter_topic(
