@@ -27,7 +27,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+# The first test here also waits for the whole system and its people (a few minutes on a loaded machine).
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.timeout(600)]
 
 SERVICES = ("identity", "cases", "attachments", "notifications")
 CALLERS = ("anonymous", "customer_a", "agent", "admin")

@@ -145,3 +145,17 @@ def test_every_operation_of_every_service_has_its_own_explicit_id() -> None:
     merged = openapi.build()
     merged_ids = {op["operationId"] for item in merged["paths"].values() for op in item.values()}
     assert merged_ids <= set(seen)  # the merge kept every id as the service gave it
+
+
+def test_a_schema_two_services_define_alike_under_a_taken_name_is_kept_once() -> None:
+    merged = openapi.merge(
+        [
+            ("identity", _doc("Problem", {"type": "object", "title": "identity's"}, "/api/identity/x")),
+            ("cases", _doc("Problem", {"type": "object"}, "/api/cases/x")),
+            ("attachments", _doc("Problem", {"type": "object"}, "/api/attachments/x")),
+        ]
+    )
+
+    assert set(merged["components"]["schemas"]) == {"Problem", "cases_Problem"}
+    op = merged["paths"]["/api/attachments/x"]["get"]
+    assert op["responses"]["200"]["content"]["x"]["schema"]["$ref"] == "#/components/schemas/cases_Problem"
