@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 PUBLIC_TOPICS = {"cases.events.v1", "identity.events.v1"}
 PRIVATE_MAIL_TOPIC = "identity.mail.v1"
 PRIVATE_MAIL_DLQ = "notifications.mail.dlq"  # the mail topic's dead letters carry its confirmation links
 OWNERS = {"cases.events.v1": "cases", "identity.events.v1": "identity", "identity.mail.v1": "identity"}
 CONSUMER_GROUPS = {"attachments", "cases", "notifications"}
+# Strimzi 1.2.0 (the operator docs/runbook.md names) supports Kafka 4.2.0, 4.2.1, 4.3.0 and 4.3.1.
+REPO = Path(__file__).resolve().parents[2]
+STRIMZI_KAFKA_VERSIONS = {"4.2.0", "4.2.1", "4.3.0", "4.3.1"}
 
 
 def acls(user):
@@ -60,7 +65,7 @@ def test_every_client_authenticates_and_acls_are_enforced(manifests):
     kafka = manifests.get("Kafka", "casefold")["spec"]["kafka"]
     assert kafka["authorization"]["type"] == "simple"
     assert all(listener["authentication"]["type"] == "scram-sha-512" for listener in kafka["listeners"])
-    assert {(listener["name"], listener["port"]) for listener in kafka["listeners"]} == {("scram", 9092)}
+    assert {(listener["name"], listener["port"]) for listener in kafka["listeners"]} == {("tls", 9092)}
     for user in manifests.of_kind("KafkaUser"):
         assert user["spec"]["authentication"]["type"] == "scram-sha-512"
         assert user["metadata"]["labels"]["strimzi.io/cluster"] == "casefold"
@@ -127,3 +132,37 @@ def test_workers_log_in_as_their_own_kafka_user(manifests, service):
     worker = manifests.get("Deployment", f"{service}-worker")["spec"]["template"]["spec"]["containers"][0]
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in worker["env"] if "valueFrom" in e}
     assert refs[f"{prefix}_KAFKA_SASL_PASSWORD"] == {"name": service, "key": "password"}
+
+
+def test_the_kafka_version_is_one_the_pinned_strimzi_supports_and_the_local_broker_runs(manifests):
+    from casefold_local.kafka import KAFKA_VERSION
+
+    version = manifests.get("Kafka", "casefold")["spec"]["kafka"]["version"]
+    assert version in STRIMZI_KAFKA_VERSIONS
+    assert version == KAFKA_VERSION
+    runbook = (REPO / "docs" / "runbook.md").read_text()
+    assert "| Strimzi | 1.2.0 " in runbook
+    assert f"quay.io/strimzi/kafka:1.2.0-kafka-{version}" in runbook
+
+
+def test_clients_reach_kafka_over_tls_only_from_the_listed_peers(manifests):
+    (listener,) = manifests.get("Kafka", "casefold")["spec"]["kafka"]["listeners"]
+    assert listener["tls"] is True
+    peers = [p["podSelector"]["matchLabels"] for p in listener["networkPolicyPeers"]]
+    assert {"app.kubernetes.io/part-of": "casefold", "app.kubernetes.io/component": "worker"} in peers
+    assert all(p and "namespaceSelector" not in p for p in peers), "no peer may admit every pod"
+    assert not [p for p in peers if p.get("app.kubernetes.io/component") == "api"]
+
+
+def test_every_worker_speaks_sasl_ssl_and_trusts_the_cluster_ca(manifests, service):
+    prefix = service.upper()
+    config = manifests.named("ConfigMap", f"{service}-config")["data"]
+    assert config[f"{prefix}_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    cafile = config[f"{prefix}_KAFKA_SSL_CAFILE"]
+    pod = manifests.get("Deployment", f"{service}-worker")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = [m for m in pod["containers"][0]["volumeMounts"] if cafile.startswith(m["mountPath"].rstrip("/") + "/")]
+    (mount,) = mounts
+    secret = volumes[mount["name"]]["secret"]
+    assert secret["secretName"] == "casefold-cluster-ca-cert"
+    assert [i["path"] for i in secret["items"]] == [cafile.rsplit("/", 1)[1]]

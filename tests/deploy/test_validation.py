@@ -15,7 +15,13 @@ CUSTOM_KINDS = {
     "barmancloud.cnpg.io/v1": {"ObjectStore"},
     "kafka.strimzi.io/v1": {"Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"},
     "gateway.networking.k8s.io/v1": {"GatewayClass", "Gateway", "HTTPRoute"},
-    "gateway.envoyproxy.io/v1alpha1": {"SecurityPolicy", "HTTPRouteFilter", "EnvoyProxy"},
+    "gateway.envoyproxy.io/v1alpha1": {
+        "SecurityPolicy",
+        "HTTPRouteFilter",
+        "EnvoyProxy",
+        "BackendTrafficPolicy",
+        "ClientTrafficPolicy",
+    },
     "monitoring.coreos.com/v1": {"ServiceMonitor", "PrometheusRule"},
 }
 

@@ -10,6 +10,8 @@ OPERATOR_SECRETS = {
     # CloudNativePG makes <cluster>-app; Strimzi's user operator makes one Secret per KafkaUser.
     **{f"{s}-db-app": {"uri"} for s in ("identity", "cases", "attachments", "notifications")},
     **{s: {"password"} for s in ("identity", "cases", "attachments", "notifications")},
+    # Strimzi's cluster operator keeps the cluster CA certificate the clients trust (TLS listener).
+    "casefold-cluster-ca-cert": {"ca.crt"},
 }
 OUT_OF_BAND_SECRETS = {
     # Created by the SRE (runbook, "Before the first deploy"); dev generates throwaway ones, identity its own key.
@@ -127,6 +129,8 @@ def test_secret_references_resolve(manifests):
         for v in pod.get("volumes", []):
             if "secret" in v:
                 assert v["secret"]["secretName"] in known
+                for item in v["secret"].get("items", []):
+                    assert item["key"] in known[v["secret"]["secretName"]], item
 
 
 def test_config_map_references_resolve(manifests):

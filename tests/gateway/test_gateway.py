@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import socket
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from gateway.gateway_stubs import RunningGateway, start_gateway
 
+from casefold_local.gateway import Gateway
 from casefold_local.gateway_config import PUBLIC_ROUTES, Upstream
 from casefold_testing.tokens import TestTokenIssuer
 
@@ -228,22 +230,79 @@ def test_login_is_rate_limited_after_its_bucket_empties(gateway: RunningGateway)
     assert _get(gateway, "/api/identity/me", headers=gateway.issuer.auth_header()).status_code == 200
 
 
-def test_global_rate_limit_answers_429(
-    tmp_path: Path, upstreams: tuple[Upstream, ...], issuer: TestTokenIssuer
-) -> None:
-    gateway = start_gateway(tmp_path, upstreams, global_burst=5, global_per_second=1)
+def _client(gateway: Gateway, address: str) -> httpx.Client:
+    """A client whose requests come from `address` (any 127.0.0.0/8 address is this machine)."""
+    transport = httpx.HTTPTransport(local_address=address)
+    return httpx.Client(base_url=gateway.settings.url, timeout=10, transport=transport)
+
+
+@pytest.fixture
+def tight_gateway(tmp_path: Path, upstreams: tuple[Upstream, ...]) -> Iterator[Gateway]:
+    """Small buckets that do not refill during a test: 5 requests per address, 3 per user, 2 logins per address."""
+    gateway = start_gateway(tmp_path, upstreams, client_requests=5, user_requests=3, rate_window_seconds=600,
+                            login_burst=2, login_fill_seconds=600)  # fmt: skip
     try:
-        with httpx.Client(base_url=gateway.settings.url, timeout=10) as client:
-            responses = [client.get("/api/cases", headers=issuer.auth_header()) for _ in range(15)]
+        yield gateway
     finally:
         gateway.stop()
 
-    statuses = [r.status_code for r in responses]
-    assert 200 in statuses
-    assert statuses[-1] == 429
-    limited = responses[-1]
+
+def test_a_client_emptying_its_bucket_leaves_other_clients_unaffected(
+    tight_gateway: Gateway, issuer: TestTokenIssuer
+) -> None:
+    with _client(tight_gateway, "127.0.0.1") as a, _client(tight_gateway, "127.0.0.2") as b:
+        statuses = [a.get("/api/identity/display-names/availability").status_code for _ in range(7)]
+        limited = a.get("/api/identity/display-names/availability")
+        other = b.get("/api/identity/display-names/availability")
+
+    assert statuses[:5] == [200] * 5
+    assert statuses[5:] == [429, 429]
     assert limited.headers["content-type"] == "application/problem+json"
     assert limited.json()["status"] == 429
+    assert limited.headers["retry-after"] == "600"
+    assert other.status_code == 200
+
+
+def test_a_forged_x_forwarded_for_does_not_get_a_fresh_bucket(tight_gateway: Gateway) -> None:
+    with _client(tight_gateway, "127.0.0.3") as client:
+        for _ in range(5):
+            client.get("/api/identity/display-names/availability")
+        forged = [
+            client.get("/api/identity/display-names/availability", headers={"X-Forwarded-For": f"203.0.113.{i}"})
+            for i in range(3)
+        ]
+        passed = client.get("/api/identity/me", headers={"X-Forwarded-For": "203.0.113.9"})
+
+    assert [r.status_code for r in forged] == [429, 429, 429]
+    assert passed.status_code == 429
+
+
+def test_each_user_has_a_bucket_of_their_own_behind_one_address(
+    tight_gateway: Gateway, issuer: TestTokenIssuer
+) -> None:
+    first, second = issuer.auth_header(user_id=uuid.uuid4()), issuer.auth_header(user_id=uuid.uuid4())
+    with _client(tight_gateway, "127.0.0.4") as shared:
+        statuses = [shared.get("/api/cases", headers=first).status_code for _ in range(4)]
+        other_user = shared.get("/api/cases", headers=second)
+
+    assert statuses == [200, 200, 200, 429]
+    assert other_user.status_code == 200
+
+
+def test_logins_are_limited_per_address(tight_gateway: Gateway) -> None:
+    with _client(tight_gateway, "127.0.0.5") as a, _client(tight_gateway, "127.0.0.6") as b:
+        statuses = [a.post("/api/identity/sessions", json={}).status_code for _ in range(3)]
+        elsewhere = b.post("/api/identity/sessions", json={})
+
+    assert statuses == [200, 200, 429]
+    assert elsewhere.status_code == 200
+
+
+def test_the_jwt_issuer_and_audience_are_those_identity_issues() -> None:
+    from casefold_local import gateway_config
+    from casefold_platform import auth
+
+    assert (gateway_config.ISSUER, gateway_config.AUDIENCE) == (auth.ISSUER, auth.AUDIENCE)
 
 
 def test_the_gateway_upload_limit_matches_the_attachments_service() -> None:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 
 from casefold_events.contracts import AttachmentRef, Event
 from casefold_events.receipts import issue
 from casefold_platform.settings import DEV_RECEIPT_KEY
 from casefold_testing.tokens import TestTokenIssuer
+from cases.adapters import directory
+from cases.config import Settings
 from cases.domain.commands import Caller, OpenCase, VerifiedAttachment
 from cases.domain.model import Case, check_may_open, open_case
 
@@ -116,3 +121,33 @@ class User:
         assert response.status_code == 200, response.text
         data: dict[str, Any] = response.json()
         return data
+
+
+_directory_versions = itertools.count(1)
+
+
+async def enrol(pool: asyncpg.Pool, who: User, *, role: str | None = None, name: str | None = None) -> User:
+    """Put who in the user directory (as identity's events would): display name, email, role (default theirs)."""
+    change = directory.Change(
+        display_name=name or f"{who.role.title()} {str(who.user_id)[:8]}",
+        email=f"{who.user_id}@people.test",
+        email_verified=True,
+        role=role or who.role,  # type: ignore[arg-type]
+    )
+    async with pool.acquire() as conn:
+        await directory.apply(conn, who.user_id, next(_directory_versions), T0, change)
+    return who
+
+
+async def revoke(pool: asyncpg.Pool, who: User) -> None:
+    """The directory hears that who is a customer now (their agent role revoked)."""
+    async with pool.acquire() as conn:
+        await directory.apply(conn, who.user_id, next(_directory_versions), T0, directory.Change(role="customer"))
+
+
+def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a `python -m cases worker` subprocess over a test module's database and topics."""
+    return {**os.environ, "CASES_ENVIRONMENT": "test", "CASES_DATABASE_URL": settings.database_url,
+            "CASES_EVENTS_TOPIC": settings.events_topic, "CASES_IDENTITY_TOPIC": settings.identity_topic,
+            "CASES_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+            "CASES_CONSUMER_NAME": f"cases-{uuid.uuid4().hex[:6]}", **extra}  # fmt: skip

@@ -14,6 +14,8 @@ from casefold_events.contracts import (
     CommentAdded,
     Event,
     SendAccountEmail,
+    SlaBreached,
+    SlaWarning,
     UserRegistered,
 )
 from casefold_events.envelope import Actor, Envelope, Metadata
@@ -63,3 +65,11 @@ def wrap(event: Event, stream_id: uuid.UUID, version: int = 1, stream_type: str 
     actor = Actor(user_id=None, role="system")
     return Envelope.wrap(event, stream_id=str(stream_id), stream_type=stream_type, stream_version=version,
                          metadata=Metadata(actor=actor))  # fmt: skip
+
+
+def sla_signal(
+    case_id: uuid.UUID, kind: str = "warning", clock: str = "first_response", assignee: uuid.UUID | None = None
+) -> SlaWarning | SlaBreached:
+    made = SlaWarning if kind == "warning" else SlaBreached
+    due = datetime(2026, 12, 7, 10, tzinfo=UTC)
+    return made(case_id=case_id, clock=clock, due_at=due, assignee_id=assignee)  # type: ignore[arg-type]

@@ -15,6 +15,9 @@ INT64_MAX = 2**63 - 1
 DEFAULT_ORIGINS = ("http://127.0.0.1:5173", "http://localhost:5173")
 JWKS_PATH = "/api/identity/.well-known/jwks.json"
 OPENAPI_PATH = "/api/openapi.json"
+# What identity puts in its access tokens (casefold_platform.auth ISSUER, AUDIENCE; a gateway test holds them equal).
+ISSUER = "casefold-identity"
+AUDIENCE = "casefold"
 
 # Identity routes anyone may call; the service itself rate-limits and checks them (logout carries the refresh token,
 # in the body or the HttpOnly cookie, so it works with an expired access token and can always clear the cookie).
@@ -69,8 +72,11 @@ class GatewaySettings:
     # attachments' whole-request limit: 10 files of 25 MiB plus multipart framing (its Settings.max_request_bytes)
     max_upload_bytes: int = 262_301_696
     max_json_bytes: int = 1 * MIB
-    global_burst: int = 400
-    global_per_second: int = 200
+    # Requests per rate_window_seconds for each client address and, with a valid token, each user (the Kubernetes
+    # gateway's BackendTrafficPolicy has the same figures; tests/deploy/test_gateway_agreement.py holds them equal).
+    client_requests: int = 200
+    user_requests: int = 100
+    rate_window_seconds: int = 1
     login_burst: int = 10
     login_fill_seconds: int = 60
     jwks_cache_seconds: int = 60
@@ -154,20 +160,59 @@ def _portal_routes(portal: Upstream, timeout: int) -> list[dict[str, Any]]:
     ]
 
 
-def _login_rate_limit(settings: GatewaySettings) -> dict[str, Any]:
+LOCAL_RATE_LIMIT = "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
+# Descriptors are created per distinct value; beyond this many the least recently used bucket is dropped.
+MAX_DYNAMIC_DESCRIPTORS = 20_000
+# The default bucket of a per-key filter: it only counts requests that produce no key (no token for the user filter).
+UNLIMITED = {"max_tokens": 1_000_000_000, "tokens_per_fill": 1_000_000_000, "fill_interval": "1s"}
+
+
+def _bucket(requests: int, seconds: int) -> dict[str, Any]:
+    return {"max_tokens": requests, "tokens_per_fill": requests, "fill_interval": f"{seconds}s"}
+
+
+def _keyed_rate_limit(
+    stat_prefix: str, key: str, action: dict[str, Any], bucket: dict[str, Any], retry_after: int
+) -> dict[str, Any]:
+    """A local rate limit with one token bucket per distinct value of `key` (Envoy's dynamic descriptors)."""
     hundred = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
     return {
-        "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
-        "stat_prefix": "login_rate_limit",
-        "token_bucket": {
-            "max_tokens": settings.login_burst,
-            "tokens_per_fill": settings.login_burst,
-            "fill_interval": f"{settings.login_fill_seconds}s",
-        },
+        "@type": LOCAL_RATE_LIMIT,
+        "stat_prefix": stat_prefix,
+        "token_bucket": UNLIMITED,
+        "descriptors": [{"entries": [{"key": key}], "token_bucket": bucket}],
+        "max_dynamic_descriptors": MAX_DYNAMIC_DESCRIPTORS,
+        "rate_limits": [{"actions": [action]}],
         "filter_enabled": hundred,
         "filter_enforced": hundred,
-        "response_headers_to_add": [{"header": {"key": "retry-after", "value": str(settings.login_fill_seconds)}}],
+        "response_headers_to_add": [{"header": {"key": "retry-after", "value": str(retry_after)}}],
     }
+
+
+CLIENT_ADDRESS: dict[str, Any] = {"remote_address": {}}
+JWT_SUBJECT: dict[str, Any] = {
+    "metadata": {
+        "descriptor_key": "user",
+        "metadata_key": {"key": "envoy.filters.http.jwt_authn", "path": [{"key": "jwt_payload"}, {"key": "sub"}]},
+    }
+}
+
+
+def client_rate_limit(settings: GatewaySettings) -> dict[str, Any]:
+    bucket = _bucket(settings.client_requests, settings.rate_window_seconds)
+    return _keyed_rate_limit("client_rate_limit", "remote_address", CLIENT_ADDRESS, bucket,
+                             settings.rate_window_seconds)  # fmt: skip
+
+
+def user_rate_limit(settings: GatewaySettings) -> dict[str, Any]:
+    bucket = _bucket(settings.user_requests, settings.rate_window_seconds)
+    return _keyed_rate_limit("user_rate_limit", "user", JWT_SUBJECT, bucket, settings.rate_window_seconds)
+
+
+def _login_rate_limit(settings: GatewaySettings) -> dict[str, Any]:
+    bucket = _bucket(settings.login_burst, settings.login_fill_seconds)
+    return _keyed_rate_limit("login_rate_limit", "remote_address", CLIENT_ADDRESS, bucket,
+                             settings.login_fill_seconds)  # fmt: skip
 
 
 def jwt_rules() -> list[dict[str, Any]]:
@@ -291,8 +336,10 @@ def render(settings: GatewaySettings) -> str:
         "admin_port": settings.admin_port,
         "gateway_port": settings.port,
         "local_reply_mappers": json.dumps(local_reply_mappers()),
-        "global_burst": settings.global_burst,
-        "global_per_second": settings.global_per_second,
+        "client_rate_limit": json.dumps(client_rate_limit(settings)),
+        "user_rate_limit": json.dumps(user_rate_limit(settings)),
+        "jwt_issuer": json.dumps(ISSUER),
+        "jwt_audience": json.dumps(AUDIENCE),
         "jwks_uri": f"http://127.0.0.1:{identity.port}{JWKS_PATH}",
         "jwks_cache_seconds": settings.jwks_cache_seconds,
         "jwt_rules": json.dumps(jwt_rules()),

@@ -17,7 +17,7 @@ import psutil
 from casefold_local.errors import InfraError
 from casefold_local.procs import ensure_port_free, port_open, read_pid, tail, terminate, wait_until
 
-KAFKA_VERSION = "4.1.1"  # keep in step with deploy/local/kafka/pom.xml
+KAFKA_VERSION = "4.3.1"  # keep in step with deploy/local/kafka/pom.xml
 POM = Path(__file__).resolve().parents[2] / "kafka" / "pom.xml"
 DEFAULT_PORT = 59092
 MAIN_CLASS = "kafka.Kafka"

@@ -11,6 +11,7 @@ its private mail commands), and another service's topics by their owner: `cases_
 
 from __future__ import annotations
 
+import ssl
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -49,6 +50,8 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
+    # The CA that signed the brokers' certificates (Strimzi's cluster CA) for SASL_SSL/SSL; None: the system's.
+    kafka_ssl_cafile: str | None = None
     jwks_url: str = DEFAULT_JWKS_URL
     revoked_tokens_url: str | None = DEFAULT_REVOKED_TOKENS_URL
     run_migrations: bool | None = None
@@ -74,8 +77,11 @@ class ServiceSettings(BaseSettings):
         return JwksVerifier(self.jwks_url, is_revoked=revocations.is_revoked if revocations else None)
 
     def kafka_options(self) -> dict[str, Any]:
-        """aiokafka client options beyond bootstrap_servers (SASL where configured)."""
+        """aiokafka client options beyond bootstrap_servers (SASL, and TLS checked against the CA, where configured)."""
         options: dict[str, Any] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_security_protocol in ("SASL_SSL", "SSL"):
+            # Verifies the certificate chain and the broker's host name (the bootstrap and per-broker service names).
+            options["ssl_context"] = ssl.create_default_context(cafile=self.kafka_ssl_cafile)
         if self.kafka_sasl_mechanism:
             options["sasl_mechanism"] = self.kafka_sasl_mechanism
             options["sasl_plain_username"] = self.kafka_sasl_username

@@ -47,6 +47,8 @@ class Settings(ReceiptKeySettings):
 
     unlinked_ttl: timedelta = timedelta(hours=24)
     cleanup_grace: timedelta = timedelta(hours=1)
+    # How long an upload stays marked for collection (bytes kept, a late link restores it) before it is deleted.
+    cleanup_purge_grace: timedelta = timedelta(days=7)
     cleanup_interval_seconds: float = Field(default=300.0, gt=0)
     # The bearer secret of /internal/attachments (notifications stores a reply's attachments); never routed.
     internal_api_key: SecretStr = SecretStr(DEV_INTERNAL_API_KEY)

@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncpg
 import structlog
 
-from attachments.adapters.fs_storage import FilesystemStorage
+from attachments.adapters.consumer_progress import KafkaConsumerProgress
 from attachments.adapters.storage import Storage
-from attachments.app.cleanup import collect_unlinked
+from attachments.app.cleanup import Collection, collect_unlinked
 from attachments.config import Settings
 from attachments.consumers import case_events_consumer
 from casefold_events.loops import BackgroundLoop
 from casefold_platform.worker import Parts
 
 log = structlog.get_logger("attachments.worker")
+# A temporary is in use only for the length of one upload request (the gateway allows 300 s): a day is safe.
+STALE_TEMPORARY_SECONDS = 24 * 3600
 
 
 class CleanupLoop(BackgroundLoop):
-    """Every cleanup_interval_seconds: unlinked uploads past their time, and stale temporary files."""
+    """Every cleanup_interval_seconds: unlinked uploads past their time, and stale temporaries (files, objects and
+    multipart uploads a crashed process left behind)."""
 
     task_name = "attachments-cleanup"
 
@@ -26,14 +29,18 @@ class CleanupLoop(BackgroundLoop):
         self.settings = settings
         self.pool = pool
         self.storage = storage
-
-    async def cleanup_once(self) -> int:
-        removed = await collect_unlinked(
-            self.pool, self.storage, older_than=self.settings.unlinked_ttl + self.settings.cleanup_grace
+        self.progress = KafkaConsumerProgress(
+            settings.kafka_bootstrap_servers, settings.consumer_name, settings.cases_topic, settings.kafka_options()
         )
-        if isinstance(self.storage, FilesystemStorage):
-            await self.storage.stale_temporaries(older_than_seconds=24 * 3600)
-        return removed
+
+    async def cleanup_once(self) -> Collection:
+        collection = await collect_unlinked(
+            self.pool, self.storage, self.progress,
+            older_than=self.settings.unlinked_ttl + self.settings.cleanup_grace,
+            purge_grace=self.settings.cleanup_purge_grace,
+        )  # fmt: skip
+        await self.storage.stale_temporaries(older_than_seconds=STALE_TEMPORARY_SECONDS)
+        return collection
 
     async def run(self) -> None:
         while not self.stopping:

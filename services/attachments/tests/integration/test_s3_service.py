@@ -1,7 +1,8 @@
-"""The whole service on the S3 backend: upload, ranged download, refusal leaves no object behind."""
+"""The whole service on the S3 backend: upload, ranged download, refusal leaves no object behind, temporaries swept."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -72,3 +73,20 @@ async def test_a_refused_request_leaves_no_object(s3_service: Service) -> None:
     )
     assert response.status_code == 415
     assert await objects(s3_service) == before
+
+
+async def test_temporaries_a_crashed_upload_left_behind_are_swept(s3_service: Service) -> None:
+    storage = s3_service.app.state.storage
+    started = await storage.client.create_multipart_upload(Bucket=storage.bucket, Key="tmp/crashed-multipart")
+    await storage.client.upload_part(Bucket=storage.bucket, Key="tmp/crashed-multipart", UploadId=started["UploadId"],
+                                     PartNumber=1, Body=b"x" * (5 * 1024 * 1024))  # fmt: skip
+    await storage.client.put_object(Bucket=storage.bucket, Key="tmp/crashed-put", Body=b"half a file")
+    kept_blobs = [key for key in await objects(s3_service) if key.startswith("blobs/")]
+
+    assert await storage.stale_temporaries(older_than_seconds=3600) == 0  # still young: perhaps in use
+    await asyncio.sleep(1.1)  # S3 times have whole seconds
+    assert await storage.stale_temporaries(older_than_seconds=1) == 2
+
+    uploads = await storage.client.list_multipart_uploads(Bucket=storage.bucket)
+    assert uploads.get("Uploads", []) == []
+    assert await objects(s3_service) == kept_blobs

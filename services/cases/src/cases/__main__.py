@@ -21,7 +21,7 @@ log = structlog.get_logger("cases")
 
 async def rebuild(settings: Settings, _: argparse.Namespace) -> None:
     async with open_service(settings) as service:
-        log.info("read_model_rebuilt", events=await rebuild_read_model(service.pool))
+        log.info("read_model_rebuilt", events=await rebuild_read_model(service.pool, settings.sla_policy()))
 
 
 async def reset_directory(settings: Settings, _: argparse.Namespace) -> None:

@@ -14,10 +14,13 @@ from casefold_events.migrate import migrate, package_migrations, shared_migratio
 from casefold_events.relay import OutboxRelay
 from casefold_events.store import EventStore, Repository
 from casefold_platform.worker import Parts
+from cases.adapters.sla_clock import ControllableClock
 from cases.app.handlers import CommandDeps
 from cases.app.queries import QueryDeps
+from cases.app.sla_worker import SlaWorker
 from cases.config import Settings
 from cases.consumers import identity_events_consumer
+from cases.domain.clock import Clock, SystemClock
 from cases.domain.model import STREAM_TYPE, Case
 
 
@@ -54,15 +57,21 @@ class Service:
     queries: QueryDeps
     relay: OutboxRelay
     directory_consumer: ConsumerRunner
+    sla_worker: SlaWorker
+    clock: Clock
 
     def workers(self) -> Parts:
-        """The worker's jobs: the outbox relay, then the user-directory consumer (stopped in reverse)."""
-        return Parts(self.relay, self.directory_consumer)
+        """The worker's jobs: the outbox relay, the user-directory consumer, the SLA worker (stopped in reverse)."""
+        return Parts(self.relay, self.directory_consumer, self.sla_worker)
 
 
-def build(settings: Settings, pool: asyncpg.Pool) -> Service:
+def build(settings: Settings, pool: asyncpg.Pool, clock: Clock | None = None) -> Service:
+    # One clock for the API and the workers: whatever compares deadlines with "now" reads it from here.
+    clock = clock or (ControllableClock() if settings.controllable_clock else SystemClock())
+    policy = settings.sla_policy()
+    # Events are stamped by the same clock, so that deadlines folded from them and "now" share one timeline.
     repository = Repository(EventStore(topics={STREAM_TYPE: settings.events_topic}), Case,
-                            snapshot_every=settings.snapshot_every or None)  # fmt: skip
+                            snapshot_every=settings.snapshot_every or None, clock=clock.now)  # fmt: skip
     return Service(
         settings=settings,
         pool=pool,
@@ -73,10 +82,14 @@ def build(settings: Settings, pool: asyncpg.Pool) -> Service:
             receipt_key=settings.receipt_key_bytes,
             retries=settings.command_retries,
             max_comments_per_case=settings.max_comments_per_case,
+            clock=clock,
+            sla=policy,
         ),
-        queries=QueryDeps(pool=pool, repository=repository),
+        queries=QueryDeps(pool=pool, repository=repository, clock=clock),
         relay=outbox_relay(settings),
         directory_consumer=identity_events_consumer(settings, pool),
+        sla_worker=SlaWorker(pool, repository, policy, clock, poll_seconds=settings.sla_poll_seconds),
+        clock=clock,
     )
 
 

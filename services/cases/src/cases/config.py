@@ -8,6 +8,7 @@ from pydantic_settings import SettingsConfigDict
 from casefold_events.contracts import CASES_TOPIC, IDENTITY_TOPIC
 from casefold_platform.settings import DEV_RECEIPT_KEY, ReceiptKeySettings, refuse_placeholder
 from cases.domain.model import DEFAULT_MAX_COMMENTS_PER_CASE
+from cases.sla_config import SlaSettings
 
 DEV_INTERNAL_API_KEY = "dev-internal-api-key-change-me"
 
@@ -30,7 +31,7 @@ DEFAULT_PRODUCTS = (
 )
 
 
-class Settings(ReceiptKeySettings):
+class Settings(SlaSettings, ReceiptKeySettings):
     """CASES_DATABASE_URL, CASES_PRODUCTS (JSON list of {id, name}), CASES_SNAPSHOT_EVERY, ..."""
 
     model_config = SettingsConfigDict(env_prefix="CASES_", extra="ignore", validate_by_name=True)
@@ -63,6 +64,8 @@ class Settings(ReceiptKeySettings):
         if len({p.id for p in self.products}) != len(self.products):
             raise ValueError("CASES_PRODUCTS has duplicate ids")
         refuse_placeholder(self.environment, "CASES_INTERNAL_API_KEY", self.internal_api_key, DEV_INTERNAL_API_KEY)
+        if self.controllable_clock and self.environment == "production":
+            raise ValueError("CASES_CONTROLLABLE_CLOCK is for tests and development, never production")
         return self
 
     def product(self, product_id: str) -> Product | None:

@@ -44,6 +44,13 @@ async def module_topics(kafka_bootstrap: str) -> AsyncIterator[TopicMaker]:
         await admin.close()
 
 
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def worker_topics(module_topics: TopicMaker) -> tuple[str, str]:
+    """The events and identity topics of a module that runs `python -m cases worker` (relay and directory)."""
+    suffix = uuid.uuid4().hex[:8]
+    return await module_topics(f"cases.events.test.{suffix}"), await module_topics(f"identity.events.test.{suffix}")
+
+
 @pytest.fixture(scope="module")
 def settings(database: str) -> Settings:
     return Settings(

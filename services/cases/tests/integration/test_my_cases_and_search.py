@@ -117,7 +117,8 @@ async def test_summaries_carry_no_comments_or_description(owner: User) -> None:
     item = (await owner.list())["items"][0]
 
     assert set(item) == {"id", "number", "product", "subject", "severity", "prioritised", "status", "opened_by",
-                         "opened_by_name", "opened_at", "closed_at", "last_activity_at", "version"}  # fmt: skip
+                         "opened_by_name", "opened_at", "closed_at", "last_activity_at", "version",
+                         "waiting_on"}  # fmt: skip
 
 
 @pytest.mark.parametrize("window", [1, 2, 10_000])

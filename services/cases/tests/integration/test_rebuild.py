@@ -8,11 +8,12 @@ from typing import Any
 
 import asyncpg
 import pytest
-from cases_builders import User, receipt
+from cases_builders import User, enrol, receipt
 
 from cases.__main__ import main as cli
 from cases.adapters.rebuild import rebuild_read_model
 from cases.config import Settings
+from cases.domain.sla import SlaPolicy
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +47,7 @@ async def test_rebuild_equals_the_read_model_before(user: UserFactory, pool: asy
     await _some_history(user)
     before = await _dump(pool)
 
-    replayed = await rebuild_read_model(pool)
+    replayed = await rebuild_read_model(pool, SlaPolicy())
 
     assert replayed == await pool.fetchval("SELECT count(*) FROM events")
     assert await _dump(pool) == before
@@ -58,7 +59,7 @@ async def test_rebuild_from_an_emptied_read_model_restores_it(user: UserFactory,
     before = await _dump(pool)
     await pool.execute("TRUNCATE case_summaries, case_comments, case_attachments")
 
-    await rebuild_read_model(pool)
+    await rebuild_read_model(pool, SlaPolicy())
 
     assert await _dump(pool) == before
 
@@ -78,12 +79,12 @@ async def test_rebuild_while_the_service_keeps_serving(user: UserFactory, pool: 
 
     worker = asyncio.create_task(traffic())
     await asyncio.sleep(0.05)
-    await rebuild_read_model(pool)
+    await rebuild_read_model(pool, SlaPolicy())
     done.set()
     await worker
     served = await _dump(pool)
 
-    await rebuild_read_model(pool)
+    await rebuild_read_model(pool, SlaPolicy())
 
     assert statuses
     assert set(statuses) == {200, 201}
@@ -101,3 +102,29 @@ async def test_rebuild_command_line(
     assert await asyncio.to_thread(cli, ["rebuild-read-model"]) == 0
 
     assert await _dump(pool) == before
+
+
+async def test_rebuild_gives_the_same_waiting_states_assignees_and_severity_history(
+    user: UserFactory, pool: asyncpg.Pool
+) -> None:
+    agent = await enrol(pool, user(role="agent"))
+    for i in range(4):
+        owner = user()
+        case = await owner.open(subject="Production Down" if i % 2 else f"Slow {i}", severity=3)
+        path = f"/api/cases/{case['id']}"
+        await agent.post(f"{path}/assignment", json={"assignee_id": str(agent.user_id)})
+        await agent.post(f"{path}/waiting", json={"waiting_on": "customer"})
+        await agent.post(f"{path}/severity", json={"severity": 2, "reason": f"reason {i}", "prioritised": False})
+        if i % 2:
+            await owner.comment(case["id"], "answered")
+        if i == 3:
+            await agent.close(case["id"])
+    before = await _dump(pool)
+
+    await rebuild_read_model(pool, SlaPolicy())
+
+    assert await _dump(pool) == before
+    rows = await pool.fetch("SELECT waiting_on, assignee_id, severity_changes FROM case_summaries WHERE assignee_id "
+                            "IS NOT NULL")  # fmt: skip
+    assert sorted(str(r["waiting_on"]) for r in rows) == ["None", "customer", "customer", "support"]
+    assert all('"reason"' in r["severity_changes"] for r in rows)

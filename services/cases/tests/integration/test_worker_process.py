@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 import uuid
 from collections.abc import Callable
 
 import pytest
-import pytest_asyncio
 from aiokafka import AIOKafkaConsumer
-from cases_builders import TopicMaker, User
+from cases_builders import User, worker_env
 
 from casefold_events.envelope import decode
 from cases.config import Settings
@@ -22,15 +20,9 @@ pytestmark = pytest.mark.integration
 UserFactory = Callable[..., User]
 
 
-@pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def topics(module_topics: TopicMaker) -> tuple[str, str]:
-    suffix = uuid.uuid4().hex[:8]
-    return await module_topics(f"cases.events.test.{suffix}"), await module_topics(f"identity.events.test.{suffix}")
-
-
 @pytest.fixture(scope="module")
-def settings(database: str, topics: tuple[str, str], kafka_bootstrap: str) -> Settings:
-    events, identity = topics
+def settings(database: str, worker_topics: tuple[str, str], kafka_bootstrap: str) -> Settings:
+    events, identity = worker_topics
     return Settings(environment="test", database_url=database, events_topic=events, identity_topic=identity,
                     kafka_bootstrap_servers=kafka_bootstrap, run_workers=False)  # fmt: skip
 
@@ -56,11 +48,7 @@ async def test_the_worker_command_publishes_the_outbox_and_stops_on_sigterm(
     user: UserFactory, settings: Settings
 ) -> None:
     case = await user().open()
-    env = {**os.environ, "CASES_ENVIRONMENT": "test", "CASES_DATABASE_URL": settings.database_url,
-           "CASES_EVENTS_TOPIC": settings.events_topic, "CASES_IDENTITY_TOPIC": settings.identity_topic,
-           "CASES_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-           "CASES_CONSUMER_NAME": f"cases-{uuid.uuid4().hex[:6]}"}  # fmt: skip
-    worker = await asyncio.create_subprocess_exec(sys.executable, "-m", "cases", "worker", env=env,
+    worker = await asyncio.create_subprocess_exec(sys.executable, "-m", "cases", "worker", env=worker_env(settings),
                                                   stdout=asyncio.subprocess.DEVNULL,
                                                   stderr=asyncio.subprocess.PIPE)  # fmt: skip
     try:

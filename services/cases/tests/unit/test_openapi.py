@@ -57,3 +57,28 @@ def test_the_new_fields_and_routes_are_in_the_document(document: dict[str, Any])
     assert set(schemas["CaseCounts"]["properties"]) == {"all", "open", "closed"}
     assert set(schemas["SeverityView"]["properties"]) == {"level", "name", "description"}
     assert {"/api/cases/severities", "/api/cases/counts"} <= set(document["paths"])
+
+
+def test_the_agent_routes_document_every_answer(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    for name in ("assignment", "waiting", "severity"):
+        answers = set(paths[f"/api/cases/{{case_id}}/{name}"]["post"]["responses"])
+        assert {"200", "400", "401", "403", "404", "409", "413", "422", "503"} <= answers, name
+    for path in ("/api/cases/queue", "/api/cases/agents"):
+        assert {"200", "401", "403", "503"} <= set(paths[path]["get"]["responses"]), path
+    queue_parameters = {p["name"] for p in paths["/api/cases/queue"]["get"]["parameters"]}
+    assert queue_parameters == {"status", "assignee", "prioritised", "severity", "product", "sla", "due_within_hours",
+                                "q", "sort", "cursor", "limit"}  # fmt: skip
+
+
+def test_the_agent_fields_are_in_the_views(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert {"waiting_on", "assignee", "customer", "severity_changes", "sla"} <= set(schemas["CaseView"]["properties"])
+    assert "waiting_on" in schemas["CaseSummaryView"]["properties"]
+    assert {"waiting_on", "assignee", "customer", "next_deadline_at", "breached"} <= set(
+        schemas["QueueItemView"]["properties"]
+    )
+    assert set(schemas["SlaView"]["properties"]) == {
+        "first_response_due_at", "first_responded_at", "first_response_breached", "resolution_due_at",
+        "resolution_paused", "resolution_remaining_seconds", "resolution_breached",
+    }  # fmt: skip

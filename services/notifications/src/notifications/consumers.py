@@ -27,6 +27,8 @@ ROUTES: dict[str, Route] = {
     "ProfileUpdated": handlers.profile_updated,
     "RoleGranted": handlers.role_granted,
     "SendAccountEmail": handlers.send_account_email,
+    "SlaWarning": handlers.sla_signal,
+    "SlaBreached": handlers.sla_signal,
 }
 
 

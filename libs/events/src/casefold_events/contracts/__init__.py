@@ -4,9 +4,14 @@ from casefold_events.contracts.base import Event, registry
 from casefold_events.contracts.cases import (
     AttachmentAdded,
     AttachmentRef,
+    CaseAssigned,
     CaseClosed,
     CaseOpened,
     CommentAdded,
+    SeverityChanged,
+    SlaBreached,
+    SlaWarning,
+    WaitingStateChanged,
 )
 from casefold_events.contracts.identity import (
     EmailChanged,
@@ -25,7 +30,10 @@ IDENTITY_TOPIC = "identity.events.v1"
 # Private: carries confirmation links (secrets). Only identity writes it and only notifications reads it.
 IDENTITY_MAIL_TOPIC = "identity.mail.v1"
 
-PUBLIC_TOPICS = {CASES_TOPIC: (CaseOpened, CommentAdded, AttachmentAdded, CaseClosed), IDENTITY_TOPIC: (
+PUBLIC_TOPICS = {CASES_TOPIC: (
+    CaseOpened, CommentAdded, AttachmentAdded, CaseClosed, CaseAssigned, WaitingStateChanged, SeverityChanged,
+    SlaWarning, SlaBreached,
+), IDENTITY_TOPIC: (
     UserRegistered, EmailConfirmed, EmailChangeRequested, EmailChanged, ProfileUpdated, PasswordChanged, RoleGranted,
     UnverifiedAccountExpired,
 )}  # fmt: skip
@@ -39,6 +47,7 @@ __all__ = [
     "PUBLIC_TOPICS",
     "AttachmentAdded",
     "AttachmentRef",
+    "CaseAssigned",
     "CaseClosed",
     "CaseOpened",
     "CommentAdded",
@@ -50,7 +59,11 @@ __all__ = [
     "ProfileUpdated",
     "RoleGranted",
     "SendAccountEmail",
+    "SeverityChanged",
+    "SlaBreached",
+    "SlaWarning",
     "UnverifiedAccountExpired",
     "UserRegistered",
+    "WaitingStateChanged",
     "registry",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -83,3 +84,78 @@ class CaseClosed(Event):
     case_id: UUID
     closed_by: UUID
     closed_by_role: Role
+
+
+WaitingOn = Literal["support", "customer"]
+
+
+@event
+class CaseAssigned(Event):
+    """An agent or admin took, gave or unassigned an open case; `assignee_id` null means unassigned."""
+
+    event_type = "CaseAssigned"
+    schema_version = 1
+
+    case_id: UUID
+    assignee_id: UUID | None
+    previous_assignee_id: UUID | None
+    assigned_by: UUID
+    assigned_by_role: Role
+
+
+@event
+class WaitingStateChanged(Event):
+    """Whose move an open case waits for. An agent sets it; a customer's comment on a case waiting on the customer
+    puts it back to support (then `changed_by` is that customer and `changed_by_role` is "customer")."""
+
+    event_type = "WaitingStateChanged"
+    schema_version = 1
+
+    case_id: UUID
+    waiting_on: WaitingOn
+    changed_by: UUID
+    changed_by_role: Role
+
+
+@event
+class SeverityChanged(Event):
+    """An agent or admin changed an open case's severity or lowered its prioritisation, with a recorded reason."""
+
+    event_type = "SeverityChanged"
+    schema_version = 1
+
+    case_id: UUID
+    from_severity: int = Field(ge=1, le=3, description="1 critical, 2 major, 3 minor")
+    to_severity: int = Field(ge=1, le=3, description="1 critical, 2 major, 3 minor")
+    prioritised: bool = Field(description="whether the case is prioritised after the change")
+    reason: str = Field(min_length=1, max_length=500)
+    changed_by: UUID
+    changed_by_role: Role
+
+
+SlaClock = Literal["first_response", "resolution"]
+
+
+class _SlaSignal(Event):
+    """What SlaWarning and SlaBreached both carry (the SLA worker of the cases service appends them)."""
+
+    case_id: UUID
+    clock: SlaClock = Field(description="first_response: the first public agent reply; resolution: the close")
+    due_at: datetime = Field(description="the clock's deadline")
+    assignee_id: UUID | None = Field(description="the assigned agent when the signal was raised; null: unassigned")
+
+
+@event
+class SlaWarning(_SlaSignal):
+    """A clock of an open case has used 80% of its target (once per clock and target)."""
+
+    event_type = "SlaWarning"
+    schema_version = 1
+
+
+@event
+class SlaBreached(_SlaSignal):
+    """A clock of an open case passed its target (once per clock per case)."""
+
+    event_type = "SlaBreached"
+    schema_version = 1

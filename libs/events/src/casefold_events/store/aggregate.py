@@ -62,10 +62,19 @@ A = TypeVar("A", bound=Aggregate)
 class Repository(Generic[A]):
     """Loads aggregates of one type (from a snapshot when one exists) and saves their new events."""
 
-    def __init__(self, store: EventStore, cls: type[A], *, snapshot_every: int | None = None) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        cls: type[A],
+        *,
+        snapshot_every: int | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.store = store
         self.cls = cls
         self.snapshot_every = snapshot_every
+        # When events happen, if not the store's own clock (a service with a controllable clock for tests).
+        self.clock = clock
 
     async def load(
         self,
@@ -93,8 +102,9 @@ class Repository(Generic[A]):
         """Append events at the version the aggregate was loaded at, apply them, snapshot when due."""
         before = aggregate.version
         recorded = await self.store.append(
-            conn, aggregate.id, self.cls.stream_type, events, expected_version=before, metadata=metadata
-        )
+            conn, aggregate.id, self.cls.stream_type, events, expected_version=before, metadata=metadata,
+            occurred_at=self.clock() if self.clock is not None else None,
+        )  # fmt: skip
         aggregate.replay(recorded)
         every = self.snapshot_every
         if every and aggregate.version // every > before // every:

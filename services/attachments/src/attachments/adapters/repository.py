@@ -75,14 +75,27 @@ INSERT INTO attachment_links (attachment_id, case_id, size, linked_at) VALUES ($
 ON CONFLICT DO NOTHING
 """
 MARK_LINKED = """
-UPDATE attachments SET linked_case_id = coalesce(linked_case_id, $2), linked_at = coalesce(linked_at, $3)
+UPDATE attachments SET linked_case_id = coalesce(linked_case_id, $2), linked_at = coalesce(linked_at, $3),
+    collect_after = NULL
 WHERE id = $1
 """
-SELECT_EXPIRED = """
-SELECT id, sha256 FROM attachments WHERE linked_at IS NULL AND uploaded_at < $1 ORDER BY uploaded_at LIMIT $2
+RECORD_APPLIED = """
+INSERT INTO case_events_applied (singleton, occurred_at) VALUES (true, $1)
+ON CONFLICT (singleton) DO UPDATE SET occurred_at = EXCLUDED.occurred_at
+WHERE case_events_applied.occurred_at < EXCLUDED.occurred_at
+"""
+SELECT_APPLIED = "SELECT occurred_at FROM case_events_applied"
+MARK_FOR_COLLECTION = """
+UPDATE attachments SET collect_after = $2
+WHERE linked_at IS NULL AND collect_after IS NULL AND uploaded_at < $1
+"""
+SELECT_DUE = """
+SELECT id, sha256 FROM attachments
+WHERE linked_at IS NULL AND collect_after < $2 AND uploaded_at < $1
+ORDER BY collect_after LIMIT $3
 """
 DELETE_IF_UNLINKED = """
-DELETE FROM attachments a WHERE a.id = $1 AND a.linked_at IS NULL
+DELETE FROM attachments a WHERE a.id = $1 AND a.linked_at IS NULL AND a.collect_after IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM attachment_links l WHERE l.attachment_id = a.id)
 RETURNING storage_key
 """
@@ -157,13 +170,31 @@ async def case_closed(conn: asyncpg.Connection, case_id: UUID) -> None:
     await conn.execute(UPDATE_CASE_CLOSED, case_id)
 
 
-async def link(conn: asyncpg.Connection, attachment_id: UUID, case_id: UUID, size: int, at: datetime) -> None:
+async def link(conn: asyncpg.Connection, attachment_id: UUID, case_id: UUID, size: int, at: datetime) -> bool:
+    """Record the link; False when no upload row has this id (collected, or never stored here)."""
     await conn.execute(INSERT_LINK, attachment_id, case_id, size, at)
-    await conn.execute(MARK_LINKED, attachment_id, case_id, at)
+    return bool(await conn.execute(MARK_LINKED, attachment_id, case_id, at) != "UPDATE 0")
 
 
-async def expired_unlinked(conn: asyncpg.Connection, before: datetime, limit: int) -> list[tuple[UUID, str]]:
-    return [(r["id"], r["sha256"]) for r in await conn.fetch(SELECT_EXPIRED, before, limit)]
+async def record_applied(conn: asyncpg.Connection, occurred_at: datetime) -> None:
+    await conn.execute(RECORD_APPLIED, occurred_at)
+
+
+async def applied_until(conn: asyncpg.Connection) -> datetime | None:
+    """The latest occurred_at of the case events applied here; None before the first."""
+    occurred_at: datetime | None = await conn.fetchval(SELECT_APPLIED)
+    return occurred_at
+
+
+async def mark_for_collection(conn: asyncpg.Connection, uploaded_before: datetime, collect_after: datetime) -> int:
+    status: str = await conn.execute(MARK_FOR_COLLECTION, uploaded_before, collect_after)
+    return int(status.split()[-1])
+
+
+async def due_for_collection(
+    conn: asyncpg.Connection, uploaded_before: datetime, now: datetime, limit: int
+) -> list[tuple[UUID, str]]:
+    return [(r["id"], r["sha256"]) for r in await conn.fetch(SELECT_DUE, uploaded_before, now, limit)]
 
 
 async def delete_if_unlinked(conn: asyncpg.Connection, attachment_id: UUID) -> str | None:

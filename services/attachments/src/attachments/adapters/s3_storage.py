@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiobotocore.config import AioConfig
@@ -23,6 +24,7 @@ from attachments.adapters.storage import READ_CHUNK_BYTES, BlobMissing, check_sh
 from casefold_events.transient import TransientError
 
 _KEY = re.compile(r"blobs/[0-9a-f]{64}")
+TMP_PREFIX = "tmp/"
 SMALL_OBJECT_BYTES = 1024 * 1024
 
 
@@ -42,7 +44,7 @@ class S3Writer:
         self._storage = storage
         self._bucket = storage.bucket
         self._buffer = bytearray()
-        self._temp_key = f"tmp/{uuid.uuid4().hex}"
+        self._temp_key = f"{TMP_PREFIX}{uuid.uuid4().hex}"
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
         self._temp_written = False
@@ -180,6 +182,32 @@ class S3Storage:
                 return False
             raise
         return True
+
+    async def stale_temporaries(self, older_than_seconds: float) -> int:
+        """Abort multipart uploads and delete objects under tmp/ that a crashed process left behind."""
+        limit = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+        removed = 0
+        markers: dict[str, str] = {}
+        while True:
+            page = await self.call("list_multipart_uploads", Bucket=self.bucket, Prefix=TMP_PREFIX, **markers)
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] < limit:
+                    await self.call("abort_multipart_upload", Bucket=self.bucket, Key=upload["Key"],
+                                    UploadId=upload["UploadId"])  # fmt: skip
+                    removed += 1
+            if not page.get("IsTruncated"):
+                break
+            markers = {"KeyMarker": page["NextKeyMarker"], "UploadIdMarker": page["NextUploadIdMarker"]}
+        token: dict[str, str] = {}
+        while True:
+            page = await self.call("list_objects_v2", Bucket=self.bucket, Prefix=TMP_PREFIX, **token)
+            for item in page.get("Contents", []):
+                if item["LastModified"] < limit:
+                    await self.call("delete_object", Bucket=self.bucket, Key=item["Key"])
+                    removed += 1
+            if not page.get("IsTruncated"):
+                return removed
+            token = {"ContinuationToken": page["NextContinuationToken"]}
 
 
 def s3_config() -> AioConfig:

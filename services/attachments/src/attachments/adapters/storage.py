@@ -53,6 +53,10 @@ class Storage(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
+    async def stale_temporaries(self, older_than_seconds: float) -> int:
+        """Remove temporaries (staged files, objects, unfinished multipart uploads) older than this; how many."""
+        ...
+
 
 def check_sha256(sha256: str) -> str:
     """The digest, if it is a lower-case hex sha256 (keys are built from it, so nothing else may pass)."""

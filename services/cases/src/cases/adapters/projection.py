@@ -7,6 +7,7 @@ rebuild's catch-up may see an event twice without harm.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,9 +16,22 @@ from functools import cached_property
 import asyncpg
 
 from casefold_events import locks
-from casefold_events.contracts import AttachmentAdded, AttachmentRef, CaseClosed, CaseOpened, CommentAdded
+from casefold_events.contracts import (
+    AttachmentAdded,
+    AttachmentRef,
+    CaseAssigned,
+    CaseClosed,
+    CaseOpened,
+    CommentAdded,
+    SeverityChanged,
+    SlaBreached,
+    SlaWarning,
+    WaitingStateChanged,
+)
 from casefold_events.envelope import EventRecord
+from cases.adapters import sla_projection
 from cases.domain.model import STREAM_TYPE
+from cases.domain.sla import SlaPolicy
 
 # Command transactions hold this lock shared from their first statement; the rebuild takes it exclusively for its
 # final catch-up and swap, so that no event can commit unseen between the two.
@@ -51,8 +65,8 @@ class Tables:
     def insert_summary(self) -> str:
         return f"""
             INSERT INTO {self.summaries} (id, number, product_id, product_name, subject, description, severity,
-                prioritised, priority_rule, status, opened_by, opened_at, last_activity_at, version)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $11, $12)
+                prioritised, priority_rule, status, opened_by, opened_at, last_activity_at, version, waiting_on)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $11, $12, 'support')
             ON CONFLICT (id) DO NOTHING
         """
 
@@ -66,8 +80,38 @@ class Tables:
     @cached_property
     def close_summary(self) -> str:
         return f"""
-            UPDATE {self.summaries} SET status = 'closed', closed_at = $2, last_activity_at = $2, version = $3
+            UPDATE {self.summaries} SET status = 'closed', closed_at = $2, last_activity_at = $2, version = $3,
+                waiting_on = NULL
             WHERE id = $1 AND version < $3
+        """
+
+    @cached_property
+    def bump_version(self) -> str:
+        # SLA signals are neither activity nor visible to customers; the SLA columns move in sla_projection.
+        return f"UPDATE {self.summaries} SET version = $2 WHERE id = $1 AND version < $2"
+
+    @cached_property
+    def assign_summary(self) -> str:
+        # Not activity: the customer never sees who is assigned, so their list must not move either.
+        return f"""
+            UPDATE {self.summaries} SET assignee_id = $2, version = $3
+            WHERE id = $1 AND version < $3
+        """
+
+    @cached_property
+    def wait_summary(self) -> str:
+        return f"""
+            UPDATE {self.summaries} SET waiting_on = $2, last_activity_at = $3, version = $4
+            WHERE id = $1 AND version < $4
+        """
+
+    @cached_property
+    def severity_summary(self) -> str:
+        return f"""
+            UPDATE {self.summaries} SET severity = $2, prioritised = $3,
+                severity_changes = severity_changes || jsonb_build_array($4::jsonb),
+                last_activity_at = $5, version = $6
+            WHERE id = $1 AND version < $6
         """
 
     @cached_property
@@ -99,12 +143,18 @@ async def hold_writer_lock(conn: asyncpg.Connection) -> None:
     await conn.execute(HOLD_WRITER_LOCK)
 
 
-async def project(conn: asyncpg.Connection, envelopes: Sequence[EventRecord], tables: Tables = LIVE) -> None:
-    """Apply case events to the read model, in stream order."""
+async def project(
+    conn: asyncpg.Connection, envelopes: Sequence[EventRecord], tables: Tables = LIVE, *, sla: SlaPolicy
+) -> None:
+    """Apply case events to the read model, in stream order; then the SLA columns of the cases whose clocks moved."""
+    touched: set[str] = set()
     for envelope in envelopes:
         if envelope.stream_type != STREAM_TYPE:
             continue
         await _project_one(conn, envelope, tables)
+        if sla_projection.moves_clocks(envelope):
+            touched.add(envelope.stream_id)
+    await sla_projection.refresh(conn, touched, sla, tables.summaries)
 
 
 async def _project_one(conn: asyncpg.Connection, envelope: EventRecord, t: Tables) -> None:
@@ -147,6 +197,28 @@ async def _project_one(conn: asyncpg.Connection, envelope: EventRecord, t: Table
         await conn.execute(t.touch_summary, event.case_id, at, version)
     elif isinstance(event, CaseClosed):
         await conn.execute(t.close_summary, event.case_id, at, version)
+    elif isinstance(event, SlaWarning | SlaBreached):
+        await conn.execute(t.bump_version, event.case_id, version)
+    elif isinstance(event, CaseAssigned):
+        await conn.execute(t.assign_summary, event.case_id, event.assignee_id, version)
+    elif isinstance(event, WaitingStateChanged):
+        await conn.execute(t.wait_summary, event.case_id, event.waiting_on, at, version)
+    elif isinstance(event, SeverityChanged):
+        change = severity_change_record(event, at)
+        await conn.execute(t.severity_summary, event.case_id, event.to_severity, event.prioritised,
+                           json.dumps(change), at, version)  # fmt: skip
+
+
+def severity_change_record(event: SeverityChanged, at: datetime) -> dict[str, object]:
+    """One entry of case_summaries.severity_changes (the changer's name is joined at read time)."""
+    return {
+        "from_severity": event.from_severity,
+        "to_severity": event.to_severity,
+        "prioritised": event.prioritised,
+        "reason": event.reason,
+        "changed_by": str(event.changed_by),
+        "changed_at": at.isoformat(),
+    }
 
 
 async def _insert_attachments(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from cases.adapters import directory
 from cases.adapters.cursor import decode_cursor, encode_cursor
 from cases.domain.commands import Caller
 from cases.domain.views import (
@@ -17,22 +21,32 @@ from cases.domain.views import (
     CaseSummaryView,
     CaseView,
     CommentView,
+    CustomerView,
+    PersonView,
     ProductView,
+    SeverityChangeView,
+    SlaView,
     StatusFilter,
     format_number,
+    sla_view,
 )
 
 _SUMMARY_COLUMNS = (
     "id, number, product_id, product_name, subject, severity, prioritised, status, opened_by, opened_at, "
-    "closed_at, last_activity_at, version"
+    "closed_at, last_activity_at, version, waiting_on"
+)
+_AGENT_COLUMNS = (
+    "assignee_id, severity_changes, first_response_due_at, first_responded_at, resolution_due_at, "
+    "resolution_remaining_seconds, resolution_paused"
 )
 _ORDER = "ORDER BY last_activity_at DESC, id DESC"
 # Names are joined at read time (a rename shows everywhere at once), by primary key, after the page is chosen.
 CASE_BY_ID = f"""
     SELECT c.*, u.display_name AS opened_by_name, u.email AS opened_by_email
-    FROM (SELECT {_SUMMARY_COLUMNS}, description FROM case_summaries WHERE id = $1) AS c
+    FROM (SELECT {_SUMMARY_COLUMNS}, description, {_AGENT_COLUMNS} FROM case_summaries WHERE id = $1) AS c
     LEFT JOIN users AS u ON u.id = c.opened_by
 """
+SLA_CLOCKS = f"SELECT {_AGENT_COLUMNS} FROM case_summaries WHERE id = $1"
 CASE_ID_BY_NUMBER = "SELECT id FROM case_summaries WHERE number = $1"
 COMMENTS = """
     SELECT c.comment_id, c.author_id, u.display_name AS author_name, c.author_role, c.body, c.internal, c.created_at
@@ -97,7 +111,7 @@ class SearchTerms:
         return cls(tsquery, like)
 
 
-def _summary(row: asyncpg.Record) -> CaseSummaryView:
+def summary_view(row: asyncpg.Record) -> CaseSummaryView:
     return CaseSummaryView(
         id=row["id"],
         number=format_number(row["number"]),
@@ -112,18 +126,70 @@ def _summary(row: asyncpg.Record) -> CaseSummaryView:
         closed_at=row["closed_at"],
         last_activity_at=row["last_activity_at"],
         version=row["version"],
+        waiting_on=row["waiting_on"],
     )
 
 
-async def get_case(conn: asyncpg.Connection, case_id: UUID, viewer: Caller) -> CaseView | None:
+def sla_of(row: asyncpg.Record, now: datetime) -> SlaView | None:
+    """The SLA clocks of a case_summaries row as of now (None while the SLA projection has not set them)."""
+    return sla_view(
+        first_response_due_at=row["first_response_due_at"],
+        first_responded_at=row["first_responded_at"],
+        resolution_due_at=row["resolution_due_at"],
+        resolution_remaining_seconds=row["resolution_remaining_seconds"],
+        resolution_paused=row["resolution_paused"],
+        now=now,
+    )
+
+
+async def sla_clocks(conn: asyncpg.Connection, case_id: UUID, now: datetime) -> SlaView | None:
+    """The case's SLA clocks from the read model (a command's reply renders the rest from the aggregate)."""
+    row = await conn.fetchrow(SLA_CLOCKS, case_id)
+    return sla_of(row, now) if row is not None else None
+
+
+async def _agent_details(conn: asyncpg.Connection, row: asyncpg.Record, now: datetime) -> dict[str, Any]:
+    """What only agents see of a case: assignee, customer, severity history (names now), SLA clocks."""
+    changes: list[dict[str, Any]] = json.loads(row["severity_changes"])
+    ids = {UUID(c["changed_by"]) for c in changes} | ({row["assignee_id"]} if row["assignee_id"] else set())
+    people = await directory.people(conn, ids)
+    assignee = people.get(row["assignee_id"]) if row["assignee_id"] else None
+
+    def name(user_id: str) -> str | None:
+        person = people.get(UUID(user_id))
+        return person.display_name if person else None
+
+    return {
+        "assignee": PersonView(id=assignee.user_id, display_name=assignee.display_name)
+        if assignee is not None and assignee.role in ("agent", "admin")
+        else None,
+        "customer": CustomerView(id=row["opened_by"], display_name=row["opened_by_name"], email=row["opened_by_email"]),
+        "severity_changes": [
+            SeverityChangeView(
+                from_severity=c["from_severity"],
+                to_severity=c["to_severity"],
+                prioritised=c["prioritised"],
+                reason=c["reason"],
+                changed_by_name=name(c["changed_by"]),
+                changed_at=datetime.fromisoformat(c["changed_at"]),
+            )
+            for c in changes
+        ],
+        "sla": sla_of(row, now) if row["status"] == "open" else None,
+    }
+
+
+async def get_case(conn: asyncpg.Connection, case_id: UUID, viewer: Caller, now: datetime) -> CaseView | None:
     """The case page, or None when it does not exist or the viewer may not see it."""
     row = await conn.fetchrow(CASE_BY_ID, case_id)
     if row is None or (not viewer.is_agent and row["opened_by"] != viewer.user_id):
         return None
     comments = await conn.fetch(COMMENTS, case_id, viewer.is_agent)
     attachments = await conn.fetch(ATTACHMENTS, case_id)
-    summary = _summary(row)
+    summary = summary_view(row)
+    hidden: dict[str, Any] = {"assignee": None, "customer": None, "severity_changes": [], "sla": None}
     return CaseView(
+        **(await _agent_details(conn, row, now) if viewer.is_agent else hidden),
         **summary.model_dump(exclude={"product"}),
         product=summary.product,
         opened_by_email=row["opened_by_email"] if viewer.is_agent else None,
@@ -242,7 +308,7 @@ async def list_cases(
     else:
         page = f"SELECT {_SUMMARY_COLUMNS} FROM case_summaries {where.sql} {_ORDER} LIMIT {limit + 1}"
         rows = await conn.fetch(_named(page), *where.args)
-    items = [_summary(r) for r in rows[:limit]]
+    items = [summary_view(r) for r in rows[:limit]]
     next_cursor = None
     if len(rows) > limit and items:
         last = items[-1]

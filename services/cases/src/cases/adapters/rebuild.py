@@ -15,6 +15,7 @@ import structlog
 
 from casefold_events.store import Position, read_all
 from cases.adapters.projection import SHADOW, TAKE_EXCLUSIVE_WRITER_LOCK, project
+from cases.domain.sla import SlaPolicy
 
 log = structlog.get_logger("cases.rebuild")
 
@@ -30,19 +31,19 @@ EVENTS_ABOVE_HORIZON = """
 LOCK_TIMEOUT = "SET LOCAL lock_timeout = '10s'"
 
 
-async def _catch_up(conn: asyncpg.Connection, position: Position) -> tuple[Position, int]:
+async def _catch_up(conn: asyncpg.Connection, position: Position, sla: SlaPolicy) -> tuple[Position, int]:
     """Replay into the shadow tables until the reader has nothing more; the new position and how many events."""
     replayed = 0
     while True:
         batch = await read_all(conn, position, limit=BATCH)
         if not batch:
             return position, replayed
-        await project(conn, [envelope for _, envelope in batch], SHADOW)
+        await project(conn, [envelope for _, envelope in batch], SHADOW, sla=sla)
         position = batch[-1][0]
         replayed += len(batch)
 
 
-async def rebuild_read_model(pool: asyncpg.Pool, *, horizon_wait_seconds: float = 30.0) -> int:
+async def rebuild_read_model(pool: asyncpg.Pool, sla: SlaPolicy, *, horizon_wait_seconds: float = 30.0) -> int:
     """Replay all events into fresh tables and swap them in; the number of events replayed."""
     async with pool.acquire() as conn:
         await conn.execute(DROP_SHADOW)
@@ -51,7 +52,7 @@ async def rebuild_read_model(pool: asyncpg.Pool, *, horizon_wait_seconds: float 
         while True:
             async with conn.transaction():
                 before = position
-                position, replayed = await _catch_up_batch(conn, position)
+                position, replayed = await _catch_up_batch(conn, position, sla)
                 total += replayed
             if position == before:
                 break
@@ -60,19 +61,19 @@ async def rebuild_read_model(pool: asyncpg.Pool, *, horizon_wait_seconds: float 
             await conn.execute(LOCK_TIMEOUT)
             await conn.execute(TAKE_EXCLUSIVE_WRITER_LOCK)
             await _wait_for_horizon(conn, horizon_wait_seconds)
-            position, replayed = await _catch_up(conn, position)
+            position, replayed = await _catch_up(conn, position, sla)
             total += replayed
             await conn.execute(SWAP)
         log.info("read_model_swapped", events=total, caught_up=replayed)
         return total
 
 
-async def _catch_up_batch(conn: asyncpg.Connection, position: Position) -> tuple[Position, int]:
+async def _catch_up_batch(conn: asyncpg.Connection, position: Position, sla: SlaPolicy) -> tuple[Position, int]:
     """One bounded batch per transaction during the bulk phase, so it holds nothing back for long."""
     batch = await read_all(conn, position, limit=BATCH)
     if not batch:
         return position, 0
-    await project(conn, [envelope for _, envelope in batch], SHADOW)
+    await project(conn, [envelope for _, envelope in batch], SHADOW, sla=sla)
     return batch[-1][0], len(batch)
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from casefold_events.contracts.cases import WaitingOn
+from cases.domain.model import MAX_REASON_LENGTH
 from cases.domain.severity import HIGHEST_LEVEL, LEVELS_TEXT, LOWEST_LEVEL
 from cases.domain.views import (
     AttachmentView,
@@ -14,7 +17,10 @@ from cases.domain.views import (
     CaseSummaryView,
     CaseView,
     CommentView,
+    PersonView,
     ProductView,
+    QueueItemView,
+    QueuePage,
     SeverityView,
 )
 
@@ -60,6 +66,32 @@ class AttachmentCreate(Request):
     reference: Reference = Field(description="the reference returned by POST /api/attachments")
 
 
+class AssignmentUpdate(Request):
+    """Take, give or unassign a case."""
+
+    assignee_id: UUID | None = Field(
+        description="a current agent's or admin's id (your own to take it); null unassigns"
+    )
+
+
+class WaitingUpdate(Request):
+    """Say whose move the case waits for."""
+
+    waiting_on: WaitingOn = Field(description="customer or support")
+
+
+class SeverityUpdate(Request):
+    """Change the severity, or lower a "Production Down" prioritisation, with a reason."""
+
+    severity: int = Field(strict=True, ge=LOWEST_LEVEL, le=HIGHEST_LEVEL, description=LEVELS_TEXT)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REASON_LENGTH)] = (
+        Field(description="why; recorded with the change and shown to agents")
+    )
+    prioritised: bool | None = Field(
+        default=None, strict=True, description="false lowers a prioritised case; omitted keeps it as it is"
+    )
+
+
 CaseRead = CaseView
 CaseSummaryRead = CaseSummaryView
 CaseList = CasePage
@@ -68,8 +100,13 @@ AttachmentRead = AttachmentView
 ProductRead = ProductView
 SeverityRead = SeverityView
 CaseCountsRead = CaseCounts
+AgentRead = PersonView
+QueueItemRead = QueueItemView
+QueueList = QueuePage
 
 __all__ = [
+    "AgentRead",
+    "AssignmentUpdate",
     "AttachmentCreate",
     "AttachmentRead",
     "CaseCountsRead",
@@ -80,5 +117,9 @@ __all__ = [
     "CommentCreate",
     "CommentRead",
     "ProductRead",
+    "QueueItemRead",
+    "QueueList",
     "SeverityRead",
+    "SeverityUpdate",
+    "WaitingUpdate",
 ]

@@ -5,8 +5,9 @@ bounded number of times, then answers 409."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
+from uuid import UUID
 
 import asyncpg
 
@@ -14,13 +15,24 @@ from casefold_events import idempotency
 from casefold_events.envelope import Metadata
 from casefold_events.store import ConcurrencyError, Repository, in_transaction
 from casefold_platform.problems import Conflict
-from cases.adapters import directory
+from cases.adapters import directory, queue, read_model
 from cases.adapters.numbers import next_case_number
 from cases.adapters.projection import hold_writer_lock, project
 from cases.adapters.receipts import verify_reference
 from cases.app.render import attachment_view, case_view, comment_view, people_of
-from cases.domain.commands import AddAttachment, AddComment, Caller, CloseCase, OpenCase
+from cases.domain.clock import Clock, SystemClock
+from cases.domain.commands import (
+    AddAttachment,
+    AddComment,
+    AssignCase,
+    Caller,
+    ChangeSeverity,
+    CloseCase,
+    OpenCase,
+    SetWaiting,
+)
 from cases.domain.model import DEFAULT_MAX_COMMENTS_PER_CASE, Case, check_may_open, open_case
+from cases.domain.sla import SlaPolicy
 
 T = TypeVar("T")
 
@@ -35,6 +47,8 @@ class CommandDeps:
     receipt_key: bytes
     retries: int = 3
     max_comments_per_case: int = DEFAULT_MAX_COMMENTS_PER_CASE
+    clock: Clock = field(default_factory=SystemClock)
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
 
 
 @dataclass(frozen=True)
@@ -61,9 +75,10 @@ async def _run(deps: CommandDeps, work: Callable[[asyncpg.Connection], Awaitable
         raise ConcurrentChange("The case was changed by someone else at the same time; please retry.") from exc
 
 
-async def _case_reply(conn: asyncpg.Connection, case: Case, caller: Caller) -> Any:
+async def _case_reply(deps: CommandDeps, conn: asyncpg.Connection, case: Case, caller: Caller) -> Any:
     people = await directory.people(conn, people_of(case))
-    return case_view(case, caller, people).model_dump(mode="json")
+    sla = await read_model.sla_clocks(conn, UUID(case.id), deps.clock.now()) if caller.is_agent else None
+    return case_view(case, caller, people, sla).model_dump(mode="json")
 
 
 async def _with_directory_verification(pool: asyncpg.Pool, caller: Caller) -> Caller:
@@ -122,8 +137,8 @@ async def handle_open_case(
             event = open_case(command, verified, number=number)
             case = Case(str(command.case_id))
             envelopes = await deps.repository.save(conn, case, [event], metadata)
-            await project(conn, envelopes)
-            return Reply(201, await _case_reply(conn, case, caller))
+            await project(conn, envelopes, sla=deps.sla)
+            return Reply(201, await _case_reply(deps, conn, case, caller))
 
         return await _idempotent(conn, idempotency_key, f"{caller.user_id}:open-case", request, produce)
 
@@ -141,7 +156,7 @@ async def handle_add_comment(
             case = await deps.repository.load(conn, str(command.case_id))
             events = case.add_comment(command, caller, max_comments=deps.max_comments_per_case)
             envelopes = await deps.repository.save(conn, case, events, metadata)
-            await project(conn, envelopes)
+            await project(conn, envelopes, sla=deps.sla)
             people = await directory.people(conn, [caller.user_id])
             return Reply(201, comment_view(case.state.comments[-1], people).model_dump(mode="json"))
 
@@ -161,7 +176,7 @@ async def handle_add_attachment(deps: CommandDeps, command: AddAttachment, calle
         attachment = verify_reference(deps.receipt_key, command.reference, "reference")
         events = case.add_attachment(attachment, caller)
         envelopes = await deps.repository.save(conn, case, events, metadata)
-        await project(conn, envelopes)
+        await project(conn, envelopes, sla=deps.sla)
         return Reply(201, attachment_view(case.state.attachments[-1]).model_dump(mode="json"))
 
     return await _run(deps, work)
@@ -174,7 +189,70 @@ async def handle_close_case(deps: CommandDeps, command: CloseCase, caller: Calle
         case = await deps.repository.load(conn, str(command.case_id))
         events = case.close(caller)
         envelopes = await deps.repository.save(conn, case, events, metadata)
-        await project(conn, envelopes)
-        return Reply(200, await _case_reply(conn, case, caller))
+        await project(conn, envelopes, sla=deps.sla)
+        return Reply(200, await _case_reply(deps, conn, case, caller))
 
     return await _run(deps, work)
+
+
+async def _agent_command(
+    deps: CommandDeps,
+    case_id: UUID,
+    caller: Caller,
+    metadata: Metadata,
+    idempotency_key: str | None,
+    name: str,
+    request: dict[str, Any],
+    decide: Callable[[asyncpg.Connection, Case], Awaitable[list[Any]]],
+) -> Reply:
+    """Load, decide, append and project (nothing when the decision changes nothing), reply with the case."""
+
+    async def work(conn: asyncpg.Connection) -> Reply:
+        async def produce() -> Reply:
+            case = await deps.repository.load(conn, str(case_id))
+            events = await decide(conn, case)
+            if events:
+                await project(conn, await deps.repository.save(conn, case, events, metadata), sla=deps.sla)
+            return Reply(200, await _case_reply(deps, conn, case, caller))
+
+        return await _idempotent(conn, idempotency_key, f"{caller.user_id}:{name}:{case_id}", request, produce)
+
+    return await _run(deps, work)
+
+
+async def handle_assign(
+    deps: CommandDeps, command: AssignCase, caller: Caller, metadata: Metadata, idempotency_key: str | None = None
+) -> Reply:
+    """AssignCase -> CaseAssigned (200 case); the assignee must be a current agent or admin."""
+
+    async def decide(conn: asyncpg.Connection, case: Case) -> list[Any]:
+        target = command.assignee_id
+        is_agent = target is not None and await queue.is_current_agent(conn, target)
+        return case.assign(command, caller, assignee_is_agent=is_agent)
+
+    request = {"assignee_id": command.assignee_id}
+    return await _agent_command(deps, command.case_id, caller, metadata, idempotency_key, "assign", request, decide)
+
+
+async def handle_set_waiting(
+    deps: CommandDeps, command: SetWaiting, caller: Caller, metadata: Metadata, idempotency_key: str | None = None
+) -> Reply:
+    """SetWaiting -> WaitingStateChanged (200 case)."""
+
+    async def decide(_: asyncpg.Connection, case: Case) -> list[Any]:
+        return case.set_waiting(command, caller)
+
+    request = {"waiting_on": command.waiting_on}
+    return await _agent_command(deps, command.case_id, caller, metadata, idempotency_key, "waiting", request, decide)
+
+
+async def handle_change_severity(
+    deps: CommandDeps, command: ChangeSeverity, caller: Caller, metadata: Metadata, idempotency_key: str | None = None
+) -> Reply:
+    """ChangeSeverity -> SeverityChanged (200 case), with its reason."""
+
+    async def decide(_: asyncpg.Connection, case: Case) -> list[Any]:
+        return case.change_severity(command, caller)
+
+    request = {"severity": command.severity, "reason": command.reason, "prioritised": command.prioritised}
+    return await _agent_command(deps, command.case_id, caller, metadata, idempotency_key, "severity", request, decide)

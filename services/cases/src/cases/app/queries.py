@@ -10,12 +10,14 @@ from uuid import UUID
 import asyncpg
 
 from casefold_events.store import Repository
-from cases.adapters import directory, read_model
+from cases.adapters import directory, queue, read_model
+from cases.adapters.queue import QueueFilter
 from cases.app.render import case_view, people_of
+from cases.domain.clock import Clock, SystemClock
 from cases.domain.commands import Caller
-from cases.domain.errors import CaseNotFound
+from cases.domain.errors import CaseNotFound, NotAllowed
 from cases.domain.model import Case
-from cases.domain.views import CaseCounts, CasePage, CaseView, StatusFilter
+from cases.domain.views import CaseCounts, CasePage, CaseView, PersonView, QueuePage, StatusFilter
 
 # Counting every case reads the whole status index (about 0.2 s at 1M cases), and every agent gets the same
 # answer: it is shared for a few seconds. A customer's counts (their own cases, an index range) are always fresh.
@@ -32,6 +34,7 @@ class _SharedCounts:
 class QueryDeps:
     pool: asyncpg.Pool
     repository: Repository[Case]
+    clock: Clock = field(default_factory=SystemClock)
     all_cases_counts: _SharedCounts = field(default_factory=_SharedCounts)
 
 
@@ -47,7 +50,7 @@ async def get_case(
     if as_of_version is not None or as_of is not None:
         return await _time_travel(deps, case_id, viewer, as_of_version, as_of)
     async with deps.pool.acquire() as conn:
-        found = await read_model.get_case(conn, case_id, viewer)
+        found = await read_model.get_case(conn, case_id, viewer, deps.clock.now())
     if found is None:
         raise CaseNotFound
     return found
@@ -68,7 +71,7 @@ async def _time_travel(
 async def get_case_by_number(deps: QueryDeps, number: int, viewer: Caller) -> CaseView:
     async with deps.pool.acquire() as conn:
         case_id = await read_model.case_id_by_number(conn, number)
-        found = await read_model.get_case(conn, case_id, viewer) if case_id is not None else None
+        found = await read_model.get_case(conn, case_id, viewer, deps.clock.now()) if case_id is not None else None
     if found is None:
         raise CaseNotFound
     return found
@@ -96,3 +99,22 @@ async def count_cases(deps: QueryDeps, viewer: Caller, *, q: str | None = None) 
     if shared is not None:
         shared.value, shared.at = counts, time.monotonic()
     return counts
+
+
+def _ensure_agent(viewer: Caller) -> None:
+    if not viewer.is_agent:
+        raise NotAllowed("Only support agents and admins may read the queue and the agents.")
+
+
+async def queue_page(deps: QueryDeps, viewer: Caller, filters: QueueFilter) -> QueuePage:
+    """A page of the agents' queue (agents and admins only)."""
+    _ensure_agent(viewer)
+    async with deps.pool.acquire() as conn:
+        return await queue.queue_page(conn, filters, viewer.user_id, deps.clock.now())
+
+
+async def list_agents(deps: QueryDeps, viewer: Caller) -> list[PersonView]:
+    """The current agents and admins (agents and admins only)."""
+    _ensure_agent(viewer)
+    async with deps.pool.acquire() as conn:
+        return await queue.current_agents(conn)

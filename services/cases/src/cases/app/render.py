@@ -8,7 +8,19 @@ from uuid import UUID
 from cases.adapters.directory import Person
 from cases.domain.commands import Caller
 from cases.domain.model import Attachment, Case, Comment
-from cases.domain.views import AttachmentView, CaseView, CommentView, ProductView, format_number
+from cases.domain.views import (
+    AttachmentView,
+    CaseView,
+    CommentView,
+    CustomerView,
+    PersonView,
+    ProductView,
+    SeverityChangeView,
+    SlaView,
+    format_number,
+)
+
+AGENT_ROLES = frozenset({"agent", "admin"})
 
 
 def _name(people: Mapping[UUID, Person], user_id: UUID) -> str | None:
@@ -17,9 +29,25 @@ def _name(people: Mapping[UUID, Person], user_id: UUID) -> str | None:
 
 
 def people_of(case: Case) -> set[UUID]:
-    """Whose names the case page shows: the owner and the comments' authors."""
+    """Whose names the case page shows: the owner, the comments' authors, the assignee, who changed the severity."""
     s = case.state
-    return {c.author_id for c in s.comments} | ({s.opened_by} if s.opened_by else set())
+    ids = {c.author_id for c in s.comments} | {c.changed_by for c in s.severity_changes}
+    return ids | {u for u in (s.opened_by, s.assignee_id) if u is not None}
+
+
+def assignee_view(people: Mapping[UUID, Person], assignee_id: UUID | None) -> PersonView | None:
+    """The assignee, unless their agent role was revoked since (then the case counts as unassigned)."""
+    person = people.get(assignee_id) if assignee_id is not None else None
+    if person is None or person.role not in AGENT_ROLES:
+        return None
+    return PersonView(id=person.user_id, display_name=person.display_name)
+
+
+def customer_view(people: Mapping[UUID, Person], user_id: UUID) -> CustomerView:
+    person = people.get(user_id)
+    return CustomerView(
+        id=user_id, display_name=person.display_name if person else None, email=person.email if person else None
+    )
 
 
 def comment_view(comment: Comment, people: Mapping[UUID, Person]) -> CommentView:
@@ -47,8 +75,9 @@ def attachment_view(attachment: Attachment) -> AttachmentView:
     )
 
 
-def case_view(case: Case, viewer: Caller, people: Mapping[UUID, Person]) -> CaseView:
-    """The case page for this viewer, names from the directory: customers never see internal comments or emails."""
+def case_view(case: Case, viewer: Caller, people: Mapping[UUID, Person], sla: SlaView | None = None) -> CaseView:
+    """The case page for this viewer, names from the directory: customers never see internal comments, emails,
+    the assignee, the severity history or the SLA clocks."""
     s = case.state
     assert s.opened_by is not None
     assert s.opened_at is not None
@@ -72,4 +101,21 @@ def case_view(case: Case, viewer: Caller, people: Mapping[UUID, Person]) -> Case
         version=case.version,
         comments=[comment_view(c, people) for c in s.comments if viewer.is_agent or not c.internal],
         attachments=[attachment_view(a) for a in s.attachments],
+        waiting_on=s.waiting_on,
+        assignee=assignee_view(people, s.assignee_id) if viewer.is_agent else None,
+        customer=customer_view(people, s.opened_by) if viewer.is_agent else None,
+        severity_changes=[
+            SeverityChangeView(
+                from_severity=c.from_severity,
+                to_severity=c.to_severity,
+                prioritised=c.prioritised,
+                reason=c.reason,
+                changed_by_name=_name(people, c.changed_by),
+                changed_at=c.changed_at,
+            )
+            for c in s.severity_changes
+        ]
+        if viewer.is_agent
+        else [],
+        sla=sla if viewer.is_agent and s.status == "open" else None,
     )

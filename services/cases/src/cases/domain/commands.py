@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from casefold_events.contracts import AttachmentRef
-from casefold_events.contracts.cases import Role
+from casefold_events.contracts.cases import Role, WaitingOn
 
 
 @dataclass(frozen=True)
@@ -57,3 +57,27 @@ class VerifiedAttachment:
 
     ref: AttachmentRef
     uploaded_by: UUID
+
+
+@dataclass(frozen=True)
+class AssignCase:
+    """Take (own id), give (another agent's id) or unassign (None)."""
+
+    case_id: UUID
+    assignee_id: UUID | None
+
+
+@dataclass(frozen=True)
+class SetWaiting:
+    case_id: UUID
+    waiting_on: WaitingOn
+
+
+@dataclass(frozen=True)
+class ChangeSeverity:
+    """prioritised None keeps the prioritisation; False lowers a prioritised case."""
+
+    case_id: UUID
+    severity: int
+    reason: str
+    prioritised: bool | None = None

@@ -13,16 +13,38 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal, Self
 from uuid import UUID
 
-from casefold_events.contracts import AttachmentAdded, AttachmentRef, CaseClosed, CaseOpened, CommentAdded, Event
-from casefold_events.contracts.cases import Role
+from casefold_events.contracts import (
+    AttachmentAdded,
+    AttachmentRef,
+    CaseAssigned,
+    CaseClosed,
+    CaseOpened,
+    CommentAdded,
+    Event,
+    SeverityChanged,
+    SlaBreached,
+    SlaWarning,
+    WaitingStateChanged,
+)
+from casefold_events.contracts.cases import Role, WaitingOn
 from casefold_events.store import Aggregate
-from cases.domain.commands import AddComment, Caller, OpenCase, VerifiedAttachment
+from cases.domain.commands import (
+    AddComment,
+    AssignCase,
+    Caller,
+    ChangeSeverity,
+    OpenCase,
+    SetWaiting,
+    VerifiedAttachment,
+)
 from cases.domain.errors import AttachmentAlreadyOnCase, CaseIsClosed, CaseIsFull, CaseNotFound, NotAllowed, invalid
+from cases.domain.severity import HIGHEST_LEVEL, LEVELS_TEXT, LOWEST_LEVEL
 
 STREAM_TYPE = "case"
 PRIORITY_RULE = "subject-contains-production-down"
 _PRODUCTION_DOWN = re.compile(r"production\s+down", re.IGNORECASE)
 MAX_ATTACHMENTS_PER_CASE = 100
+MAX_REASON_LENGTH = 500
 DEFAULT_MAX_COMMENTS_PER_CASE = 1000
 
 Status = Literal["open", "closed"]
@@ -51,6 +73,16 @@ class Attachment:
     added_at: datetime
 
 
+@dataclass(frozen=True)
+class SeverityChange:
+    from_severity: int
+    to_severity: int
+    prioritised: bool
+    reason: str
+    changed_by: UUID
+    changed_at: datetime
+
+
 @dataclass
 class CaseState:
     number: int = 0
@@ -68,6 +100,9 @@ class CaseState:
     last_activity_at: datetime | None = None
     comments: list[Comment] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    waiting_on: WaitingOn | None = None
+    assignee_id: UUID | None = None
+    severity_changes: list[SeverityChange] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -143,7 +178,8 @@ class Case(Aggregate):
     """A support case."""
 
     stream_type: ClassVar[str] = STREAM_TYPE
-    snapshot_version: ClassVar[int] = 1
+    # 2: waiting_on, assignee_id, severity_changes
+    snapshot_version: ClassVar[int] = 2
 
     def __init__(self, stream_id: str) -> None:
         super().__init__(stream_id)
@@ -178,7 +214,7 @@ class Case(Aggregate):
         ensure_storable("body", command.body)
         if len(self.state.comments) >= max_comments:
             raise CaseIsFull(self.state.number, max_comments)
-        return [
+        events: list[Event] = [
             CommentAdded(
                 case_id=UUID(self.id),
                 comment_id=command.comment_id,
@@ -188,6 +224,10 @@ class Case(Aggregate):
                 internal=command.internal,
             )
         ]
+        # The customer's answer is the move the case waited for, whichever way it came (portal or inbound mail).
+        if not caller.is_agent and self.state.waiting_on == "customer":
+            events.append(self._waiting(caller, "support"))
+        return events
 
     def add_attachment(self, attachment: VerifiedAttachment, caller: Caller) -> list[Event]:
         self.ensure_visible_to(caller)
@@ -200,6 +240,71 @@ class Case(Aggregate):
         return [
             AttachmentAdded(
                 case_id=UUID(self.id), attachment=attachment.ref, added_by=caller.user_id, added_by_role=caller.role
+            )
+        ]
+
+    def _ensure_agent_may_change(self, caller: Caller, what: str) -> None:
+        """Agents' commands: a stranger's case is 404, the customer's own 403, a closed one 409."""
+        self.ensure_visible_to(caller)
+        if not caller.is_agent:
+            raise NotAllowed(f"Only support agents may {what}.")
+        self._ensure_open()
+
+    def assign(self, command: AssignCase, caller: Caller, *, assignee_is_agent: bool) -> list[Event]:
+        """Take, give or unassign; the assignee must be a current agent or admin (the directory says whether)."""
+        self._ensure_agent_may_change(caller, "assign cases")
+        if command.assignee_id is not None and not assignee_is_agent:
+            raise invalid("assignee_id", "The assignee must be a current support agent or admin.")
+        if command.assignee_id == self.state.assignee_id:
+            return []
+        return [
+            CaseAssigned(
+                case_id=UUID(self.id),
+                assignee_id=command.assignee_id,
+                previous_assignee_id=self.state.assignee_id,
+                assigned_by=caller.user_id,
+                assigned_by_role=caller.role,
+            )
+        ]
+
+    def set_waiting(self, command: SetWaiting, caller: Caller) -> list[Event]:
+        """Mark whose move the case waits for; the same state again changes nothing."""
+        self._ensure_agent_may_change(caller, "change the waiting state")
+        if command.waiting_on == self.state.waiting_on:
+            return []
+        return [self._waiting(caller, command.waiting_on)]
+
+    def _waiting(self, caller: Caller, waiting_on: WaitingOn) -> WaitingStateChanged:
+        return WaitingStateChanged(
+            case_id=UUID(self.id), waiting_on=waiting_on, changed_by=caller.user_id, changed_by_role=caller.role
+        )
+
+    def change_severity(self, command: ChangeSeverity, caller: Caller) -> list[Event]:
+        """A new severity, or a lowered prioritisation, with its reason. Only the subject rule prioritises."""
+        self._ensure_agent_may_change(caller, "change the severity")
+        reason = command.reason.strip()
+        if not reason:
+            raise invalid("reason", "Give the reason for the change.")
+        if len(reason) > MAX_REASON_LENGTH:
+            raise invalid("reason", f"The reason is at most {MAX_REASON_LENGTH} characters.")
+        ensure_storable("reason", reason)
+        if not LOWEST_LEVEL <= command.severity <= HIGHEST_LEVEL:
+            raise invalid("severity", f"The severity is one of {LEVELS_TEXT}.")
+        s = self.state
+        prioritised = s.prioritised if command.prioritised is None else command.prioritised
+        if prioritised and not s.prioritised:
+            raise invalid("prioritised", 'Only a "Production Down" subject prioritises a case; agents may lower it.')
+        if command.severity == s.severity and prioritised == s.prioritised:
+            raise invalid("severity", f"The case already has severity {s.severity}; nothing would change.")
+        return [
+            SeverityChanged(
+                case_id=UUID(self.id),
+                from_severity=s.severity,
+                to_severity=command.severity,
+                prioritised=prioritised,
+                reason=reason,
+                changed_by=caller.user_id,
+                changed_by_role=caller.role,
             )
         ]
 
@@ -219,6 +324,7 @@ class Case(Aggregate):
             s.subject, s.description, s.severity = event.subject, event.description, event.severity
             s.prioritised, s.priority_rule = event.prioritised, event.priority_rule
             s.opened_by, s.opened_at, s.status = event.opened_by, at, "open"
+            s.waiting_on = "support"
             s.attachments = [Attachment(ref, event.opened_by, event.opened_by_role, at) for ref in event.attachments]
         elif isinstance(event, CommentAdded):
             s.comments.append(
@@ -227,7 +333,21 @@ class Case(Aggregate):
         elif isinstance(event, AttachmentAdded):
             s.attachments.append(Attachment(event.attachment, event.added_by, event.added_by_role, at))
         elif isinstance(event, CaseClosed):
-            s.status, s.closed_at = "closed", at
+            s.status, s.closed_at, s.waiting_on = "closed", at, None
+        elif isinstance(event, SlaWarning | SlaBreached):
+            return  # the SLA worker's signals: not activity (the SLA fold reads them, see domain/sla.py)
+        elif isinstance(event, CaseAssigned):
+            # Not activity: customers never see who is assigned, so their lists must not move for it.
+            s.assignee_id = event.assignee_id
+            return
+        elif isinstance(event, WaitingStateChanged):
+            s.waiting_on = event.waiting_on
+        elif isinstance(event, SeverityChanged):
+            s.severity, s.prioritised = event.to_severity, event.prioritised
+            change = SeverityChange(
+                event.from_severity, event.to_severity, event.prioritised, event.reason, event.changed_by, at
+            )
+            s.severity_changes.append(change)
         else:  # pragma: no cover - an event type this code does not know must not be folded silently
             raise TypeError(f"Case cannot apply {event.event_type}")
         s.last_activity_at = at
@@ -270,6 +390,19 @@ class Case(Aggregate):
                 }
                 for a in s.attachments
             ],
+            "waiting_on": s.waiting_on,
+            "assignee_id": str(s.assignee_id) if s.assignee_id else None,
+            "severity_changes": [
+                {
+                    "from_severity": c.from_severity,
+                    "to_severity": c.to_severity,
+                    "prioritised": c.prioritised,
+                    "reason": c.reason,
+                    "changed_by": str(c.changed_by),
+                    "changed_at": c.changed_at.isoformat(),
+                }
+                for c in s.severity_changes
+            ],
         }
 
     @classmethod
@@ -308,6 +441,19 @@ class Case(Aggregate):
                     datetime.fromisoformat(a["added_at"]),
                 )
                 for a in state["attachments"]
+            ],
+            waiting_on=state["waiting_on"],
+            assignee_id=UUID(state["assignee_id"]) if state["assignee_id"] else None,
+            severity_changes=[
+                SeverityChange(
+                    c["from_severity"],
+                    c["to_severity"],
+                    c["prioritised"],
+                    c["reason"],
+                    UUID(c["changed_by"]),
+                    datetime.fromisoformat(c["changed_at"]),
+                )
+                for c in state["severity_changes"]
             ],
         )
         return case

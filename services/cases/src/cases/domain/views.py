@@ -12,12 +12,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from casefold_events.contracts.cases import Role
+from casefold_events.contracts.cases import Role, WaitingOn
 from cases.domain.severity import LEVELS_TEXT
 
 NUMBER_WIDTH = 8
 
 StatusFilter = Literal["all", "open", "closed"]
+QueueStatus = Literal["waiting_on_support", "waiting_on_customer", "closed", "open", "all"]
+QueueSort = Literal["urgency", "last_activity"]
+SlaFilter = Literal["breached", "due_soon"]
 
 
 def format_number(number: int) -> str:
@@ -60,6 +63,34 @@ class AttachmentView(View):
     added_at: datetime
 
 
+class PersonView(View):
+    id: UUID
+    display_name: str | None = Field(description="null while the directory lacks it")
+
+
+class CustomerView(PersonView):
+    email: str | None = Field(description="null while the directory lacks it")
+
+
+class SeverityChangeView(View):
+    from_severity: int
+    to_severity: int
+    prioritised: bool = Field(description="whether the case was prioritised after the change")
+    reason: str
+    changed_by_name: str | None
+    changed_at: datetime
+
+
+class SlaView(View):
+    first_response_due_at: datetime | None
+    first_responded_at: datetime | None
+    first_response_breached: bool
+    resolution_due_at: datetime | None = Field(description="null while paused (waiting on the customer)")
+    resolution_paused: bool
+    resolution_remaining_seconds: int | None = Field(description="frozen at what was left while paused")
+    resolution_breached: bool
+
+
 class CaseSummaryView(View):
     id: UUID
     number: str = Field(description="zero-padded to 8 digits")
@@ -74,6 +105,7 @@ class CaseSummaryView(View):
     closed_at: datetime | None
     last_activity_at: datetime
     version: int
+    waiting_on: WaitingOn | None = Field(description="whose move the case waits for; null when closed")
 
 
 class CaseView(CaseSummaryView):
@@ -81,6 +113,24 @@ class CaseView(CaseSummaryView):
     description: str
     comments: list[CommentView]
     attachments: list[AttachmentView]
+    assignee: PersonView | None = Field(
+        description="agents and admins only (null for customers); null when unassigned or the assignee is no agent now"
+    )
+    customer: CustomerView | None = Field(description="agents and admins only (null for customers)")
+    severity_changes: list[SeverityChangeView] = Field(description="agents and admins only (empty for customers)")
+    sla: SlaView | None = Field(description="agents and admins only; null for customers, closed cases, or unknown")
+
+
+class QueueItemView(CaseSummaryView):
+    assignee: PersonView | None = Field(description="null when unassigned or the assignee is no agent now")
+    customer: CustomerView
+    next_deadline_at: datetime | None = Field(description="the earliest running SLA deadline; null when none")
+    breached: bool = Field(description="the earliest running deadline has passed")
+
+
+class QueuePage(View):
+    items: list[QueueItemView]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
 
 
 class CasePage(View):
@@ -92,3 +142,37 @@ class CaseCounts(View):
     all: int = Field(description="every case the caller may see (with q: whose subject matches)")
     open: int
     closed: int
+
+
+def _until(due: datetime | None, now: datetime) -> int | None:
+    return int((due - now).total_seconds()) if due is not None else None
+
+
+def sla_view(
+    *,
+    first_response_due_at: datetime | None,
+    first_responded_at: datetime | None,
+    resolution_due_at: datetime | None,
+    resolution_remaining_seconds: int | None,
+    resolution_paused: bool,
+    now: datetime,
+) -> SlaView | None:
+    """The SLA clocks as of now; None while no clock has been set (the SLA projection fills them)."""
+    if first_response_due_at is None and resolution_due_at is None and resolution_remaining_seconds is None:
+        return None
+    first_breached = first_response_due_at is not None and (first_responded_at or now) > first_response_due_at
+    if resolution_paused:
+        resolution_breached = resolution_remaining_seconds is not None and resolution_remaining_seconds < 0
+    else:
+        resolution_breached = resolution_due_at is not None and now > resolution_due_at
+    return SlaView(
+        first_response_due_at=first_response_due_at,
+        first_responded_at=first_responded_at,
+        first_response_breached=first_breached,
+        resolution_due_at=None if resolution_paused else resolution_due_at,
+        resolution_paused=resolution_paused,
+        resolution_remaining_seconds=resolution_remaining_seconds
+        if resolution_paused
+        else _until(resolution_due_at, now),
+        resolution_breached=resolution_breached,
+    )

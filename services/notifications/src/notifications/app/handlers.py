@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC
 from uuid import UUID
 
 import asyncpg
@@ -17,13 +18,17 @@ from casefold_events.contracts import (
     ProfileUpdated,
     RoleGranted,
     SendAccountEmail,
+    SlaBreached,
+    SlaWarning,
     UserRegistered,
 )
 from casefold_platform.tracing import current_traceparent
 from notifications.adapters import case_projection, directory, outbox
 from notifications.adapters.case_projection import Case
 from notifications.app.mailer import Mailer, human_size
-from notifications.domain.emails import ALL_DIRECTIONS, Draft, mailbox, thread_references
+from notifications.domain.emails import ALL_DIRECTIONS, Draft, Kind, mailbox, thread_references
+
+AGENT_ROLES = frozenset({"agent", "admin"})
 
 
 class UnknownCase(LookupError):
@@ -100,6 +105,25 @@ async def case_closed(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, ev
     await case_projection.set_status(conn, event.case_id, "closed")
     owner = await directory.get(conn, case.owner_id)
     await _queue(conn, mail.to_customer(event_id, "closed", case, owner))
+
+
+_CLOCK_WORDS = {
+    "first_response": ("first response", "Reply to the customer (a public comment) to stop the clock."),
+    "resolution": ("resolution", "Resolve and close the case, or mark it waiting on the customer to pause the clock."),
+}
+
+
+async def sla_signal(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: SlaWarning | SlaBreached) -> None:
+    """To the assigned agent; to the support address when the case is unassigned, or its assignee is unknown here
+    or no longer an agent (the case then counts as unassigned)."""
+    case = await _case(conn, event.case_id)
+    assignee = await directory.get(conn, event.assignee_id) if event.assignee_id else None
+    agent = assignee if assignee is not None and assignee.role in AGENT_ROLES else None
+    kind: Kind = "sla-breached" if isinstance(event, SlaBreached) else "sla-warning"
+    label, action = _CLOCK_WORDS[event.clock]
+    due = event.due_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    await _queue(conn, mail.to_agent(event_id, kind, case, agent, clock_label=label, due=due, action=action,
+                                     assignee=agent.display_name if agent else "nobody (unassigned)"))  # fmt: skip
 
 
 async def _release_waiting(conn: asyncpg.Connection, user_id: UUID) -> None:

@@ -58,6 +58,11 @@ class Mailer:
     def to_support(self, event_id: UUID, kind: Kind, direction: Direction, case: Case, **context: Any) -> Draft:
         return self._case_draft(event_id, kind, direction, case, self.support_address, owner=None, **context)
 
+    def to_agent(self, event_id: UUID, kind: Kind, case: Case, agent: User | None, **context: Any) -> Draft:
+        """An internal email to this agent, or to the support address when there is none."""
+        to = mailbox(agent.email, agent.display_name) if agent else self.support_address
+        return self._case_draft(event_id, kind, "internal", case, to, owner=None, **context)
+
     def _case_draft(
         self,
         event_id: UUID,

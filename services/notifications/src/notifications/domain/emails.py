@@ -26,6 +26,8 @@ Kind = Literal[
     "password-reset-notice",
     "inbound-reply",
     "closed-reply",
+    "sla-warning",
+    "sla-breached",
 ]
 # outbound: support -> customer; inbound: a copy of what the customer wrote, to support; internal: for support only.
 Direction = Literal["outbound", "inbound", "internal"]
@@ -46,6 +48,9 @@ _LABELS: dict[str, tuple[str, str]] = {
     "closed": ("Closing confirmation", "Closing confirmation"),
     "inbound-reply": ("Your reply by email", "Reply by email"),
     "closed-reply": ("Automatic answer: the case is closed", "Automatic answer: the case is closed"),
+    # SLA mails are internal: customers never see them, so their customer-side label is never shown.
+    "sla-warning": ("Email", "SLA warning to the support team"),
+    "sla-breached": ("Email", "SLA breach to the support team"),
 }
 _WHITESPACE = re.compile(r"\s+")
 
