@@ -102,6 +102,14 @@ ACCESS: dict[str, Access] = {
     "cases_add_comment": owner_or_staff(ok=frozenset({201}), json={"body": "Matrix check."}),
     "cases_add_attachment": owner_or_staff(ok=INVALID, json={"reference": "not-a-receipt"}),
     "cases_close_case": owner_or_staff(ok=frozenset({200, 409})),  # the first allowed caller closes it
+    # cases: the agents' workspace (customers are refused with 403, whoever's case it is)
+    "cases_queue": Access(STAFF),
+    "cases_list_agents": Access(STAFF),
+    "cases_assign_case": Access(STAFF, ok=frozenset({200, 409}), json={"assignee_id": None}),
+    "cases_set_waiting": Access(STAFF, ok=frozenset({200, 409}), json={"waiting_on": "support"}),
+    "cases_change_severity": Access(
+        STAFF, ok=frozenset({200, 409}), json={"severity": 2, "reason": "Matrix check: unchanged."}
+    ),
     # attachments
     "attachments_upload": signed_in(upload=True),
     "attachments_metadata": owner_or_staff(),
