@@ -32,7 +32,8 @@ class Access:
 
     allowed: the callers that pass authorisation; answered with a status in `ok` (2xx, or the 4xx a valid caller
     gets for this deliberately harmless request). Everyone else gets the refusal of their kind: 401 without a token,
-    404 for a customer on another's resource (`owned`: the resource in the path is customer A's), else 403.
+    404 for customer B when the resource in the path is customer A's (`owned`: a customer never learns that
+    another's case exists), else 403 (customer A on a staff-only route about their own case, for one).
     """
 
     allowed: frozenset[str]
@@ -47,7 +48,7 @@ class Access:
             return "allowed"
         if caller == "anonymous":
             return "401"
-        if self.owned and caller.startswith("customer"):
+        if self.owned and caller == "customer_b":
             return "404"
         return "403"
 
@@ -65,13 +66,19 @@ def owner_or_staff(**kw: Any) -> Access:
     return Access(frozenset({"customer_a"}) | STAFF, owned=True, **kw)
 
 
+def staff_on_a_case(**kw: Any) -> Access:
+    """An agents' command on customer A's case: A is refused (403), B is told there is no such case (404)."""
+    return Access(STAFF, owned=True, **kw)
+
+
 INVALID = frozenset({422})  # an empty body: the caller passed authorisation, the fields did not
 CONFLICT = frozenset({409})
 
 # Every operation of the combined document. A new route needs an entry here: say who may call it (public,
 # signed_in, owner_or_staff for customer A's case/attachment/message in the path, Access(STAFF) for agents' routes,
-# Access(frozenset({"admin"})) for administrators' routes) and send a request that cannot harm the other checks
-# (an empty JSON body, answered 422, is the usual one for commands: `json={}, ok=INVALID`).
+# staff_on_a_case for agents' commands on A's case, Access(frozenset({"admin"})) for administrators' routes) and
+# send a request that cannot harm the other checks (an empty JSON body, answered 422, is the usual one for commands:
+# `json={}, ok=INVALID`; a valid one where the handler must run to refuse, as for B on A's case).
 ACCESS: dict[str, Access] = {
     # identity: sign-up, confirmation and recovery are public (identity rate-limits them itself).
     "identity_sign_up": public(INVALID, json={}),
@@ -102,13 +109,14 @@ ACCESS: dict[str, Access] = {
     "cases_add_comment": owner_or_staff(ok=frozenset({201}), json={"body": "Matrix check."}),
     "cases_add_attachment": owner_or_staff(ok=INVALID, json={"reference": "not-a-receipt"}),
     "cases_close_case": owner_or_staff(ok=frozenset({200, 409})),  # the first allowed caller closes it
-    # cases: the agents' workspace (customers are refused with 403, whoever's case it is)
+    # cases: the agents' workspace
     "cases_queue": Access(STAFF),
     "cases_list_agents": Access(STAFF),
-    "cases_assign_case": Access(STAFF, ok=frozenset({200, 409}), json={"assignee_id": None}),
-    "cases_set_waiting": Access(STAFF, ok=frozenset({200, 409}), json={"waiting_on": "support"}),
-    "cases_change_severity": Access(
-        STAFF, ok=frozenset({200, 409}), json={"severity": 2, "reason": "Matrix check: unchanged."}
+    "cases_assign_case": staff_on_a_case(ok=frozenset({200, 409}), json={"assignee_id": None}),
+    "cases_set_waiting": staff_on_a_case(ok=frozenset({200, 409}), json={"waiting_on": "support"}),
+    # the agent lowers A's case from 2 to 3; the admin then gets "nothing would change" (422)
+    "cases_change_severity": staff_on_a_case(
+        ok=frozenset({200, 422}), json={"severity": 3, "reason": "Matrix check: minor after all."}
     ),
     # attachments
     "attachments_upload": signed_in(upload=True),
@@ -166,7 +174,8 @@ def unlisted(document: dict[str, Any]) -> str | None:
         "operations without an entry in ACCESS (tests/api/test_authorisation_matrix.py): "
         + (", ".join(f"{op_id} ({operations[op_id]})" for op_id in missing) or "none")
         + ". Add one per operation: who may call it (public / signed_in / owner_or_staff for customer A's resource"
-        " in the path / Access(STAFF) for agents' routes / Access(frozenset({'admin'})) for administrators' routes),"
+        " in the path / Access(STAFF) for agents' routes / staff_on_a_case for agents' commands on A's case /"
+        " Access(frozenset({'admin'})) for administrators' routes),"
         " and a harmless request (e.g. json={}, ok=INVALID for a command)."
         + (f" Entries for operations that are gone (remove them): {', '.join(stale)}." if stale else "")
     )
