@@ -125,3 +125,37 @@ def test_the_default_gateway_config_is_valid_for_envoy(tmp_path: Path) -> None:
     gateway = Gateway(tmp_path, GatewaySettings(upstreams=upstreams, openapi_file=tmp_path / "openapi.json"))
 
     gateway.validate()
+
+
+def test_every_operation_of_every_service_has_its_own_explicit_id() -> None:
+    """The portal's generated client names calls by these ids: `<service>_<route function>`, never FastAPI's
+    path-and-method default (which renames a call whenever its path moves)."""
+    seen: dict[str, str] = {}
+    for service in openapi.SERVICES:
+        document = openapi.service_document(service)
+        assert document is not None, service
+        for path, item in document["paths"].items():
+            for method, operation in item.items():
+                op_id = operation["operationId"]
+                assert re.fullmatch(rf"{service}_[a-z][a-z0-9_]*", op_id), (method, path, op_id)
+                assert not op_id.endswith(f"_{method}"), f"{op_id}: FastAPI's generated id"
+                assert op_id not in seen, f"{op_id} of {method} {path} is also {seen[op_id]}"
+                seen[op_id] = f"{method} {path}"
+
+    merged = openapi.build()
+    merged_ids = {op["operationId"] for item in merged["paths"].values() for op in item.values()}
+    assert merged_ids <= set(seen)  # the merge kept every id as the service gave it
+
+
+def test_a_schema_two_services_define_alike_under_a_taken_name_is_kept_once() -> None:
+    merged = openapi.merge(
+        [
+            ("identity", _doc("Problem", {"type": "object", "title": "identity's"}, "/api/identity/x")),
+            ("cases", _doc("Problem", {"type": "object"}, "/api/cases/x")),
+            ("attachments", _doc("Problem", {"type": "object"}, "/api/attachments/x")),
+        ]
+    )
+
+    assert set(merged["components"]["schemas"]) == {"Problem", "cases_Problem"}
+    op = merged["paths"]["/api/attachments/x"]["get"]
+    assert op["responses"]["200"]["content"]["x"]["schema"]["$ref"] == "#/components/schemas/cases_Problem"

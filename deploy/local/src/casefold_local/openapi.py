@@ -43,6 +43,13 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
+def _renamed(schemas: dict[str, Any], service: str, name: str, schema: Any) -> str:
+    """The name of a schema whose name another service took first: the twin an earlier service already renamed
+    (one Problem for three services, not three copies), else `<service>_<name>`."""
+    twin = next((n for n, s in schemas.items() if n.endswith(f"_{name}") and s == schema), None)
+    return twin or f"{service}_{name}"
+
+
 def merge(documents: Iterable[tuple[str, dict[str, Any]]], server_url: str | None = None) -> dict[str, Any]:
     """Public (/api/...) paths of every document; a schema name two services define differently gets a prefix."""
     merged: dict[str, Any] = {
@@ -62,7 +69,8 @@ def merge(documents: Iterable[tuple[str, dict[str, Any]]], server_url: str | Non
     operation_ids: set[str] = set()
     for service, document in documents:
         own = document.get("components", {}).get("schemas", {})
-        renames = {name: f"{service}_{name}" for name, schema in own.items() if schemas.get(name, schema) != schema}
+        renames = {name: _renamed(schemas, service, name, schema) for name, schema in own.items()
+                   if schemas.get(name, schema) != schema}  # fmt: skip
         document = _rename_refs(document, renames)
         for name, schema in document.get("components", {}).get("schemas", {}).items():
             schemas[renames.get(name, name)] = schema

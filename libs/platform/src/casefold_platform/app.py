@@ -7,11 +7,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from opentelemetry.trace import TracerProvider
 
 from casefold_platform.health import liveness
 from casefold_platform.logging import configure_logging
 from casefold_platform.metrics import MetricsMiddleware, metrics_response
+from casefold_platform.openapi import document_platform_answers
 from casefold_platform.problems import install_problem_handlers
 from casefold_platform.requests import BodySizeLimitMiddleware, RequestContextMiddleware
 from casefold_platform.tracing import configure_tracing, instrument_app
@@ -30,6 +32,26 @@ async def database_ready(app: FastAPI) -> None:
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
+def operation_ids(service: str) -> Callable[[APIRoute], str]:
+    """`<service>_<route function name>` for every route of one app: short and stable (FastAPI's default spells the
+    path and method, so moving a route renames the portal's client calls), unique across the combined document.
+
+    Two routes of one service with the same function name are refused when the second is added, naming both.
+    """
+    seen: dict[str, str] = {}
+
+    def generate(route: APIRoute) -> str:
+        operation_id = f"{service}_{route.name}"
+        where = f"{sorted(route.methods or ())} {route.path}"
+        if seen.setdefault(operation_id, where) != where:
+            raise ValueError(
+                f"operation id {operation_id!r} of {where} is taken by {seen[operation_id]}: rename one route function"
+            )
+        return operation_id
+
+    return generate
+
+
 def service_app(
     name: str,
     *,
@@ -39,7 +61,9 @@ def service_app(
     log_level: str | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
-    """A FastAPI app with /healthz, /readyz, /metrics, problem+json errors, request ids, tracing and a body limit.
+    """A FastAPI app with /healthz, /readyz, /metrics, problem+json errors, request ids, tracing and a body limit;
+    every route's OpenAPI operation id is `<name>_<route function name>` (operation_ids), and the answers the
+    skeleton gives by itself are documented on every route (casefold_platform.openapi).
 
     Logging (JSON lines, when log_level is given) and tracing (OTLP when the OTEL_* variables say so;
     OTEL_SERVICE_NAME wins over name) are configured here, so every way of starting the service (the CLI,
@@ -48,9 +72,11 @@ def service_app(
     if log_level is not None:
         configure_logging(name, log_level)
     configure_tracing(name)
+    fastapi_kwargs.setdefault("generate_unique_id_function", operation_ids(name))
     app = FastAPI(title=f"Casefold {name}", **fastapi_kwargs)
     app.state.service_name = name
     install_problem_handlers(app)
+    document_platform_answers(app)
     # add_middleware wraps: the last added runs first. Outermost to innermost: tracing (instrument_app wraps the
     # whole stack, so access lines and errors carry the trace id), request context (id, access log, last-resort
     # 500), metrics, body limit.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -42,3 +43,47 @@ def test_fastapi_options_pass_through() -> None:
 
     assert app.version == "1.2.3"
     assert app.docs_url is None
+
+
+def test_operation_ids_are_the_service_and_route_function_names() -> None:
+    app = service_app("cases")
+
+    @app.get("/api/cases/{case_id}")
+    async def get_case(case_id: str) -> dict[str, str]:
+        """One case."""
+        return {"id": case_id}
+
+    @app.post("/api/cases/{case_id}/close")
+    async def close_case(case_id: str) -> dict[str, str]:
+        """Close it."""
+        return {"id": case_id}
+
+    paths = app.openapi()["paths"]
+    assert paths["/api/cases/{case_id}"]["get"]["operationId"] == "cases_get_case"
+    assert paths["/api/cases/{case_id}/close"]["post"]["operationId"] == "cases_close_case"
+
+
+def test_an_operation_id_does_not_move_with_its_path() -> None:
+    first, second = service_app("cases"), service_app("cases")
+
+    @first.get("/api/cases/{case_id}")
+    async def get_case(case_id: str) -> dict[str, str]:
+        """One case."""
+        return {"id": case_id}
+
+    second.get("/api/v2/cases/by-id/{case_id}")(get_case)
+
+    assert first.openapi()["paths"]["/api/cases/{case_id}"]["get"]["operationId"] == "cases_get_case"
+    assert second.openapi()["paths"]["/api/v2/cases/by-id/{case_id}"]["get"]["operationId"] == "cases_get_case"
+
+
+def test_two_routes_with_one_function_name_are_refused_naming_both() -> None:
+    app = service_app("cases")
+
+    async def read() -> dict[str, str]:
+        """Read."""
+        return {}
+
+    app.get("/api/cases/a")(read)
+    with pytest.raises(ValueError, match=r"'cases_read' of \['GET'\] /api/cases/b is taken by \['GET'\] /api/cases/a"):
+        app.get("/api/cases/b")(read)

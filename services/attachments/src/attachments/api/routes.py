@@ -19,9 +19,22 @@ from attachments.app.receiving import UploadLimits, receive_upload
 from attachments.app.uploads import CaseLimits, store_upload
 from attachments.config import Settings
 from casefold_platform.auth import CurrentPrincipal, Principal
+from casefold_platform.openapi import problems
 from casefold_platform.problems import MalformedBody
 
 router = APIRouter(prefix="/api/attachments", tags=["attachments"])
+
+NOT_READABLE = "no such attachment, or one the caller may not read (the same answer)"
+UPLOAD_PROBLEMS = problems(
+    {
+        400: "the multipart body is malformed or truncated",
+        404: "case_id names no case the caller may add to",
+        409: "the case is closed, or it holds as many files as it may",
+        413: "a file, the request or the case's total is larger than the limit, or too many files at once",
+        415: "not multipart/form-data, or a type of file that is not accepted (checked by content)",
+        422: "no file part, an unexpected field, an empty file or a case_id that is not a UUID",
+    }
+)
 
 
 def _content_disposition(filename: str) -> str:
@@ -74,7 +87,13 @@ async def receive_and_store(
     ]
 
 
-@router.post("", status_code=201, response_model=list[AttachmentUploaded], openapi_extra=UPLOAD_OPENAPI)
+@router.post(
+    "",
+    status_code=201,
+    response_model=list[AttachmentUploaded],
+    openapi_extra=UPLOAD_OPENAPI,
+    responses=UPLOAD_PROBLEMS,
+)
 async def upload(
     request: Request, principal: CurrentPrincipal, pool: Pool, storage: BlobStorage, settings: AppSettings
 ) -> list[AttachmentUploaded]:
@@ -83,7 +102,7 @@ async def upload(
                                    max_files=settings.max_files_per_request)  # fmt: skip
 
 
-@router.get("/{attachment_id}/meta", response_model=AttachmentMeta)
+@router.get("/{attachment_id}/meta", response_model=AttachmentMeta, responses=problems({404: NOT_READABLE}))
 async def metadata(attachment_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool) -> AttachmentMeta:
     """The metadata of an attachment the caller may read."""
     async with pool.acquire() as conn:
@@ -98,9 +117,19 @@ async def metadata(attachment_id: uuid.UUID, principal: CurrentPrincipal, pool: 
     "/{attachment_id}",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/octet-stream": {}}},
-        206: {"description": "the requested range"},
-        410: {"description": "the file's bytes are no longer in the store"},
+        # The bytes as uploaded, with the content type the upload was sniffed as.
+        200: {"content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+        206: {
+            "description": "the requested range",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **problems(
+            {
+                404: NOT_READABLE,
+                410: "the file's bytes are no longer in the store",
+                416: "the Range header asks for bytes the file does not have",
+            }
+        ),
     },
 )
 async def download(

@@ -6,27 +6,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
+from casefold_platform.openapi import Problem
 from casefold_platform.problems import PROBLEM_CONTENT_TYPE, FieldError, InvalidInput, problem_response, request_id_of
 from cases.domain.errors import InvalidCursor, InvalidField
-
-
-class FieldProblem(BaseModel):
-    field: str = Field(description='where, as a dotted path: "body.severity", "query.cursor"')
-    message: str
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details, as every error of the API is answered."""
-
-    type: str = Field(description="a URI naming the kind of problem")
-    title: str
-    status: int
-    detail: str = Field(description="what went wrong, in words a person can act on")
-    error_id: str = Field(description="also in the X-Request-ID header; quote it in a support case")
-    errors: list[FieldProblem] | None = Field(default=None, description="validation errors only: one per field")
-
 
 WHEN = {
     400: "the body is not JSON",

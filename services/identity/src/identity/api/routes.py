@@ -114,7 +114,12 @@ async def confirm_email(body: EmailConfirmation, ctx: Ctx) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/email-confirmations/resend", status_code=status.HTTP_202_ACCEPTED, responses=problems(422))
+@router.post(
+    "/email-confirmations/resend",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,  # an empty body: documented without content, not as JSON
+    responses=problems(422),
+)
 async def resend_confirmation(body: ResendConfirmation, ctx: Ctx) -> Response:
     """Send a new confirmation link; the answer is the same whether or not the address has an account."""
     await accounts.resend_confirmation(ctx, body.email)
@@ -124,6 +129,7 @@ async def resend_confirmation(body: ResendConfirmation, ctx: Ctx) -> Response:
 @router.post(
     "/password-resets",
     status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
     responses=problems(422, 429, d422="The email address is malformed",
                        d429="Too many requests for this address or from this client address"),
 )  # fmt: skip
@@ -211,6 +217,7 @@ async def change_password(body: PasswordChange, ctx: Ctx, caller: CurrentCaller)
 @router.post(
     "/me/email",
     status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
     responses=problems(401, 409, 422, 429, d401="No valid access token, or the current password is wrong",
                        d409="The address is taken, or it is already yours", d429=WRONG_PASSWORDS, d503=HASH_BUSY),
 )  # fmt: skip
