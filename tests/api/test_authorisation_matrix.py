@@ -97,6 +97,11 @@ ACCESS: dict[str, Access] = {
     "identity_change_email": signed_in(ok=INVALID, json={}),
     # the admin's own id: "cannot change their own role" (409), so the matrix never changes anyone's role.
     "identity_grant_role": Access(frozenset({"admin"}), ok=CONFLICT, json={"role": "admin"}),
+    "identity_list_users": Access(frozenset({"admin"})),
+    # the admin's own id again: disabling oneself is refused (409), enabling an enabled account changes nothing.
+    "identity_disable_user": Access(frozenset({"admin"}), ok=CONFLICT),
+    "identity_enable_user": Access(frozenset({"admin"})),
+    "identity_user_audit": Access(frozenset({"admin"})),
     # cases
     "cases_list_products": signed_in(),
     "cases_list_severities": signed_in(),

@@ -15,13 +15,13 @@ export interface paths {
          * List Users
          * @description List users newest first, or search them by email or display name (administrators only).
          */
-        get: operations["list_users_api_identity_users_get"];
+        get: operations["identity_list_users"];
         put?: never;
         /**
          * Sign Up
          * @description Create an account; a confirmation link is emailed to the address.
          */
-        post: operations["sign_up_api_identity_users_post"];
+        post: operations["identity_sign_up"];
         delete?: never;
         options?: never;
         head?: never;
@@ -39,7 +39,7 @@ export interface paths {
          * Display Name Availability
          * @description Whether sign-up would accept this display name now (same rules, look-alikes included), and if not why.
          */
-        get: operations["display_name_availability_api_identity_display_names_availability_get"];
+        get: operations["identity_display_name_availability"];
         put?: never;
         post?: never;
         delete?: never;
@@ -61,7 +61,7 @@ export interface paths {
          * Confirm Email
          * @description Confirm an email address (or an email change) with the token from the link.
          */
-        post: operations["confirm_email_api_identity_email_confirmations_post"];
+        post: operations["identity_confirm_email"];
         delete?: never;
         options?: never;
         head?: never;
@@ -81,7 +81,7 @@ export interface paths {
          * Resend Confirmation
          * @description Send a new confirmation link; the answer is the same whether or not the address has an account.
          */
-        post: operations["resend_confirmation_api_identity_email_confirmations_resend_post"];
+        post: operations["identity_resend_confirmation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -101,7 +101,7 @@ export interface paths {
          * Request Password Reset
          * @description Email a single-use password reset link; the answer is the same whether or not the address has an account.
          */
-        post: operations["request_password_reset_api_identity_password_resets_post"];
+        post: operations["identity_request_password_reset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -121,7 +121,7 @@ export interface paths {
          * Confirm Password Reset
          * @description Set a new password with the token from the reset link; every session of the account ends.
          */
-        post: operations["confirm_password_reset_api_identity_password_resets_confirm_post"];
+        post: operations["identity_confirm_password_reset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -141,7 +141,7 @@ export interface paths {
          * Log In
          * @description Log in: an access token (15 minutes) and a rotating refresh token (also set as an HttpOnly cookie).
          */
-        post: operations["log_in_api_identity_sessions_post"];
+        post: operations["identity_log_in"];
         delete?: never;
         options?: never;
         head?: never;
@@ -161,7 +161,7 @@ export interface paths {
          * Refresh Session
          * @description Exchange a refresh token (body, else cookie) for a new pair; reusing a spent one ends the session.
          */
-        post: operations["refresh_session_api_identity_sessions_refresh_post"];
+        post: operations["identity_refresh_session"];
         delete?: never;
         options?: never;
         head?: never;
@@ -182,7 +182,7 @@ export interface paths {
          * Log Out
          * @description Log out: the session's refresh and access tokens are revoked and the refresh cookie is cleared.
          */
-        delete: operations["log_out_api_identity_sessions_current_delete"];
+        delete: operations["identity_log_out"];
         options?: never;
         head?: never;
         patch?: never;
@@ -199,7 +199,7 @@ export interface paths {
          * Read Me
          * @description The caller's profile.
          */
-        get: operations["read_me_api_identity_me_get"];
+        get: operations["identity_read_me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -209,7 +209,7 @@ export interface paths {
          * Update Me
          * @description Change the display name (unique, look-alikes included).
          */
-        patch: operations["update_me_api_identity_me_patch"];
+        patch: operations["identity_update_me"];
         trace?: never;
     };
     "/api/identity/me/password": {
@@ -225,7 +225,7 @@ export interface paths {
          * Change Password
          * @description Change the password (needs the current one); every other session ends.
          */
-        post: operations["change_password_api_identity_me_password_post"];
+        post: operations["identity_change_password"];
         delete?: never;
         options?: never;
         head?: never;
@@ -245,7 +245,7 @@ export interface paths {
          * Change Email
          * @description Ask to change the email address; it changes once the link sent to the new address is used.
          */
-        post: operations["change_email_api_identity_me_email_post"];
+        post: operations["identity_change_email"];
         delete?: never;
         options?: never;
         head?: never;
@@ -265,7 +265,7 @@ export interface paths {
          * Grant Role
          * @description Set a user's role (administrators only); it shows in the user's next access token.
          */
-        post: operations["grant_role_api_identity_users__user_id__roles_post"];
+        post: operations["identity_grant_role"];
         delete?: never;
         options?: never;
         head?: never;
@@ -285,7 +285,7 @@ export interface paths {
          * Disable User
          * @description Disable an account: every session ends at once and logging in is refused (administrators only).
          */
-        post: operations["disable_user_api_identity_users__user_id__disable_post"];
+        post: operations["identity_disable_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -305,7 +305,7 @@ export interface paths {
          * Enable User
          * @description Enable a disabled account again so that its owner may log in (administrators only).
          */
-        post: operations["enable_user_api_identity_users__user_id__enable_post"];
+        post: operations["identity_enable_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -323,7 +323,7 @@ export interface paths {
          * User Audit
          * @description A user's role changes, disable/enable, email changes and password changes or resets, oldest first.
          */
-        get: operations["user_audit_api_identity_users__user_id__audit_get"];
+        get: operations["identity_user_audit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -343,7 +343,7 @@ export interface paths {
          * Jwks
          * @description The public keys that verify access tokens (the previous key stays during a rotation).
          */
-        get: operations["jwks_api_identity__well_known_jwks_json_get"];
+        get: operations["identity_jwks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -363,7 +363,7 @@ export interface paths {
          * Queue
          * @description The agents' queue: filter by status, assignee, priority, severity, product, SLA and keywords; keyset pages.
          */
-        get: operations["queue_api_cases_queue_get"];
+        get: operations["cases_queue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -383,7 +383,7 @@ export interface paths {
          * List Agents
          * @description The current agents and admins, by display name (the assignee menu).
          */
-        get: operations["list_agents_api_cases_agents_get"];
+        get: operations["cases_list_agents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -405,7 +405,7 @@ export interface paths {
          * Assign Case
          * @description Take a case (your own id), give it to another agent, or unassign it (null).
          */
-        post: operations["assign_case_api_cases__case_id__assignment_post"];
+        post: operations["cases_assign_case"];
         delete?: never;
         options?: never;
         head?: never;
@@ -425,7 +425,7 @@ export interface paths {
          * Set Waiting
          * @description Mark an open case waiting on the customer or on support (the customer's next comment sets it to support).
          */
-        post: operations["set_waiting_api_cases__case_id__waiting_post"];
+        post: operations["cases_set_waiting"];
         delete?: never;
         options?: never;
         head?: never;
@@ -445,7 +445,7 @@ export interface paths {
          * Change Severity
          * @description Change an open case's severity, or lower its "Production Down" prioritisation, with a recorded reason.
          */
-        post: operations["change_severity_api_cases__case_id__severity_post"];
+        post: operations["cases_change_severity"];
         delete?: never;
         options?: never;
         head?: never;
@@ -463,7 +463,7 @@ export interface paths {
          * List Products
          * @description The product catalogue a case is opened against: [{id, name}].
          */
-        get: operations["list_products_api_cases_products_get"];
+        get: operations["cases_list_products"];
         put?: never;
         post?: never;
         delete?: never;
@@ -483,7 +483,7 @@ export interface paths {
          * List Severities
          * @description The severity levels a case is opened with, most severe first: [{level, name, description}].
          */
-        get: operations["list_severities_api_cases_severities_get"];
+        get: operations["cases_list_severities"];
         put?: never;
         post?: never;
         delete?: never;
@@ -503,13 +503,13 @@ export interface paths {
          * List Cases
          * @description My cases (agents: all cases), newest activity first, keyset-paginated.
          */
-        get: operations["list_cases_api_cases_get"];
+        get: operations["cases_list_cases"];
         put?: never;
         /**
          * Open Case
          * @description Open a case (customers with a verified email); product is returned as {id, name}.
          */
-        post: operations["open_case_api_cases_post"];
+        post: operations["cases_open_case"];
         delete?: never;
         options?: never;
         head?: never;
@@ -527,7 +527,7 @@ export interface paths {
          * Count Cases
          * @description How many of my cases (agents: of all cases) there are: all, open, closed; with q, those the search finds.
          */
-        get: operations["count_cases_api_cases_counts_get"];
+        get: operations["cases_count_cases"];
         put?: never;
         post?: never;
         delete?: never;
@@ -547,7 +547,7 @@ export interface paths {
          * Get Case By Number
          * @description The case page by its human number.
          */
-        get: operations["get_case_by_number_api_cases_by_number__number__get"];
+        get: operations["cases_get_case_by_number"];
         put?: never;
         post?: never;
         delete?: never;
@@ -567,7 +567,7 @@ export interface paths {
          * Get Case
          * @description The case page: details, status, priority, comments in order, attachments; optionally as of a version or time.
          */
-        get: operations["get_case_api_cases__case_id__get"];
+        get: operations["cases_get_case"];
         put?: never;
         post?: never;
         delete?: never;
@@ -589,7 +589,7 @@ export interface paths {
          * Add Comment
          * @description Comment on an open case (owner or agent; internal comments are for agents only).
          */
-        post: operations["add_comment_api_cases__case_id__comments_post"];
+        post: operations["cases_add_comment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -609,7 +609,7 @@ export interface paths {
          * Add Attachment
          * @description Link an uploaded attachment to an open case (409 if it is already on the case).
          */
-        post: operations["add_attachment_api_cases__case_id__attachments_post"];
+        post: operations["cases_add_attachment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -629,7 +629,7 @@ export interface paths {
          * Close Case
          * @description Close a case (owner or agent): closed at once and for good.
          */
-        post: operations["close_case_api_cases__case_id__close_post"];
+        post: operations["cases_close_case"];
         delete?: never;
         options?: never;
         head?: never;
@@ -649,7 +649,7 @@ export interface paths {
          * Upload
          * @description Upload one or more files (multipart `file` parts); returns each with a reference for the cases service.
          */
-        post: operations["upload_api_attachments_post"];
+        post: operations["attachments_upload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -667,7 +667,7 @@ export interface paths {
          * Metadata
          * @description The metadata of an attachment the caller may read.
          */
-        get: operations["metadata_api_attachments__attachment_id__meta_get"];
+        get: operations["attachments_metadata"];
         put?: never;
         post?: never;
         delete?: never;
@@ -687,7 +687,7 @@ export interface paths {
          * Download
          * @description The attachment's bytes, as a download (single byte ranges supported).
          */
-        get: operations["download_api_attachments__attachment_id__get"];
+        get: operations["attachments_download"];
         put?: never;
         post?: never;
         delete?: never;
@@ -707,7 +707,7 @@ export interface paths {
          * Case Activity
          * @description Every email about a case, in the order it was written, with its delivery status.
          */
-        get: operations["case_activity_api_notifications_cases__case_id__activity_get"];
+        get: operations["notifications_case_activity"];
         put?: never;
         post?: never;
         delete?: never;
@@ -727,7 +727,7 @@ export interface paths {
          * Message
          * @description One email of a case's activity history in full (headers, text and HTML).
          */
-        get: operations["message_api_notifications_messages__message_id__get"];
+        get: operations["notifications_message"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1544,24 +1544,6 @@ export interface components {
              */
             reference: string;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
-        };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
-        };
         /**
          * ActivityEntry
          * @description One email of a case's activity history.
@@ -1704,13 +1686,11 @@ export type SlaView = components['schemas']['SlaView'];
 export type WaitingUpdate = components['schemas']['WaitingUpdate'];
 export type AttachmentMeta = components['schemas']['AttachmentMeta'];
 export type AttachmentUploaded = components['schemas']['AttachmentUploaded'];
-export type HttpValidationError = components['schemas']['HTTPValidationError'];
-export type ValidationError = components['schemas']['ValidationError'];
 export type ActivityEntry = components['schemas']['ActivityEntry'];
 export type MessageRead = components['schemas']['MessageRead'];
 export type $defs = Record<string, never>;
 export interface operations {
-    list_users_api_identity_users_get: {
+    identity_list_users: {
         parameters: {
             query?: {
                 /** @description Part of an email address or display name. */
@@ -1774,7 +1754,7 @@ export interface operations {
             };
         };
     };
-    sign_up_api_identity_users_post: {
+    identity_sign_up: {
         parameters: {
             query?: never;
             header?: never;
@@ -1796,7 +1776,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description The request body is not valid JSON */
+            /** @description the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1814,7 +1794,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request body is too large */
+            /** @description the body is larger than the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1823,7 +1803,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not application/json */
+            /** @description the body is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1865,7 +1845,7 @@ export interface operations {
             };
         };
     };
-    display_name_availability_api_identity_display_names_availability_get: {
+    identity_display_name_availability: {
         parameters: {
             query: {
                 /** @description The name to check. */
@@ -1919,7 +1899,7 @@ export interface operations {
             };
         };
     };
-    confirm_email_api_identity_email_confirmations_post: {
+    identity_confirm_email: {
         parameters: {
             query?: never;
             header?: never;
@@ -1957,7 +1937,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request body is too large */
+            /** @description the body is larger than the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1966,7 +1946,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not application/json */
+            /** @description the body is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1997,7 +1977,7 @@ export interface operations {
             };
         };
     };
-    resend_confirmation_api_identity_email_confirmations_resend_post: {
+    identity_resend_confirmation: {
         parameters: {
             query?: never;
             header?: never;
@@ -2015,11 +1995,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
-                };
+                content?: never;
             };
-            /** @description The request body is not valid JSON */
+            /** @description the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2028,7 +2006,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request body is too large */
+            /** @description the body is larger than the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2037,7 +2015,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not application/json */
+            /** @description the body is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2068,7 +2046,7 @@ export interface operations {
             };
         };
     };
-    request_password_reset_api_identity_password_resets_post: {
+    identity_request_password_reset: {
         parameters: {
             query?: never;
             header?: never;
@@ -2086,11 +2064,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
-                };
+                content?: never;
             };
-            /** @description The request body is not valid JSON */
+            /** @description the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2099,7 +2075,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request body is too large */
+            /** @description the body is larger than the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2108,7 +2084,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not application/json */
+            /** @description the body is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2150,7 +2126,7 @@ export interface operations {
             };
         };
     };
-    confirm_password_reset_api_identity_password_resets_confirm_post: {
+    identity_confirm_password_reset: {
         parameters: {
             query?: never;
             header?: never;
@@ -2179,7 +2155,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request body is too large */
+            /** @description the body is larger than the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2188,7 +2164,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not application/json */
+            /** @description the body is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2219,7 +2195,7 @@ export interface operations {
             };
         };
     };
-    log_in_api_identity_sessions_post: {
+    identity_log_in: {
         parameters: {
             query?: never;
             header?: never;
@@ -2243,7 +2219,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPairRead"];
                 };
             };
-            /** @description The request body is not valid JSON */
+            /** @description the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2261,7 +2237,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request body is too large */
+            /** @description the body is larger than the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2270,7 +2246,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not application/json */
+            /** @description the body is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2312,7 +2288,7 @@ export interface operations {
             };
         };
     };
-    refresh_session_api_identity_sessions_refresh_post: {
+    identity_refresh_session: {
         parameters: {
             query?: never;
             header?: never;
@@ -2339,7 +2315,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPairRead"];
                 };
             };
-            /** @description The request body is not valid JSON */
+            /** @description the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2357,7 +2333,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request body is too large */
+            /** @description the body is larger than the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2366,7 +2342,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not application/json */
+            /** @description the body is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2397,7 +2373,7 @@ export interface operations {
             };
         };
     };
-    log_out_api_identity_sessions_current_delete: {
+    identity_log_out: {
         parameters: {
             query?: never;
             header?: never;
@@ -2422,7 +2398,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request body is not valid JSON */
+            /** @description the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2440,7 +2416,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request body is too large */
+            /** @description the body is larger than the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2449,7 +2425,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not application/json */
+            /** @description the body is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2480,7 +2456,7 @@ export interface operations {
             };
         };
     };
-    read_me_api_identity_me_get: {
+    identity_read_me: {
         parameters: {
             query?: never;
             header?: never;
@@ -2529,7 +2505,7 @@ export interface operations {
             };
         };
     };
-    update_me_api_identity_me_patch: {
+    identity_update_me: {
         parameters: {
             query?: never;
             header?: never;
@@ -2551,7 +2527,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description The request body is not valid JSON */
+            /** @description the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2578,7 +2554,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request body is too large */
+            /** @description the body is larger than the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2587,7 +2563,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not application/json */
+            /** @description the body is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2618,7 +2594,7 @@ export interface operations {
             };
         };
     };
-    change_password_api_identity_me_password_post: {
+    identity_change_password: {
         parameters: {
             query?: never;
             header?: never;
@@ -2638,7 +2614,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request body is not valid JSON */
+            /** @description the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2656,7 +2632,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request body is too large */
+            /** @description the body is larger than the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2665,7 +2641,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not application/json */
+            /** @description the body is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2707,7 +2683,7 @@ export interface operations {
             };
         };
     };
-    change_email_api_identity_me_email_post: {
+    identity_change_email: {
         parameters: {
             query?: never;
             header?: never;
@@ -2725,11 +2701,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
-                };
+                content?: never;
             };
-            /** @description The request body is not valid JSON */
+            /** @description the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2756,7 +2730,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request body is too large */
+            /** @description the body is larger than the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2765,7 +2739,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not application/json */
+            /** @description the body is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2807,7 +2781,7 @@ export interface operations {
             };
         };
     };
-    grant_role_api_identity_users__user_id__roles_post: {
+    identity_grant_role: {
         parameters: {
             query?: never;
             header?: never;
@@ -2829,7 +2803,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request body is not valid JSON */
+            /** @description the body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2874,7 +2848,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request body is too large */
+            /** @description the body is larger than the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2883,7 +2857,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not application/json */
+            /** @description the body is not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2914,7 +2888,7 @@ export interface operations {
             };
         };
     };
-    disable_user_api_identity_users__user_id__disable_post: {
+    identity_disable_user: {
         parameters: {
             query?: never;
             header?: never;
@@ -2990,7 +2964,7 @@ export interface operations {
             };
         };
     };
-    enable_user_api_identity_users__user_id__enable_post: {
+    identity_enable_user: {
         parameters: {
             query?: never;
             header?: never;
@@ -3057,7 +3031,7 @@ export interface operations {
             };
         };
     };
-    user_audit_api_identity_users__user_id__audit_get: {
+    identity_user_audit: {
         parameters: {
             query?: never;
             header?: never;
@@ -3126,7 +3100,7 @@ export interface operations {
             };
         };
     };
-    jwks_api_identity__well_known_jwks_json_get: {
+    identity_jwks: {
         parameters: {
             query?: never;
             header?: never;
@@ -3157,7 +3131,7 @@ export interface operations {
             };
         };
     };
-    queue_api_cases_queue_get: {
+    cases_queue: {
         parameters: {
             query?: {
                 /** @description open (both waiting states) by default */
@@ -3226,6 +3200,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3234,7 +3210,7 @@ export interface operations {
             };
         };
     };
-    list_agents_api_cases_agents_get: {
+    cases_list_agents: {
         parameters: {
             query?: never;
             header?: never;
@@ -3273,6 +3249,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3281,7 +3259,7 @@ export interface operations {
             };
         };
     };
-    assign_case_api_cases__case_id__assignment_post: {
+    cases_assign_case: {
         parameters: {
             query?: never;
             header?: {
@@ -3363,6 +3341,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
+            /** @description the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
             /** @description invalid input: errors[] names each field */
             422: {
                 headers: {
@@ -3375,6 +3362,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3383,7 +3372,7 @@ export interface operations {
             };
         };
     };
-    set_waiting_api_cases__case_id__waiting_post: {
+    cases_set_waiting: {
         parameters: {
             query?: never;
             header?: {
@@ -3465,6 +3454,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
+            /** @description the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
             /** @description invalid input: errors[] names each field */
             422: {
                 headers: {
@@ -3477,6 +3475,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3485,7 +3485,7 @@ export interface operations {
             };
         };
     };
-    change_severity_api_cases__case_id__severity_post: {
+    cases_change_severity: {
         parameters: {
             query?: never;
             header?: {
@@ -3567,6 +3567,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
+            /** @description the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
             /** @description invalid input: errors[] names each field */
             422: {
                 headers: {
@@ -3579,6 +3588,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3587,7 +3598,7 @@ export interface operations {
             };
         };
     };
-    list_products_api_cases_products_get: {
+    cases_list_products: {
         parameters: {
             query?: never;
             header?: never;
@@ -3617,6 +3628,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3625,7 +3638,7 @@ export interface operations {
             };
         };
     };
-    list_severities_api_cases_severities_get: {
+    cases_list_severities: {
         parameters: {
             query?: never;
             header?: never;
@@ -3655,6 +3668,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3663,7 +3678,7 @@ export interface operations {
             };
         };
     };
-    list_cases_api_cases_get: {
+    cases_list_cases: {
         parameters: {
             query?: {
                 /** @description all, open or closed */
@@ -3710,6 +3725,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3718,7 +3735,7 @@ export interface operations {
             };
         };
     };
-    open_case_api_cases_post: {
+    cases_open_case: {
         parameters: {
             query?: never;
             header?: {
@@ -3788,6 +3805,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
+            /** @description the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
             /** @description invalid input: errors[] names each field */
             422: {
                 headers: {
@@ -3800,6 +3826,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3808,7 +3836,7 @@ export interface operations {
             };
         };
     };
-    count_cases_api_cases_counts_get: {
+    cases_count_cases: {
         parameters: {
             query?: {
                 /** @description keywords or part of a word in the subject */
@@ -3850,6 +3878,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3858,7 +3888,7 @@ export interface operations {
             };
         };
     };
-    get_case_by_number_api_cases_by_number__number__get: {
+    cases_get_case_by_number: {
         parameters: {
             query?: never;
             header?: never;
@@ -3909,6 +3939,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3917,7 +3949,7 @@ export interface operations {
             };
         };
     };
-    get_case_api_cases__case_id__get: {
+    cases_get_case: {
         parameters: {
             query?: {
                 /** @description the case at this version */
@@ -3973,6 +4005,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3981,7 +4015,7 @@ export interface operations {
             };
         };
     };
-    add_comment_api_cases__case_id__comments_post: {
+    cases_add_comment: {
         parameters: {
             query?: never;
             header?: {
@@ -4063,6 +4097,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
+            /** @description the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
             /** @description invalid input: errors[] names each field */
             422: {
                 headers: {
@@ -4075,6 +4118,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4083,7 +4128,7 @@ export interface operations {
             };
         };
     };
-    add_attachment_api_cases__case_id__attachments_post: {
+    cases_add_attachment: {
         parameters: {
             query?: never;
             header?: never;
@@ -4153,6 +4198,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
+            /** @description the body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
             /** @description invalid input: errors[] names each field */
             422: {
                 headers: {
@@ -4165,6 +4219,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4173,7 +4229,7 @@ export interface operations {
             };
         };
     };
-    close_case_api_cases__case_id__close_post: {
+    cases_close_case: {
         parameters: {
             query?: never;
             header?: never;
@@ -4233,6 +4289,8 @@ export interface operations {
             /** @description a dependency (the database) is down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4241,7 +4299,7 @@ export interface operations {
             };
         };
     };
-    upload_api_attachments_post: {
+    attachments_upload: {
         parameters: {
             query?: never;
             header?: never;
@@ -4270,9 +4328,83 @@ export interface operations {
                     "application/json": components["schemas"]["AttachmentUploaded"][];
                 };
             };
+            /** @description the multipart body is malformed or truncated */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description case_id names no case the caller may add to */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the case is closed, or it holds as many files as it may */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a file, the request or the case's total is larger than the limit, or too many files at once */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description not multipart/form-data, or a type of file that is not accepted (checked by content) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no file part, an unexpected field, an empty file or a case_id that is not a UUID */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
         };
     };
-    metadata_api_attachments__attachment_id__meta_get: {
+    attachments_metadata: {
         parameters: {
             query?: never;
             header?: never;
@@ -4292,18 +4424,47 @@ export interface operations {
                     "application/json": components["schemas"]["AttachmentMeta"];
                 };
             };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no such attachment, or one the caller may not read (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
         };
     };
-    download_api_attachments__attachment_id__get: {
+    attachments_download: {
         parameters: {
             query?: never;
             header?: never;
@@ -4320,7 +4481,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": unknown;
+                    "*/*": string;
                 };
             };
             /** @description the requested range */
@@ -4328,14 +4489,45 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no such attachment, or one the caller may not read (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
             };
             /** @description the file's bytes are no longer in the store */
             410: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description the Range header asks for bytes the file does not have */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -4343,12 +4535,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
         };
     };
-    case_activity_api_notifications_cases__case_id__activity_get: {
+    notifications_case_activity: {
         parameters: {
             query?: never;
             header?: never;
@@ -4368,18 +4571,47 @@ export interface operations {
                     "application/json": components["schemas"]["ActivityEntry"][];
                 };
             };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no such case, or one the caller may not see (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
         };
     };
-    message_api_notifications_messages__message_id__get: {
+    notifications_message: {
         parameters: {
             query?: never;
             header?: never;
@@ -4399,13 +4631,42 @@ export interface operations {
                     "application/json": components["schemas"]["MessageRead"];
                 };
             };
+            /** @description no access token, or an invalid, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description no such message, or one of a case the caller may not see (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["cases_Problem"];
+                };
+            };
+            /** @description a dependency (the database) is down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["cases_Problem"];
                 };
             };
         };
