@@ -24,7 +24,8 @@ log = structlog.get_logger("casefold.loops")
 DeathListener = Callable[["BackgroundLoop"], None]
 
 # The loops started in this process and not stopped yet, and who wants to hear of a death: process-wide on purpose,
-# since the liveness answer is about the whole process.
+# since the liveness answer is about the whole process. A process runs its loops on one event loop; the answers
+# count only the loops of the event loop asking (test runs create many event loops, and leave loops on closed ones).
 _running: set[BackgroundLoop] = set()
 _listeners: list[DeathListener] = []
 
@@ -46,13 +47,21 @@ def on_death(listener: DeathListener) -> Callable[[], None]:
     return lambda: _listeners.remove(listener) if listener in _listeners else None
 
 
+def _of_this_event_loop() -> list[BackgroundLoop]:
+    try:
+        current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        current = None
+    return [loop for loop in _running if current is None or loop.event_loop is current]
+
+
 def health() -> list[LoopHealth]:
     """The state of every running loop of this process: dead (with why), stuck (no beat lately) or alive."""
-    return [loop.health() for loop in sorted(_running, key=lambda loop: loop.task_name)]
+    return [loop.health() for loop in sorted(_of_this_event_loop(), key=lambda loop: loop.task_name)]
 
 
 def dead_loops() -> list[BackgroundLoop]:
-    return [loop for loop in _running if loop.failure is not None]
+    return [loop for loop in _of_this_event_loop() if loop.failure is not None]
 
 
 class BackgroundLoop:
@@ -67,6 +76,7 @@ class BackgroundLoop:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.event_loop: asyncio.AbstractEventLoop | None = None
         self.failure: BaseException | None = None
         self.last_beat = time.monotonic()
         self._pausing = False
@@ -79,6 +89,7 @@ class BackgroundLoop:
         self.failure = None
         self.beat()
         self._task = asyncio.create_task(self._guarded(), name=self.task_name)
+        self.event_loop = self._task.get_loop()
         _running.add(self)
         LOOP_UP.labels(self.task_name).set(1)
 

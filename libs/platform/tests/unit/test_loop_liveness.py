@@ -8,7 +8,6 @@ import asyncio
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from pydantic_settings import SettingsConfigDict
 
 from casefold_events.loops import BackgroundLoop, LoopDied
@@ -99,10 +98,13 @@ async def test_healthz_fails_while_a_loop_of_the_api_process_is_dead() -> None:
     loop.die.set()
     await loop.start()
     await asyncio.sleep(0.05)
-    try:
-        response = TestClient(service_app("cases")).get("/healthz")
-        assert response.status_code == 503
-        assert response.json()["status"] == "failing"
-    finally:
-        await loop.stop()
-    assert TestClient(service_app("cases")).get("/healthz").status_code == 200
+    # On the event loop that runs the loop, as uvicorn serves the app whose lifespan started it.
+    app = service_app("cases")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cases") as client:
+        try:
+            response = await client.get("/healthz")
+            assert response.status_code == 503
+            assert response.json()["status"] == "failing"
+        finally:
+            await loop.stop()
+        assert (await client.get("/healthz")).status_code == 200

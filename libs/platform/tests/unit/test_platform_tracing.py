@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -14,7 +17,6 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from casefold_platform.tracing import (
     build_tracer_provider,
-    configure_tracing,
     context_from_traceparent,
     current_traceparent,
     export_configured,
@@ -131,13 +133,24 @@ def test_otel_service_name_wins_over_the_codes_name(monkeypatch: pytest.MonkeyPa
     assert build_tracer_provider("cases").resource.attributes["service.name"] == "cases-worker"
 
 
-def test_without_an_otlp_endpoint_nothing_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
-    monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", raising=False)
+NOTHING_INSTALLED = """
+from opentelemetry import trace
+from casefold_platform.tracing import configure_tracing, export_configured
+assert export_configured() is False
+assert configure_tracing("cases") is None
+assert not trace.get_tracer("t").start_span("x").is_recording()
+print("no-op")
+"""
 
-    assert export_configured() is False
-    assert configure_tracing("cases") is None
-    assert not trace.get_tracer("t").start_span("x").is_recording()
+
+def test_without_an_otlp_endpoint_nothing_is_installed() -> None:
+    # In a fresh process: the provider is process-wide and set once, and other tests of this run install one.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    done = subprocess.run([sys.executable, "-c", NOTHING_INSTALLED], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "no-op"
 
 
 def test_an_endpoint_asks_for_export_unless_the_sdk_is_disabled(monkeypatch: pytest.MonkeyPatch) -> None:

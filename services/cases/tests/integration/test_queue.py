@@ -15,6 +15,8 @@ from cases_builders import User, enrol
 from fastapi import FastAPI
 
 from cases.adapters import queue
+from cases.adapters.rebuild import rebuild_read_model
+from cases.domain.sla import SlaPolicy
 
 pytestmark = pytest.mark.integration
 
@@ -255,11 +257,9 @@ async def test_the_case_page_shows_the_sla_clocks_to_agents_only(
 
 
 async def test_the_urgency_index_is_led_by_status_live_and_after_a_rebuild(pool: asyncpg.Pool) -> None:
-    from cases.adapters.rebuild import rebuild_read_model
-
     names = "SELECT indexname FROM pg_indexes WHERE tablename = 'case_summaries' AND indexname LIKE '%urgency'"
     before = {r["indexname"] for r in await pool.fetch(names)}
-    await rebuild_read_model(pool)
+    await rebuild_read_model(pool, SlaPolicy())
 
     assert {r["indexname"] for r in await pool.fetch(names)} == before
     assert "case_summaries_status_urgency" in before
