@@ -7,11 +7,10 @@ Chromium is Debian's (Playwright cannot download its own here); a missing one fa
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -81,28 +80,13 @@ async def browser_system(
     layout = private_layout(
         postgres_admin_dsn, kafka_bootstrap, tmp_path_factory.mktemp("browser-system"), "browser",
         portal_dist=portal_dist, portal_port=free_port(), gateway_login_burst=200,
+        # The cases service reads "now" from a clock the agent-workspace test moves (POST /internal/clock) to see
+        # a breach without waiting hours; only this system's processes get the setting.
+        extra_env=(("CASES_CONTROLLABLE_CLOCK", "true"),),
     )  # fmt: skip
-    # The cases service reads "now" from a clock the agent-workspace test moves (POST /internal/clock) to see a
-    # breach without waiting hours. Set only while the processes start, so no other system of the session gets it.
-    async with contextlib.AsyncExitStack() as stack:
-        with _environment(CASES_CONTROLLABLE_CLOCK="true"):
-            system = await stack.enter_async_context(running_system(layout))
+    async with running_system(layout) as system:
         assert system.serves_portal
         yield system
-
-
-@contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -69,8 +69,8 @@ async def test_opening_a_case_is_one_trace_from_the_gateway_to_the_smtp_send(
     assert opened.status_code == 201, opened.text
     number = opened.json()["number"]
     await mail_to(inbox, customer.email, lambda m: number in m["subject"], f"the acknowledgement of {number}")
-    spans = await asyncio.to_thread(otlp_receiver.store.wait_for, _gateway_trace(opened.headers["x-request-id"]), 30)
-    assert spans, "no trace with the gateway's request span and an SMTP send arrived within 30 s"
+    spans = await asyncio.to_thread(otlp_receiver.store.wait_for, _gateway_trace(opened.headers["x-request-id"]), 120)
+    assert spans, "no trace with the gateway's request span and an SMTP send arrived within 120 s"
 
     tree = "\n".join(tree_lines(spans))
     ingress = _one(spans, "gateway request span", service="gateway", kind="SERVER")

@@ -4,9 +4,7 @@ breach. Its own system (the clock is a start-up setting), so the shared e2e syst
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,29 +23,13 @@ DEV_INTERNAL_API_KEY = "dev-internal-api-key-change-me"
 SUBJECT = "Checkout is down"
 
 
-@contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def sla_system(postgres_admin_dsn: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
                      ) -> AsyncIterator[System]:  # fmt: skip
     state: Path = tmp_path_factory.mktemp("sla-system")
-    layout = private_layout(postgres_admin_dsn, kafka_bootstrap, state, "sla")
-    async with contextlib.AsyncExitStack() as stack:
-        # Only while the processes start: they read it once; other systems of the session never get it.
-        with _environment(CASES_CONTROLLABLE_CLOCK="true", CASES_SLA_POLL_SECONDS="0.5"):
-            system = await stack.enter_async_context(running_system(layout))
+    clock = (("CASES_CONTROLLABLE_CLOCK", "true"), ("CASES_SLA_POLL_SECONDS", "0.5"))
+    layout = private_layout(postgres_admin_dsn, kafka_bootstrap, state, "sla", extra_env=clock)
+    async with running_system(layout) as system:
         yield system
 
 

@@ -105,6 +105,8 @@ class Layout:
     otlp_endpoint: str | None = None
     # The local trace viewer (casefold_local.traceviewer) on this port, receiving otlp_endpoint; None: not started.
     trace_viewer_port: int | None = None
+    # More settings for every service process, e.g. (("CASES_CONTROLLABLE_CLOCK", "true"),) for a test system.
+    extra_env: tuple[tuple[str, str], ...] = ()
 
     @property
     def trace_viewer_url(self) -> str | None:
@@ -190,7 +192,7 @@ class Layout:
             # Spans leave every 0.5 s (the SDK's default, 5 s, keeps a fresh trace incomplete in the viewer).
             env |= {"OTEL_EXPORTER_OTLP_ENDPOINT": self.otlp_endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
                     "OTEL_BSP_SCHEDULE_DELAY": "500"}  # fmt: skip
-        return env
+        return env | dict(self.extra_env)
 
     def _topic_env(self, service: Service) -> dict[str, str]:
         cases, identity, mail = (self.topic(t) for t in ("cases.events.v1", "identity.events.v1", "identity.mail.v1"))
