@@ -162,3 +162,13 @@ def test_a_layout_without_an_endpoint_traces_nothing(tmp_path: Path) -> None:
     assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in system.layout.service_env(system.layout.service("cases"))
     assert gateway_config.tracing(system.gateway.settings) is None
     assert gateway_config.OTLP_CLUSTER not in [c["name"] for c in gateway_config.clusters(system.gateway.settings)]
+
+
+def test_extra_settings_reach_every_service_process_and_win_over_the_defaults() -> None:
+    layout = _layout(extra_env=(("CASES_CONTROLLABLE_CLOCK", "true"), ("CASES_HOST", "127.0.0.2")))
+
+    env = layout.service_env(layout.service("cases"))
+
+    assert env["CASES_CONTROLLABLE_CLOCK"] == "true"
+    assert env["CASES_HOST"] == "127.0.0.2"
+    assert "CASES_CONTROLLABLE_CLOCK" not in _layout().service_env(_layout().service("cases"))
