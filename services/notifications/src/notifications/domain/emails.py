@@ -49,8 +49,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "inbound-reply": ("Your reply by email", "Reply by email"),
     "closed-reply": ("Automatic answer: the case is closed", "Automatic answer: the case is closed"),
     # SLA mails are internal: customers never see them, so their customer-side label is never shown.
-    "sla-warning": ("Email", "SLA warning to the support team"),
-    "sla-breached": ("Email", "SLA breach to the support team"),
+    "sla-warning": ("Email", "SLA warning"),
+    "sla-breached": ("Email", "SLA breached"),
 }
 _WHITESPACE = re.compile(r"\s+")
 
