@@ -1,10 +1,12 @@
-"""A service's PostgreSQL pool from its Settings, with the command timeout and keepalives of casefold_events.pools."""
+"""A service's PostgreSQL pool from its Settings (with the command timeout and keepalives of casefold_events.pools),
+and the relay that publishes its outbox."""
 
 from __future__ import annotations
 
 import asyncpg
 
 from casefold_events import pools
+from casefold_events.relay import OutboxRelay
 from casefold_platform.settings import ServiceSettings
 
 
@@ -18,3 +20,11 @@ async def create_pool(
         max_size=max_size if max_size is not None else settings.pool_max_size,
         command_timeout=settings.database_command_timeout,
     )
+
+
+def outbox_relay(settings: ServiceSettings, service: str) -> OutboxRelay:
+    """The relay of the service's outbox (one active per database), named `<service>-relay` in logs and metrics."""
+    return OutboxRelay(
+        settings.database_url, settings.kafka_bootstrap_servers, f"{service}-relay",
+        producer_options=settings.kafka_options(),
+    )  # fmt: skip

@@ -34,16 +34,6 @@ async def create_pool(settings: Settings) -> asyncpg.Pool:
     return await database.create_pool(settings)
 
 
-def outbox_relay(settings: Settings) -> OutboxRelay:
-    """Publishes the cases outbox (cases.events.v1, keyed by case id)."""
-    return OutboxRelay(
-        settings.database_url,
-        settings.kafka_bootstrap_servers,
-        "cases-relay",
-        producer_options=settings.kafka_options(),
-    )
-
-
 @dataclass(frozen=True)
 class Service:
     """Everything the cases processes share, over one pool."""
@@ -83,7 +73,7 @@ def build(settings: Settings, pool: asyncpg.Pool, clock: Clock | None = None) ->
             sla=policy,
         ),
         queries=QueryDeps(pool=pool, repository=repository, clock=clock),
-        relay=outbox_relay(settings),
+        relay=database.outbox_relay(settings, "cases"),
         directory_consumer=identity_events_consumer(settings, pool),
         sla_worker=SlaWorker(pool, repository, policy, clock, poll_seconds=settings.sla_poll_seconds),
         clock=clock,

@@ -15,7 +15,7 @@ from casefold_events import locks
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
 from casefold_events.relay import OutboxRelay
 from casefold_events.store import EventStore, Repository
-from casefold_platform.database import create_pool
+from casefold_platform.database import create_pool, outbox_relay
 from casefold_platform.worker import Parts
 from identity.adapters import sessions, signing_keys, users
 from identity.adapters.signing_keys import KeyRing
@@ -80,16 +80,6 @@ def build_identity(settings: Settings, pool: asyncpg.Pool) -> Identity:
     return Identity(settings, pool, user_repository(settings), passwords, access_tokens, hashing)
 
 
-def outbox_relay(settings: Settings) -> OutboxRelay:
-    """Publishes identity's outbox: user events (identity.events.v1) and private mail commands (identity.mail.v1)."""
-    return OutboxRelay(
-        settings.database_url,
-        settings.kafka_bootstrap_servers,
-        "identity-relay",
-        producer_options=settings.kafka_options(),
-    )
-
-
 @dataclass(frozen=True)
 class Service:
     """Everything the identity processes share, over one pool."""
@@ -105,7 +95,9 @@ class Service:
 
 
 def build(settings: Settings, pool: asyncpg.Pool) -> Service:
-    return Service(settings=settings, pool=pool, identity=build_identity(settings, pool), relay=outbox_relay(settings))
+    return Service(
+        settings=settings, pool=pool, identity=build_identity(settings, pool), relay=outbox_relay(settings, "identity")
+    )
 
 
 @asynccontextmanager
