@@ -52,7 +52,7 @@ def _of_this_event_loop() -> list[BackgroundLoop]:
         current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
         current = None
-    return [loop for loop in _running if current is None or loop.event_loop is current]
+    return [loop for loop in _running if (current is None or loop.event_loop is current) and loop.running]
 
 
 def health() -> list[LoopHealth]:
@@ -137,6 +137,11 @@ class BackgroundLoop:
         if silent > self.stale_after and not self._pausing:  # a long pause (an hourly cleanup) is not stuck
             return LoopHealth(self.task_name, False, f"stuck: no progress for {silent:.0f}s")
         return LoopHealth(self.task_name, True, "ok")
+
+    @property
+    def running(self) -> bool:
+        """Started and not stopped: its task runs, or died of an error (a task cancelled from outside is gone)."""
+        return self._task is not None and (not self._task.done() or self.failure is not None)
 
     @property
     def stopping(self) -> bool:
