@@ -37,10 +37,10 @@ def settings(database: str, identity_topic: str, kafka_bootstrap: str) -> Settin
 
 
 async def _names(pool: asyncpg.Pool, expected: int) -> dict[uuid.UUID, str]:
+    """The directory's names once every user has their last one (each user's second event renames them)."""
+    query = "SELECT id, display_name FROM users WHERE display_name IS NOT NULL AND display_name <> 'First'"
     async with asyncio.timeout(30):
-        while len(rows := await pool.fetch("SELECT id, display_name FROM users WHERE display_name IS NOT NULL")) < (
-            expected
-        ):
+        while len(rows := await pool.fetch(query)) < expected:
             await asyncio.sleep(0.05)
     return {r["id"]: r["display_name"] for r in rows}
 

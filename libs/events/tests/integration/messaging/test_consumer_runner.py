@@ -12,6 +12,8 @@ import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from events_builders import META, comment
 from opentelemetry import trace
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -21,7 +23,7 @@ from casefold_events.envelope import Envelope, Metadata, encode, kafka_headers
 from casefold_events.relay import OutboxRelay
 from casefold_events.store import NO_STREAM, EventStore
 from casefold_events.transient import TransientError
-from casefold_platform.tracing import configure_tracing, current_traceparent, get_tracer
+from casefold_platform.tracing import current_traceparent, get_tracer
 
 pytestmark = pytest.mark.integration
 
@@ -183,14 +185,22 @@ async def test_poison_and_failing_events_go_to_the_dead_letter_topic_and_the_par
 
 @pytest.fixture
 def exporter() -> Iterator[InMemorySpanExporter]:
-    """Spans of the process-wide provider (installed once per process, with the instrumentations) for one test."""
+    """Spans of the process-wide SDK provider for one test, with asyncpg instrumented while it runs. Not
+    configure_tracing: that instruments httpx for the rest of the process, and later tests of the session (the e2e
+    trace test's client) must not send traceparents of an unsampled trace to the gateway."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
     exporter = InMemorySpanExporter()
-    provider = configure_tracing("test", exporter=exporter)
-    assert provider is not None
-    if exporter not in [getattr(p, "span_exporter", None) for p in provider._active_span_processor._span_processors]:
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
-    yield exporter
-    exporter.shutdown()  # the provider stays for the rest of the session; later tests' spans are not kept here
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = AsyncPGInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+    try:
+        yield exporter
+    finally:
+        instrumentor.uninstrument()  # type: ignore[no-untyped-call]
+        exporter.shutdown()  # the provider stays for the rest of the session; later tests' spans are not kept here
 
 
 async def test_one_trace_runs_from_the_append_through_the_relay_to_the_consumer(
