@@ -23,6 +23,7 @@ DUMPS = {
     "case_summaries": "SELECT * FROM case_summaries ORDER BY id",
     "case_comments": "SELECT * FROM case_comments ORDER BY case_id, seq",
     "case_attachments": "SELECT * FROM case_attachments ORDER BY case_id, attachment_id",
+    "case_search": "SELECT * FROM case_search ORDER BY id",
 }
 
 

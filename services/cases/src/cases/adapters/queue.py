@@ -3,7 +3,7 @@ subject, description and comments, and the assignee menu.
 
 Urgency is one ascending key, (NOT prioritised, coalesce(next_deadline_at, infinity), severity, opened_at, id),
 which the partial indexes of migration 0003 hold in that order, so a page (and its keyset cursor) is an index range.
-The search uses the two GIN full-text indexes (case_summaries.search_tsv, case_comments.body_tsv): see CANDIDATE_LIMIT.
+The search reads the one search document per case (case_search, migration 0006): see BITMAP_MAX.
 """
 
 from __future__ import annotations
@@ -43,18 +43,19 @@ _COLUMNS = (
     "id, number, product_id, product_name, subject, severity, prioritised, status, opened_by, opened_at, "
     "closed_at, last_activity_at, version, waiting_on, assignee_id, next_deadline_at"
 )
-# A search is a word test per row, and no one plan is cheap for every word. So, first, the GIN indexes are asked
-# for at most CANDIDATE_LIMIT matching case ids (a rare word has no more): the page is those ids by primary key,
-# filtered and sorted. A common word has more: the page walks the order's index testing each row (its own tsvector,
-# then its comments by primary key), which fills a page within a few rows, but at most RECENT_WINDOW rows, since a
-# word common overall may be rare among the rows the filters allow; then, last, the page is among every match.
-CANDIDATE_LIMIT = 1000
-RECENT_WINDOW = 500
-CANDIDATES = """
-    SELECT id FROM case_summaries WHERE search_tsv @@ plainto_tsquery('english', $1)
-    UNION ALL
-    SELECT case_id FROM case_comments WHERE body_tsv @@ plainto_tsquery('english', $1)
-    LIMIT $2
+# A search is one word test per case, against its search document (case_search.doc, migration 0006), and no one
+# plan is cheap for every word, so the planner's estimate of the matches (from the document's lexeme statistics)
+# chooses: up to BITMAP_MAX matches, the GIN index gives them and they are filtered and sorted on case_search's own
+# copies of the queue's columns (no summary read but the page's); more, and the word is common: the page walks the
+# order's index testing each row's document by primary key, which fills a page within 1 / (share of cases
+# matching) rows, but at most WALK_WINDOW rows, since a word common overall may be rare among the rows the filters
+# allow; a walk that neither fills the page nor sees every row falls back to the GIN path.
+BITMAP_MAX = 10_000
+WALK_WINDOW = 3_000
+QUERY = "plainto_tsquery('english', {})"
+# words: how many lexemes the query has (0: only stop words, nothing matches; 1: the document decides alone).
+SEARCH_PLAN = """
+    SELECT numnode(t.q) AS words, cases_search_estimate(t.q) AS estimate FROM plainto_tsquery('english', $1) AS t(q)
 """
 _STATUS: dict[QueueStatus, str | None] = {
     "waiting_on_support": "status = 'open' AND waiting_on = 'support'",
@@ -161,38 +162,62 @@ def _page_sql(f: QueueFilter, page: str, prefix: str = "") -> str:
     """
 
 
-def _row_matches(table: str, query: str) -> str:
+def _one_text_matches(case_id: str, summary_tsv: str | None, query: str) -> str:
+    """Every word in one text: the subject and description together, or any one comment (as before 0006)."""
+    own = summary_tsv or f"(SELECT s.search_tsv FROM case_summaries AS s WHERE s.id = {case_id})"
     return (
-        f"({table}.search_tsv @@ {query} OR EXISTS (SELECT 1 FROM case_comments AS c "
-        f"WHERE c.case_id = {table}.id AND c.body_tsv @@ {query}))"
+        f"({own} @@ {query} OR EXISTS (SELECT 1 FROM case_comments AS c "
+        f"WHERE c.case_id = {case_id} AND c.body_tsv @@ {query}))"
     )
 
 
 async def _search(conn: asyncpg.Connection, f: QueueFilter, where: _Where, q: str) -> list[asyncpg.Record]:
-    """Up to limit + 1 rows of the page whose subject, description or a comment match q (see CANDIDATE_LIMIT)."""
-    found = await conn.fetch(CANDIDATES, q, CANDIDATE_LIMIT + 1)
-    if len(found) <= CANDIDATE_LIMIT:
-        return await _among(conn, f, where, {r["id"] for r in found})
-    order, take, filters = ORDERS[f.sort], f.limit + 1, where.sql
-    query = f"plainto_tsquery('english', {where.arg(q)})"
-    window = f"SELECT {_COLUMNS}, search_tsv FROM case_summaries {filters} {order} LIMIT {RECENT_WINDOW}"
-    recent = f"WITH recent AS MATERIALIZED ({window})"
-    page = f"SELECT {_COLUMNS} FROM recent WHERE {_row_matches('recent', query)} {order} LIMIT {take}"
-    rows: list[asyncpg.Record] = await conn.fetch(_page_sql(f, page, recent), *where.args)
-    filter_args = where.args[:-1]
-    if len(rows) > f.limit or await conn.fetchval(f"SELECT count(*) FROM ({window}) AS w", *filter_args) < (
-        RECENT_WINDOW
-    ):
+    """Up to limit + 1 rows of the page whose subject, description or a comment match q (see BITMAP_MAX)."""
+    plan = await conn.fetchrow(SEARCH_PLAN, q)
+    if plan["words"] == 0:
+        return []
+    # A document holds the words of every text of its case; with several words it is a superset, so each match is
+    # checked for a text holding them all (the semantics of the per-text search this replaced).
+    several = plan["words"] > 1
+    query = QUERY.format(where.arg(q))
+    if plan["estimate"] > BITMAP_MAX:
+        rows = await _walk(conn, f, where, query, several)
+        if rows is not None:
+            return rows
+    return await _matches(conn, f, where, query, several)
+
+
+async def _walk(
+    conn: asyncpg.Connection, f: QueueFilter, where: _Where, query: str, several: bool
+) -> list[asyncpg.Record] | None:
+    """The page by walking the order's index (None: WALK_WINDOW rows seen without filling it)."""
+    order, take = ORDERS[f.sort], f.limit + 1
+    window = f"SELECT {_COLUMNS}, search_tsv FROM case_summaries {where.sql} {order} LIMIT {WALK_WINDOW}"
+    test = f"EXISTS (SELECT 1 FROM case_search AS d WHERE d.id = w.id AND d.doc @@ {query})"
+    if several:
+        test += f" AND {_one_text_matches('w.id', 'w.search_tsv', query)}"
+    # No ORDER BY above the window: its rows come in the index's order, so the walk stops at the take-th match
+    # (a sort there would test every row of the window first); the page's own query sorts the few rows.
+    page = f"SELECT {_COLUMNS} FROM ({window}) AS w WHERE {test} LIMIT {take}"
+    rows: list[asyncpg.Record] = await conn.fetch(_page_sql(f, page), *where.args)
+    if len(rows) == take:
         return rows
-    where.args = filter_args
-    every = await conn.fetch(CANDIDATES.replace("LIMIT $2", ""), q)
-    return await _among(conn, f, where, {r["id"] for r in every})
+    seen = await conn.fetchval(f"SELECT count(*) FROM ({window}) AS w", *where.args[:-1])
+    return rows if seen < WALK_WINDOW else None
 
 
-async def _among(conn: asyncpg.Connection, f: QueueFilter, where: _Where, ids: set[UUID]) -> list[asyncpg.Record]:
-    """The page among these case ids (read by primary key, then filtered and sorted)."""
-    where.add(f"id = ANY({where.arg(list(ids))}::uuid[])")
-    page = f"SELECT {_COLUMNS} FROM case_summaries {where.sql} {ORDERS[f.sort]} LIMIT {f.limit + 1}"
+async def _matches(
+    conn: asyncpg.Connection, f: QueueFilter, where: _Where, query: str, several: bool
+) -> list[asyncpg.Record]:
+    """The page among every match, from the GIN index, filtered and sorted on case_search."""
+    order, take = ORDERS[f.sort], f.limit + 1
+    where.add(f"doc @@ {query}")
+    hits = f"SELECT id FROM case_search {where.sql} {order} LIMIT {take}"
+    if several:
+        # OFFSET 0 keeps the check above the sort, so it runs on matches in order until the page is full.
+        ordered = f"SELECT id FROM case_search {where.sql} {order} OFFSET 0"
+        hits = f"SELECT h.id FROM ({ordered}) AS h WHERE {_one_text_matches('h.id', None, query)} LIMIT {take}"
+    page = f"SELECT {_COLUMNS} FROM case_summaries WHERE id IN ({hits}) {order} LIMIT {take}"
     rows: list[asyncpg.Record] = await conn.fetch(_page_sql(f, page), *where.args)
     return rows
 
