@@ -55,6 +55,19 @@ async def test_rebuild_equals_the_read_model_before(user: UserFactory, pool: asy
     assert len(before["case_summaries"]) >= 6
 
 
+async def test_filling_the_search_documents_from_the_tables_gives_what_the_projection_wrote(
+    user: UserFactory, pool: asyncpg.Pool
+) -> None:
+    await _some_history(user, cases=3)
+    written = await _dump(pool)
+
+    await pool.execute("TRUNCATE case_search")
+    await pool.execute("SELECT cases_fill_case_search('')")  # what migration 0006 does with existing rows
+
+    assert (await _dump(pool))["case_search"] == written["case_search"]
+    assert len(written["case_search"]) == len(written["case_summaries"])
+
+
 async def test_rebuild_from_an_emptied_read_model_restores_it(user: UserFactory, pool: asyncpg.Pool) -> None:
     await _some_history(user, cases=2)
     before = await _dump(pool)

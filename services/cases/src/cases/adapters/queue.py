@@ -29,6 +29,18 @@ from cases.domain.views import (
 
 CURRENT_AGENTS = "SELECT id FROM users WHERE role IN ('agent', 'admin')"
 AGENTS = f"SELECT id, display_name FROM users WHERE id IN ({CURRENT_AGENTS}) ORDER BY display_name NULLS LAST, id"
+# The distinct assignees by a skip scan of the assignee index (one descent each: there are few agents), less the
+# current agents: the assignees whose role was revoked.
+REVOKED_ASSIGNEES = f"""
+    WITH RECURSIVE a AS (
+        (SELECT assignee_id FROM case_summaries WHERE assignee_id IS NOT NULL ORDER BY assignee_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT s.assignee_id FROM case_summaries AS s WHERE s.assignee_id > a.assignee_id
+                ORDER BY s.assignee_id LIMIT 1)
+        FROM a WHERE a.assignee_id IS NOT NULL
+    )
+    SELECT assignee_id FROM a WHERE assignee_id IS NOT NULL AND assignee_id NOT IN ({CURRENT_AGENTS})
+"""
 URGENCY_KEY = "(NOT prioritised), coalesce(next_deadline_at, 'infinity'::timestamptz), severity, opened_at, id"
 ORDERS: dict[QueueSort, str] = {
     "urgency": f"ORDER BY {URGENCY_KEY}",
@@ -50,7 +62,7 @@ _COLUMNS = (
 # order's index testing each row's document by primary key, which fills a page within 1 / (share of cases
 # matching) rows, but at most WALK_WINDOW rows, since a word common overall may be rare among the rows the filters
 # allow; a walk that neither fills the page nor sees every row falls back to the GIN path.
-BITMAP_MAX = 10_000
+BITMAP_MAX = 6_000
 WALK_WINDOW = 3_000
 QUERY = "plainto_tsquery('english', {})"
 # words: how many lexemes the query has (0: only stop words, nothing matches; 1: the document decides alone).
@@ -100,12 +112,15 @@ class _Where:
         return f"WHERE {' AND '.join(self.conditions)}" if self.conditions else ""
 
 
-def _assignee(where: _Where, assignee: str | UUID, viewer_id: UUID) -> None:
+def _assignee(where: _Where, assignee: str | UUID, viewer_id: UUID, revoked: list[UUID]) -> None:
     if assignee == "anyone":
         return
     if assignee == "unassigned":
-        # An assignee whose agent role was revoked counts as unassigned.
-        where.add(f"(assignee_id IS NULL OR assignee_id NOT IN ({CURRENT_AGENTS}))")
+        # An assignee whose agent role was revoked counts as unassigned. Those are listed first (revoked), so that
+        # without any the condition is a range of the assignee indexes, in the queue's order (the filter "NOT IN
+        # the current agents" walked every assigned case before the first unassigned one).
+        where.add(f"(assignee_id IS NULL OR assignee_id = ANY({where.arg(revoked)}::uuid[]))" if revoked
+                  else "assignee_id IS NULL")  # fmt: skip
         return
     agent = viewer_id if assignee == "me" else assignee
     where.add(f"assignee_id = {where.arg(agent)} AND assignee_id IN ({CURRENT_AGENTS})")
@@ -124,12 +139,13 @@ def _cursor(where: _Where, sort: QueueSort, cursor: str) -> None:
     where.add(f"({URGENCY_KEY}) > {position}")
 
 
-def build_where(f: QueueFilter, viewer_id: UUID, now: datetime) -> _Where:
-    """The WHERE clause of a queue page for these filters (the order's cursor included; the search apart)."""
+def build_where(f: QueueFilter, viewer_id: UUID, now: datetime, revoked: list[UUID] | None = None) -> _Where:
+    """The WHERE clause of a queue page for these filters (the order's cursor included; the search apart);
+    revoked: the assignees who are no current agent (REVOKED_ASSIGNEES), for assignee "unassigned"."""
     where = _Where()
     if (status := _STATUS[f.status]) is not None:
         where.add(status)
-    _assignee(where, f.assignee, viewer_id)
+    _assignee(where, f.assignee, viewer_id, revoked or [])
     if f.prioritised is not None:
         # In the urgency key's own terms, so that the urgency indexes' leading column answers it (as a plain
         # "prioritised = true" it is a filter on every row they hold: 700,000 when no open case is prioritised).
@@ -146,6 +162,15 @@ def build_where(f: QueueFilter, viewer_id: UUID, now: datetime) -> _Where:
     if f.cursor is not None:
         _cursor(where, f.sort, f.cursor)
     return where
+
+
+def _order(f: QueueFilter) -> str:
+    """The page's ORDER BY. Unassigned open cases are led by assignee_id (all null, so the order is the same): only
+    the assignee indexes give that order, so the planner takes their null range rather than walking the status
+    index past every assigned case (at 1,000,000 cases, 20,000 of them, 90 ms, when the prioritised are assigned)."""
+    if f.assignee == "unassigned" and f.status not in ("closed", "all"):
+        return ORDERS[f.sort].replace("ORDER BY ", "ORDER BY assignee_id, ", 1)
+    return ORDERS[f.sort]
 
 
 def _page_sql(f: QueueFilter, page: str, prefix: str = "") -> str:
@@ -191,14 +216,18 @@ async def _walk(
     conn: asyncpg.Connection, f: QueueFilter, where: _Where, query: str, several: bool
 ) -> list[asyncpg.Record] | None:
     """The page by walking the order's index (None: WALK_WINDOW rows seen without filling it)."""
-    order, take = ORDERS[f.sort], f.limit + 1
+    order, take = _order(f), f.limit + 1
     window = f"SELECT {_COLUMNS}, search_tsv FROM case_summaries {where.sql} {order} LIMIT {WALK_WINDOW}"
-    test = f"EXISTS (SELECT 1 FROM case_search AS d WHERE d.id = w.id AND d.doc @@ {query})"
-    if several:
-        test += f" AND {_one_text_matches('w.id', 'w.search_tsv', query)}"
+    # Each row's document by primary key (OFFSET 0: never a hash join over every match); the one-text check names
+    # d, so it runs only on the rows whose document matched (the cheap test first).
+    check = f"WHERE {_one_text_matches('d.id', 'w.search_tsv', query)}" if several else ""
     # No ORDER BY above the window: its rows come in the index's order, so the walk stops at the take-th match
     # (a sort there would test every row of the window first); the page's own query sorts the few rows.
-    page = f"SELECT {_COLUMNS} FROM ({window}) AS w WHERE {test} LIMIT {take}"
+    page = (
+        f"SELECT {', '.join(f'w.{c}' for c in _COLUMNS.split(', '))} FROM ({window}) AS w "
+        f"CROSS JOIN LATERAL (SELECT id FROM case_search WHERE id = w.id AND doc @@ {query} OFFSET 0) AS d "
+        f"{check} LIMIT {take}"
+    )
     rows: list[asyncpg.Record] = await conn.fetch(_page_sql(f, page), *where.args)
     if len(rows) == take:
         return rows
@@ -210,7 +239,7 @@ async def _matches(
     conn: asyncpg.Connection, f: QueueFilter, where: _Where, query: str, several: bool
 ) -> list[asyncpg.Record]:
     """The page among every match, from the GIN index, filtered and sorted on case_search."""
-    order, take = ORDERS[f.sort], f.limit + 1
+    order, take = _order(f), f.limit + 1
     where.add(f"doc @@ {query}")
     hits = f"SELECT id FROM case_search {where.sql} {order} LIMIT {take}"
     if several:
@@ -245,11 +274,12 @@ def _next_cursor(f: QueueFilter, last: QueueItemView) -> str:
 
 async def queue_page(conn: asyncpg.Connection, f: QueueFilter, viewer_id: UUID, now: datetime) -> QueuePage:
     """One page of the queue, keyset-paginated in the chosen order."""
-    where = build_where(f, viewer_id, now)
+    revoked = [r[0] for r in await conn.fetch(REVOKED_ASSIGNEES)] if f.assignee == "unassigned" else []
+    where = build_where(f, viewer_id, now, revoked)
     if f.q is not None and f.q.strip():
         rows = await _search(conn, f, where, f.q)
     else:
-        page = f"SELECT {_COLUMNS} FROM case_summaries {where.sql} {ORDERS[f.sort]} LIMIT {f.limit + 1}"
+        page = f"SELECT {_COLUMNS} FROM case_summaries {where.sql} {_order(f)} LIMIT {f.limit + 1}"
         rows = await conn.fetch(_page_sql(f, page), *where.args)
     items = [_item(r, now) for r in rows[: f.limit]]
     next_cursor = _next_cursor(f, items[-1]) if len(rows) > f.limit and items else None
