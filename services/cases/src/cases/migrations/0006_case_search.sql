@@ -92,20 +92,16 @@ BEGIN
 END
 $fn$;
 
--- The swap of 0001, with case_search among the tables.
+-- The swap of 0001, then case_search's.
+ALTER FUNCTION cases_swap_read_model() RENAME TO cases_swap_read_model_before_case_search;
+
 CREATE OR REPLACE FUNCTION cases_swap_read_model() RETURNS void LANGUAGE plpgsql AS $fn$
-DECLARE
-    t text;
-    i record;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['case_summaries', 'case_comments', 'case_attachments', 'case_search'] LOOP
-        EXECUTE format('DROP TABLE %I', t);
-        EXECUTE format('ALTER TABLE %I RENAME TO %I', t || '_shadow', t);
-        FOR i IN SELECT indexname FROM pg_indexes
-                 WHERE schemaname = current_schema() AND tablename = t AND indexname LIKE t || '_shadow%' LOOP
-            EXECUTE format('ALTER INDEX %I RENAME TO %I', i.indexname, replace(i.indexname, '_shadow', ''));
-        END LOOP;
-    END LOOP;
+    PERFORM cases_swap_read_model_before_case_search();
+    DROP TABLE case_search;
+    ALTER TABLE case_search_shadow RENAME TO case_search;
+    ALTER INDEX case_search_shadow_pkey RENAME TO case_search_pkey;
+    ALTER INDEX case_search_shadow_doc RENAME TO case_search_doc;
 END
 $fn$;
 
