@@ -99,6 +99,7 @@ class _Where:
     def __init__(self) -> None:
         self.conditions: list[str] = []
         self.args: list[object] = []
+        self.unassigned_range = False  # assignee_id IS NULL alone: see _order
 
     def arg(self, value: object) -> str:
         self.args.append(value)
@@ -119,8 +120,11 @@ def _assignee(where: _Where, assignee: str | UUID, viewer_id: UUID, revoked: lis
         # An assignee whose agent role was revoked counts as unassigned. Those are listed first (revoked), so that
         # without any the condition is a range of the assignee indexes, in the queue's order (the filter "NOT IN
         # the current agents" walked every assigned case before the first unassigned one).
-        where.add(f"(assignee_id IS NULL OR assignee_id = ANY({where.arg(revoked)}::uuid[]))" if revoked
-                  else "assignee_id IS NULL")  # fmt: skip
+        if revoked:
+            where.add(f"(assignee_id IS NULL OR assignee_id = ANY({where.arg(revoked)}::uuid[]))")
+        else:
+            where.add("assignee_id IS NULL")
+            where.unassigned_range = True
         return
     agent = viewer_id if assignee == "me" else assignee
     where.add(f"assignee_id = {where.arg(agent)} AND assignee_id IN ({CURRENT_AGENTS})")
@@ -164,11 +168,12 @@ def build_where(f: QueueFilter, viewer_id: UUID, now: datetime, revoked: list[UU
     return where
 
 
-def _order(f: QueueFilter) -> str:
+def _order(f: QueueFilter, where: _Where) -> str:
     """The page's ORDER BY. Unassigned open cases are led by assignee_id (all null, so the order is the same): only
     the assignee indexes give that order, so the planner takes their null range rather than walking the status
-    index past every assigned case (at 1,000,000 cases, 20,000 of them, 90 ms, when the prioritised are assigned)."""
-    if f.assignee == "unassigned" and f.status not in ("closed", "all"):
+    index past every assigned case (at 1,000,000 cases, 20,000 of them, 90 ms, when the prioritised are assigned).
+    Not while a revoked agent's cases count as unassigned too: no index range holds both (that walks, as before)."""
+    if where.unassigned_range and f.status not in ("closed", "all"):
         return ORDERS[f.sort].replace("ORDER BY ", "ORDER BY assignee_id, ", 1)
     return ORDERS[f.sort]
 
@@ -216,7 +221,7 @@ async def _walk(
     conn: asyncpg.Connection, f: QueueFilter, where: _Where, query: str, several: bool
 ) -> list[asyncpg.Record] | None:
     """The page by walking the order's index (None: WALK_WINDOW rows seen without filling it)."""
-    order, take = _order(f), f.limit + 1
+    order, take = _order(f, where), f.limit + 1
     window = f"SELECT {_COLUMNS}, search_tsv FROM case_summaries {where.sql} {order} LIMIT {WALK_WINDOW}"
     # Each row's document by primary key (OFFSET 0: never a hash join over every match); the one-text check names
     # d, so it runs only on the rows whose document matched (the cheap test first).
@@ -239,7 +244,7 @@ async def _matches(
     conn: asyncpg.Connection, f: QueueFilter, where: _Where, query: str, several: bool
 ) -> list[asyncpg.Record]:
     """The page among every match, from the GIN index, filtered and sorted on case_search."""
-    order, take = _order(f), f.limit + 1
+    order, take = _order(f, where), f.limit + 1
     where.add(f"doc @@ {query}")
     hits = f"SELECT id FROM case_search {where.sql} {order} LIMIT {take}"
     if several:
@@ -279,7 +284,7 @@ async def queue_page(conn: asyncpg.Connection, f: QueueFilter, viewer_id: UUID, 
     if f.q is not None and f.q.strip():
         rows = await _search(conn, f, where, f.q)
     else:
-        page = f"SELECT {_COLUMNS} FROM case_summaries {where.sql} {_order(f)} LIMIT {f.limit + 1}"
+        page = f"SELECT {_COLUMNS} FROM case_summaries {where.sql} {_order(f, where)} LIMIT {f.limit + 1}"
         rows = await conn.fetch(_page_sql(f, page), *where.args)
     items = [_item(r, now) for r in rows[: f.limit]]
     next_cursor = _next_cursor(f, items[-1]) if len(rows) > f.limit and items else None
