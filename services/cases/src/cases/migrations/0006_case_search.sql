@@ -48,6 +48,10 @@ BEGIN
     PERFORM cases_create_read_model_before_case_search(suffix);
     EXECUTE format('DROP INDEX IF EXISTS %I', s || '_search_fts');
     EXECUTE format('DROP INDEX IF EXISTS %I', c || '_body_fts');
+    -- A named agent's (or nobody's) open cases by last activity: the assignee's activity index holds their closed
+    -- cases too, years of them, all walked past before the first open one (264 ms at 1,000,000 cases).
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I (assignee_id, status, last_activity_at DESC, id DESC)',
+                   s || '_assignee_status_activity', s);
     -- fillfactor: room on each page for the HOT updates of the copied columns
     EXECUTE format($ddl$
         CREATE TABLE IF NOT EXISTS %1$I (
