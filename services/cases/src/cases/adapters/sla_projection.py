@@ -94,6 +94,9 @@ def columns(history: SlaHistory, policy: SlaPolicy) -> tuple[Any, ...]:
 
 async def refresh(conn: asyncpg.Connection, case_ids: Iterable[str], policy: SlaPolicy, summaries: str) -> None:
     """Recompute and write the SLA columns of these cases."""
+    case_ids = set(case_ids)
+    if not case_ids:  # most comments move no clock: no round trip for nothing
+        return
     folded = await histories(conn, case_ids)
     update = _update(summaries)
     await conn.executemany(update, [(cid, *columns(h, policy)) for cid, h in folded.items()])
