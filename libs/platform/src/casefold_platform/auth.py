@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from casefold_platform.problems import Forbidden, ServiceUnavailable, Unauthorized
+from casefold_platform.revocation import tls_context
 
 ISSUER = "casefold-identity"
 AUDIENCE = "casefold"
@@ -214,7 +215,7 @@ class JwksVerifier:
         if self._http_client is not None:
             response = await self._http_client.get(self.jwks_url, timeout=self._timeout)
         else:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
+            async with httpx.AsyncClient(timeout=self._timeout, verify=tls_context()) as client:
                 response = await client.get(self.jwks_url)
         response.raise_for_status()
         body = response.json()
