@@ -167,7 +167,7 @@ async def project(
         await _project_one(conn, envelope, tables)
         if sla_projection.moves_clocks(envelope):
             touched.add(envelope.stream_id)
-    await sla_projection.refresh(conn, touched, sla, tables.summaries)
+    await sla_projection.refresh(conn, touched, sla, tables.summaries, envelopes)
 
 
 async def _project_one(conn: asyncpg.Connection, envelope: EventRecord, t: Tables) -> None:
