@@ -4,6 +4,7 @@
     uv run python -m bench events       # one
     uv run python -m bench --quick      # smaller volumes, for a smoke run
     uv run python -m bench portal       # the portal: initial JS gzipped, My Cases in Chromium beside its API calls
+    uv run python -m bench http         # open case / add comment over HTTP (wrk) beside a bare FastAPI endpoint
 
 Service benchmarks live with their services (services/<name>/bench/bench_<name>.py) and run as subprocesses
 against the same servers (CASEFOLD_BENCH_DATABASE_URL / CASEFOLD_BENCH_KAFKA_BOOTSTRAP).
@@ -18,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import events_bench, portal_bench
+from bench import events_bench, http_bench, portal_bench
 from bench.harness import servers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,17 +32,22 @@ def service_benches() -> dict[str, Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
-        "only", nargs="*", help="benchmarks to run (default: all): events, portal, " + ", ".join(service_benches())
+        "only",
+        nargs="*",
+        help="benchmarks to run (default: all): events, portal, http, " + ", ".join(service_benches()),
     )
     parser.add_argument("--quick", action="store_true", help="smaller volumes (a smoke run; figures are rougher)")
+    parser.add_argument("--profile", type=Path, help="http: py-spy flame graphs of the commands into this folder")
     args = parser.parse_args(argv)
-    chosen = set(args.only) or {"events", "portal", *service_benches()}
+    chosen = set(args.only) or {"events", "portal", "http", *service_benches()}
     failed = []
     with servers() as infra:
         if "events" in chosen:
             asyncio.run(events_bench.run(infra, quick=args.quick))
         if "portal" in chosen:
             asyncio.run(portal_bench.run(infra, quick=args.quick))
+        if "http" in chosen:
+            asyncio.run(http_bench.run(infra, quick=args.quick, profile=args.profile))
         pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "CASEFOLD_BENCH_DATABASE_URL": infra.postgres_dsn,
                "CASEFOLD_BENCH_KAFKA_BOOTSTRAP": infra.kafka_bootstrap, "PYTHONPATH": pythonpath}  # fmt: skip

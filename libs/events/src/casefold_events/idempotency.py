@@ -20,6 +20,15 @@ CLAIM = """
     ON CONFLICT (scope, key) DO NOTHING
     RETURNING 1
 """
+# CLAIM, and an expression evaluated only when the key is new (a sequence's nextval: no number for a repeat).
+CLAIM_WITH = """
+    WITH claimed AS (
+        INSERT INTO idempotency_keys (scope, key, fingerprint) VALUES ($1, $2, $3)
+        ON CONFLICT (scope, key) DO NOTHING
+        RETURNING 1
+    )
+    SELECT EXISTS (SELECT 1 FROM claimed), CASE WHEN EXISTS (SELECT 1 FROM claimed) THEN {expression} END
+"""
 STORED = "SELECT fingerprint, status, response::text AS response FROM idempotency_keys WHERE scope = $1 AND key = $2"
 COMPLETE = "UPDATE idempotency_keys SET status = $3, response = $4::jsonb WHERE scope = $1 AND key = $2"
 
@@ -45,12 +54,29 @@ async def claim(conn: asyncpg.Connection, scope: str, key: str, request_fingerpr
         raise RuntimeError("claim() must run inside the command's transaction")
     if await conn.fetchval(CLAIM, scope, key, request_fingerprint):
         return None
+    return await _stored(conn, scope, key, request_fingerprint)
+
+
+async def _stored(conn: asyncpg.Connection, scope: str, key: str, request_fingerprint: str) -> StoredResponse:
     row = await conn.fetchrow(STORED, scope, key)
     if row is None or row["status"] is None:  # pragma: no cover - the claimant committed without completing
         raise RuntimeError(f"idempotency key {key!r} was claimed but never completed")
     if row["fingerprint"] != request_fingerprint:
         raise IdempotencyKeyReused(key)
     return StoredResponse(row["status"], json.loads(row["response"]))
+
+
+async def claim_with(
+    conn: asyncpg.Connection, scope: str, key: str, request_fingerprint: str, expression: str
+) -> tuple[StoredResponse | None, Any]:
+    """claim(), and in the same statement the value of a constant SQL expression when the key is new (else None)."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("claim_with() must run inside the command's transaction")
+    row = await conn.fetchrow(CLAIM_WITH.format(expression=expression), scope, key, request_fingerprint)
+    assert row is not None
+    if row[0]:
+        return None, row[1]
+    return await _stored(conn, scope, key, request_fingerprint), None
 
 
 async def complete(conn: asyncpg.Connection, scope: str, key: str, status: int, body: Any) -> None:

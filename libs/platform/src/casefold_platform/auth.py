@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -17,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from casefold_platform.problems import Forbidden, ServiceUnavailable, Unauthorized
+from casefold_platform.revocation import tls_context
 
 ISSUER = "casefold-identity"
 AUDIENCE = "casefold"
@@ -93,6 +95,8 @@ class JwksVerifier:
         http_client: httpx.AsyncClient | None = None,
         timeout: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        verified_cache_size: int = 4096,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         if jwks_url is None and jwks is None:
             raise ValueError("JwksVerifier needs a jwks_url or a static jwks")
@@ -110,6 +114,13 @@ class JwksVerifier:
         self._fetched_at: float | None = clock() if jwks is not None else None
         self._attempted_at: float | None = None
         self._lock = asyncio.Lock()
+        # token -> (principal, exp, kid): a signature checked once per token, not once per request (the ECDSA
+        # check and the claim parsing were a tenth of a command's CPU). Exact token strings only, so a hit is the
+        # very bytes verified before; bounded (least recently used out), honoured only until the token's exp and
+        # while its key is still in a fresh key set. The revocation list is asked on every request, hit or not.
+        self._verified: OrderedDict[str, tuple[Principal, float, str]] = OrderedDict()
+        self._verified_cache_size = verified_cache_size
+        self._wall_clock = wall_clock
 
     @classmethod
     def from_jwks(cls, jwks: Mapping[str, Any], **kwargs: Any) -> JwksVerifier:
@@ -118,6 +129,24 @@ class JwksVerifier:
 
     async def verify(self, token: str) -> Principal:
         """The principal of a valid access token; Unauthorized on any defect, ServiceUnavailable without keys."""
+        principal = self._cached(token) or await self._verify_signed(token)
+        if self.is_revoked is not None and await self.is_revoked(principal.token_id):
+            raise Unauthorized("The access token has been revoked.")
+        return principal
+
+    def _cached(self, token: str) -> Principal | None:
+        entry = self._verified.get(token)
+        if entry is None:
+            return None
+        principal, expires_at, kid = entry
+        fresh_keys = self.jwks_url is None or not self._stale()
+        if self._wall_clock() >= expires_at or not fresh_keys or kid not in self._keys:
+            del self._verified[token]  # verified again in full (and the key set refreshed when it is due)
+            return None
+        self._verified.move_to_end(token)
+        return principal
+
+    async def _verify_signed(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -144,8 +173,10 @@ class JwksVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthorized("The access token is invalid.") from exc
         principal = _principal(claims)
-        if self.is_revoked is not None and await self.is_revoked(principal.token_id):
-            raise Unauthorized("The access token has been revoked.")
+        if self._verified_cache_size > 0:
+            self._verified[token] = (principal, float(claims["exp"]), kid)
+            if len(self._verified) > self._verified_cache_size:
+                self._verified.popitem(last=False)
         return principal
 
     async def refresh(self) -> None:
@@ -184,7 +215,7 @@ class JwksVerifier:
         if self._http_client is not None:
             response = await self._http_client.get(self.jwks_url, timeout=self._timeout)
         else:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
+            async with httpx.AsyncClient(timeout=self._timeout, verify=tls_context()) as client:
                 response = await client.get(self.jwks_url)
         response.raise_for_status()
         body = response.json()

@@ -3,6 +3,8 @@ and the relay that publishes its outbox."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 from casefold_events import pools
@@ -11,14 +13,16 @@ from casefold_platform.settings import ServiceSettings
 
 
 async def create_pool(
-    settings: ServiceSettings, *, min_size: int | None = None, max_size: int | None = None
+    settings: ServiceSettings, *, min_size: int | None = None, max_size: int | None = None, **options: Any
 ) -> asyncpg.Pool:
-    """The service's pool: its database_url, pool sizes (overridable) and database_command_timeout."""
+    """The service's pool: its database_url, pool sizes (overridable) and database_command_timeout; options go to
+    asyncpg.create_pool (a service's own `reset`, say)."""
     return await pools.create_pool(
         settings.database_url,
         min_size=min_size if min_size is not None else settings.pool_min_size,
         max_size=max_size if max_size is not None else settings.pool_max_size,
         command_timeout=settings.database_command_timeout,
+        **options,
     )
 
 

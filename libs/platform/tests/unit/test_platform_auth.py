@@ -309,3 +309,85 @@ def test_require_agent_admits_agents_and_admins(client: TestClient, issuer: Test
 
     assert response.status_code == 200
     assert response.json() == {"agent": "Grace"}
+
+
+class CountingDecode:
+    """Wraps jwt.decode, counting the full verifications (signature and claims)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        original = jwt.decode
+
+        def decode(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr("casefold_platform.auth.jwt.decode", decode)
+
+
+async def test_a_token_seen_before_is_not_verified_again(
+    issuer: TestTokenIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decodes = CountingDecode(monkeypatch)
+    verifier = JwksVerifier.from_jwks(issuer.jwks())
+    token = issuer.mint(jti="t-again")
+
+    principals = [await verifier.verify(token) for _ in range(3)]
+
+    assert decodes.calls == 1
+    assert {p.token_id for p in principals} == {"t-again"}
+
+
+async def test_a_remembered_token_is_still_refused_once_revoked(issuer: TestTokenIssuer) -> None:
+    revoked: set[str] = set()
+
+    async def is_revoked(jti: str) -> bool:
+        return jti in revoked
+
+    verifier = JwksVerifier.from_jwks(issuer.jwks(), is_revoked=is_revoked)
+    token = issuer.mint(jti="t-later-revoked")
+    await verifier.verify(token)
+    revoked.add("t-later-revoked")
+
+    with pytest.raises(Unauthorized, match="revoked"):
+        await verifier.verify(token)
+
+
+async def test_a_remembered_token_is_verified_in_full_after_its_expiry(
+    issuer: TestTokenIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wall = FakeClock()
+    token = issuer.mint(expires_in=600)
+    wall.now = float(jwt.decode(token, options={"verify_signature": False})["exp"]) - 1
+    decodes = CountingDecode(monkeypatch)
+    verifier = JwksVerifier.from_jwks(issuer.jwks(), wall_clock=wall)
+    await verifier.verify(token)
+    await verifier.verify(token)
+    wall.now += 2
+
+    await verifier.verify(token)  # the real clock says it is still valid: a full check, not a refusal from memory
+
+    assert decodes.calls == 2
+
+
+async def test_a_remembered_token_whose_key_left_the_set_is_refused(issuer: TestTokenIssuer) -> None:
+    clock = FakeClock()
+    server = JwksServer(issuer.jwks())
+    verifier = server.verifier(clock, cache_ttl=300, min_refetch_interval=30)
+    token = issuer.mint()
+    await verifier.verify(token)
+    server.jwks = TestTokenIssuer().jwks()  # identity rotated its key away
+    clock.now += 301
+
+    with pytest.raises(Unauthorized, match="unknown key"):
+        await verifier.verify(token)
+
+
+async def test_the_remembered_tokens_are_bounded(issuer: TestTokenIssuer, monkeypatch: pytest.MonkeyPatch) -> None:
+    decodes = CountingDecode(monkeypatch)
+    verifier = JwksVerifier.from_jwks(issuer.jwks(), verified_cache_size=2)
+    first, second, third = (issuer.mint() for _ in range(3))
+    for token in (first, second, third, first):
+        await verifier.verify(token)
+
+    assert decodes.calls == 4  # the first was forgotten when the third came

@@ -31,7 +31,15 @@ async def apply_migrations(settings: Settings) -> list[str]:
 
 
 async def create_pool(settings: Settings) -> asyncpg.Pool:
-    return await database.create_pool(settings)
+    return await database.create_pool(settings, reset=end_unfinished_transaction)
+
+
+async def end_unfinished_transaction(conn: asyncpg.Connection) -> None:
+    """The pool's reset on release. asyncpg's default also drops session state (advisory locks, cursors, LISTEN,
+    SET) in one more round trip per request; cases keeps none on a pool connection (transaction-level locks,
+    SET LOCAL, listeners on their own connections), so only an unfinished transaction needs ending."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,6 @@ from cases_builders import User, enrol
 from fastapi import FastAPI
 
 from cases.adapters import queue
-from cases.adapters.rebuild import rebuild_read_model
-from cases.domain.sla import SlaPolicy
 
 pytestmark = pytest.mark.integration
 
@@ -170,21 +168,26 @@ async def test_sla_filters_compare_the_next_deadline_with_the_clock(
 
 
 @pytest.mark.parametrize(
-    ("candidates", "window"), [(1000, 500), (0, 1000), (0, 1)], ids=["rare-word-ids", "walks-the-order", "every-match"]
+    ("bitmap_max", "window"),
+    [(10_000, 3000), (-1, 1000), (-1, 1)],
+    ids=["gin-matches", "walks-the-order", "walk-falls-back"],
 )
 async def test_search_finds_words_in_subject_description_and_any_comment(
-    user: UserFactory, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, candidates: int, window: int
+    user: UserFactory, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, bitmap_max: int, window: int
 ) -> None:
-    monkeypatch.setattr(queue, "CANDIDATE_LIMIT", candidates)
-    monkeypatch.setattr(queue, "RECENT_WINDOW", window)
+    monkeypatch.setattr(queue, "BITMAP_MAX", bitmap_max)
+    monkeypatch.setattr(queue, "WALK_WINDOW", window)
     agent, owner, tag = await enrol(pool, user(role="agent")), user(), _tag()
     in_subject = await owner.open(subject=f"{tag} exporter crashes", description="nothing more")
     in_description = await owner.open(description=f"The {tag} exporter crashed twice")
     in_comment = await owner.open(description="plain")
     in_internal = await owner.open(description="plain too")
     elsewhere = await owner.open(description="exporter crashed, other tag")
+    split = await owner.open(description="the words apart")
     await owner.comment(in_comment["id"], f"Also the {tag} exporter crashing")
     await agent.comment(in_internal["id"], f"note: {tag} exporter crash", internal=True)
+    await owner.comment(split["id"], f"first {tag}")
+    await owner.comment(split["id"], "then a crash")
 
     found = await _ids(agent, q=f"{tag} crash", status="all")
     newest_first = await _ids(agent, q=f"{tag} crash", status="all", sort="last_activity")
@@ -192,6 +195,8 @@ async def test_search_finds_words_in_subject_description_and_any_comment(
     assert newest_first == [in_internal["id"], in_comment["id"], in_description["id"], in_subject["id"]]
     assert set(found) == {in_subject["id"], in_description["id"], in_comment["id"], in_internal["id"]}
     assert elsewhere["id"] not in found
+    assert split["id"] not in found  # every word in one text, as before the per-case documents
+    assert split["id"] in await _ids(agent, q=tag, status="all")
     assert await _ids(agent, q="the and of") == []
 
 
@@ -257,6 +262,9 @@ async def test_the_case_page_shows_the_sla_clocks_to_agents_only(
 
 
 async def test_the_urgency_index_is_led_by_status_live_and_after_a_rebuild(pool: asyncpg.Pool) -> None:
+    from cases.adapters.rebuild import rebuild_read_model
+    from cases.domain.sla import SlaPolicy
+
     names = "SELECT indexname FROM pg_indexes WHERE tablename = 'case_summaries' AND indexname LIKE '%urgency'"
     before = {r["indexname"] for r in await pool.fetch(names)}
     await rebuild_read_model(pool, SlaPolicy())

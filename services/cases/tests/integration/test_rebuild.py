@@ -23,6 +23,7 @@ DUMPS = {
     "case_summaries": "SELECT * FROM case_summaries ORDER BY id",
     "case_comments": "SELECT * FROM case_comments ORDER BY case_id, seq",
     "case_attachments": "SELECT * FROM case_attachments ORDER BY case_id, attachment_id",
+    "case_search": "SELECT * FROM case_search ORDER BY id",
 }
 
 
@@ -52,6 +53,19 @@ async def test_rebuild_equals_the_read_model_before(user: UserFactory, pool: asy
     assert replayed == await pool.fetchval("SELECT count(*) FROM events")
     assert await _dump(pool) == before
     assert len(before["case_summaries"]) >= 6
+
+
+async def test_filling_the_search_documents_from_the_tables_gives_what_the_projection_wrote(
+    user: UserFactory, pool: asyncpg.Pool
+) -> None:
+    await _some_history(user, cases=3)
+    written = await _dump(pool)
+
+    await pool.execute("TRUNCATE case_search")
+    await pool.execute("SELECT cases_fill_case_search('')")  # what migration 0006 does with existing rows
+
+    assert (await _dump(pool))["case_search"] == written["case_search"]
+    assert len(written["case_search"]) == len(written["case_summaries"])
 
 
 async def test_rebuild_from_an_emptied_read_model_restores_it(user: UserFactory, pool: asyncpg.Pool) -> None:

@@ -86,6 +86,22 @@ LOAD_SNAPSHOT = """
     WHERE stream_id = $1 AND snapshot_version = $2 AND stream_version <= $3
 """
 
+# The latest state in one round trip: the snapshot (if any) first, then the events after it.
+LOAD_LATEST = """
+    WITH snap AS (
+        SELECT stream_version, state::text AS state FROM snapshots WHERE stream_id = $1 AND snapshot_version = $2
+    )
+    SELECT * FROM (
+        SELECT true AS is_snapshot, stream_version, NULL::timestamptz AS occurred_at, NULL::text AS event_type,
+               NULL::int AS schema_version, state AS payload
+        FROM snap
+        UNION ALL
+        SELECT false, stream_version, occurred_at, event_type, schema_version, payload::text FROM events
+        WHERE stream_id = $1 AND stream_version > coalesce((SELECT stream_version FROM snap), 0)
+    ) AS latest
+    ORDER BY is_snapshot DESC, stream_version
+"""
+
 SAVE_SNAPSHOT = """
     INSERT INTO snapshots (stream_id, stream_type, stream_version, snapshot_version, state)
     VALUES ($1, $2, $3, $4, $5::jsonb)
@@ -216,6 +232,17 @@ class EventStore:
         if row is None:
             return None
         return Snapshot(row["stream_version"], row["snapshot_version"], json.loads(row["state"]))
+
+    async def load_latest(
+        self, conn: asyncpg.Connection | asyncpg.Pool, stream_id: str, snapshot_version: int
+    ) -> tuple[Snapshot | None, Iterator[tuple[int, datetime, Event]]]:
+        """load_snapshot and read_events after it, for the latest version, in one statement."""
+        rows: list[asyncpg.Record] = await conn.fetch(LOAD_LATEST, stream_id, snapshot_version)
+        snapshot = None
+        if rows and rows[0]["is_snapshot"]:
+            first = rows.pop(0)
+            snapshot = Snapshot(first["stream_version"], snapshot_version, json.loads(first["payload"]))
+        return snapshot, _decode([r[1:] for r in rows])
 
     async def save_snapshot(
         self, conn: asyncpg.Connection, stream_id: str, stream_type: str, snapshot: Snapshot

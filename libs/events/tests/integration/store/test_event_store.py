@@ -130,6 +130,28 @@ async def test_in_transaction_retries_conflicts_then_gives_up(pool: asyncpg.Pool
     assert calls == 3
 
 
+async def test_a_transaction_begun_with_a_first_statement_commits_or_rolls_back(pool: asyncpg.Pool) -> None:
+    await pool.execute("CREATE TABLE IF NOT EXISTS begun_with_probe (n int)")
+    first = "SELECT pg_advisory_xact_lock_shared(4242)"
+
+    async def insert(conn: asyncpg.Connection) -> int:
+        assert conn.is_in_transaction()
+        held = await conn.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 "
+                                   "AND pid = pg_backend_pid()")  # fmt: skip
+        await conn.execute("INSERT INTO begun_with_probe VALUES (1)")
+        return int(held)
+
+    async def insert_then_fail(conn: asyncpg.Connection) -> None:
+        await conn.execute("INSERT INTO begun_with_probe VALUES (2)")
+        raise ValueError("refused")
+
+    assert await in_transaction(pool, insert, first=first) == 1
+    with pytest.raises(ValueError, match="refused"):
+        await in_transaction(pool, insert_then_fail, first=first)
+
+    assert [r["n"] for r in await pool.fetch("SELECT n FROM begun_with_probe")] == [1]
+
+
 async def test_time_travel_reads_a_stream_as_of_a_version_or_a_time(pool: asyncpg.Pool) -> None:
     store, repo, stream = EventStore(), Repository(EventStore(), Thread), _stream()
     t0 = datetime.now(UTC)

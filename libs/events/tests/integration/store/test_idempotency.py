@@ -8,7 +8,14 @@ import uuid
 import asyncpg
 import pytest
 
-from casefold_events.idempotency import IdempotencyKeyReused, StoredResponse, claim, complete, fingerprint
+from casefold_events.idempotency import (
+    IdempotencyKeyReused,
+    StoredResponse,
+    claim,
+    claim_with,
+    complete,
+    fingerprint,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -54,3 +61,19 @@ async def test_a_rolled_back_claim_frees_the_key(pool: asyncpg.Pool) -> None:
     work: list[str] = []
     await _create(pool, key, {}, work)
     assert work == [key]
+
+
+async def test_a_claim_with_a_sequence_takes_a_number_for_a_new_key_only(pool: asyncpg.Pool) -> None:
+    await pool.execute("CREATE SEQUENCE IF NOT EXISTS claim_with_probe_seq")
+    key = str(uuid.uuid4())
+    taken = []
+    for _ in range(2):
+        async with pool.acquire() as conn, conn.transaction():
+            stored, number = await claim_with(conn, "user-1", key, fingerprint({}), "nextval('claim_with_probe_seq')")
+            taken.append(number)
+            if stored is None:
+                await complete(conn, "user-1", key, 201, {"number": number})
+
+    assert taken[0] is not None
+    assert taken[1] is None  # the repeat got the stored reply and consumed no number
+    assert await pool.fetchval("SELECT last_value FROM claim_with_probe_seq") == taken[0]

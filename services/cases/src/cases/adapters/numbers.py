@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-NEXT_NUMBER = "SELECT nextval('case_number_seq')"
+NEXT_NUMBER_EXPRESSION = "nextval('case_number_seq')"
+NEXT_NUMBER = f"SELECT {NEXT_NUMBER_EXPRESSION}"
 
 
 async def next_case_number(conn: asyncpg.Connection) -> int:

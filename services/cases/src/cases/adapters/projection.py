@@ -1,4 +1,5 @@
-"""The read-model projection: folds case events into case_summaries / case_comments / case_attachments.
+"""The read-model projection: folds case events into case_summaries / case_comments / case_attachments (and the
+agents' search documents, case_search: a trigger copies the summary's columns, a comment adds its words).
 
 Used inline (in the append transaction, so a customer reads what was just written) and by the rebuild (into the
 shadow tables). Every statement is idempotent (inserts ignore duplicates, updates only move a row forward), so a
@@ -114,12 +115,24 @@ class Tables:
             WHERE id = $1 AND version < $6
         """
 
+    @property
+    def search(self) -> str:
+        return f"case_search{self.suffix}"
+
     @cached_property
     def insert_comment(self) -> str:
+        # The comment's words join its case's search document (migration 0006) in the same statement, once: a
+        # comment seen again (a rebuild's catch-up) inserts nothing and adds nothing.
         return f"""
-            INSERT INTO {self.comments} (case_id, comment_id, seq, author_id, author_role, body, internal, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            ON CONFLICT (case_id, seq) DO NOTHING
+            WITH added AS (
+                INSERT INTO {self.comments} (case_id, comment_id, seq, author_id, author_role, body, internal,
+                                             created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (case_id, seq) DO NOTHING
+                RETURNING case_id, body_tsv
+            )
+            UPDATE {self.search} AS d SET doc = cases_search_union(d.doc, added.body_tsv)
+            FROM added WHERE d.id = added.case_id
         """
 
     @cached_property
@@ -154,7 +167,7 @@ async def project(
         await _project_one(conn, envelope, tables)
         if sla_projection.moves_clocks(envelope):
             touched.add(envelope.stream_id)
-    await sla_projection.refresh(conn, touched, sla, tables.summaries)
+    await sla_projection.refresh(conn, touched, sla, tables.summaries, envelopes)
 
 
 async def _project_one(conn: asyncpg.Connection, envelope: EventRecord, t: Tables) -> None:

@@ -20,7 +20,9 @@ from cases.domain.sla import SlaPolicy
 log = structlog.get_logger("cases.rebuild")
 
 BATCH = 1000
-DROP_SHADOW = "DROP TABLE IF EXISTS case_summaries_shadow, case_comments_shadow, case_attachments_shadow"
+DROP_SHADOW = (
+    "DROP TABLE IF EXISTS case_summaries_shadow, case_comments_shadow, case_attachments_shadow, case_search_shadow"
+)
 CREATE_SHADOW = "SELECT cases_create_read_model('_shadow')"
 SWAP = "SELECT cases_swap_read_model()"
 # Committed events the gap-safe reader cannot return yet: an unrelated transaction older than them is running.

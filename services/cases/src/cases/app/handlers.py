@@ -16,8 +16,8 @@ from casefold_events.envelope import Metadata
 from casefold_events.store import ConcurrencyError, Repository, in_transaction
 from casefold_platform.problems import Conflict
 from cases.adapters import directory, queue, read_model
-from cases.adapters.numbers import next_case_number
-from cases.adapters.projection import hold_writer_lock, project
+from cases.adapters.numbers import NEXT_NUMBER_EXPRESSION, next_case_number
+from cases.adapters.projection import HOLD_WRITER_LOCK, project
 from cases.adapters.receipts import verify_reference
 from cases.app.render import attachment_view, case_view, comment_view, people_of
 from cases.domain.clock import Clock, SystemClock
@@ -65,12 +65,9 @@ class ConcurrentChange(Conflict):
 
 
 async def _run(deps: CommandDeps, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    async def unit(conn: asyncpg.Connection) -> T:
-        await hold_writer_lock(conn)
-        return await work(conn)
-
+    # The writer lock is the first statement of every command transaction, sent with its BEGIN.
     try:
-        return await in_transaction(deps.pool, unit, retries=deps.retries)
+        return await in_transaction(deps.pool, work, retries=deps.retries, first=HOLD_WRITER_LOCK)
     except ConcurrencyError as exc:
         raise ConcurrentChange("The case was changed by someone else at the same time; please retry.") from exc
 
@@ -101,12 +98,24 @@ async def _idempotent(
     scope: str,
     request: Any,
     produce: Callable[[], Awaitable[Reply]],
+    *,
+    also: str | None = None,
+    taken: Callable[[Any], None] | None = None,
 ) -> Reply:
-    """Run produce() once per key: a repeat gets the first reply and writes nothing."""
+    """Run produce() once per key: a repeat gets the first reply and writes nothing.
+
+    also: a SQL expression evaluated in the claim's own statement, for a new key only; taken() gets its value first.
+    """
     if key is None:
         return await produce()
+    fingerprint = idempotency.fingerprint(request)
     try:
-        stored = await idempotency.claim(conn, scope, key, idempotency.fingerprint(request))
+        if also is None:
+            stored = await idempotency.claim(conn, scope, key, fingerprint)
+        else:
+            stored, value = await idempotency.claim_with(conn, scope, key, fingerprint, also)
+            if stored is None and taken is not None:
+                taken(value)
     except idempotency.IdempotencyKeyReused as exc:
         raise Conflict("This Idempotency-Key was already used with a different request.") from exc
     if stored is not None:
@@ -126,6 +135,8 @@ async def handle_open_case(
     request = {**command.__dict__, "case_id": None}
 
     async def work(conn: asyncpg.Connection) -> Reply:
+        numbers: list[int] = []
+
         async def produce() -> Reply:
             verified = permit.with_attachments(
                 [
@@ -133,14 +144,19 @@ async def handle_open_case(
                     for i, ref in enumerate(command.attachments)
                 ]
             )
-            number = await next_case_number(conn)
+            number = numbers[0] if numbers else await next_case_number(conn)
             event = open_case(command, verified, number=number)
+            # A new stream: nothing to load, the save checks that it is still new.
             case = Case(str(command.case_id))
             envelopes = await deps.repository.save(conn, case, [event], metadata)
             await project(conn, envelopes, sla=deps.sla)
             return Reply(201, await _case_reply(deps, conn, case, caller))
 
-        return await _idempotent(conn, idempotency_key, f"{caller.user_id}:open-case", request, produce)
+        # Without attachments the number comes with the key's claim (one round trip). With them it is taken after
+        # their receipts are checked: a refused open must not consume a number (sequences ignore rollbacks).
+        also = None if command.attachments else NEXT_NUMBER_EXPRESSION
+        return await _idempotent(conn, idempotency_key, f"{caller.user_id}:open-case", request, produce, also=also,
+                                 taken=numbers.append)  # fmt: skip
 
     return await _run(deps, work)
 
