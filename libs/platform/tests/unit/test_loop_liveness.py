@@ -80,7 +80,7 @@ async def test_livez_answers_200_while_the_loops_live_and_503_once_one_died(unus
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{unused_tcp_port}") as client:
             alive = await client.get("/livez")
             assert alive.status_code == 200
-            assert alive.json()["loops"] == {"dies-on-demand": "ok"}
+            assert alive.json()["loops"]["dies-on-demand"] == "ok"  # (other tests may leave loops of their own)
             loop.die.set()
             await asyncio.sleep(0.05)
             dead = await client.get("/livez")
