@@ -113,6 +113,11 @@ def _current_conventions() -> None:
     os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http,database")
 
 
+# On import as well: any instrumentation set up in this process after the platform is loaded (a test's, a tool's)
+# reads the same conventions, whichever comes first.
+_current_conventions()
+
+
 def configure_tracing(service: str, exporter: SpanExporter | None = None) -> TracerProvider | None:
     """Install the process-wide TracerProvider and instrument asyncpg and httpx, once; later calls return it.
 
