@@ -16,7 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from cases.adapters.cursor import decode_cursor, decode_urgency_cursor, encode_cursor, encode_urgency_cursor
-from cases.adapters.read_model import summary_view
+from cases.adapters.read_model import summary_fields
 from cases.domain.views import (
     CustomerView,
     PersonView,
@@ -257,11 +257,9 @@ async def _matches(
 
 
 def _item(row: Any, now: datetime) -> QueueItemView:
-    summary = summary_view(row)
     deadline: datetime | None = row["next_deadline_at"]
     return QueueItemView(
-        **summary.model_dump(exclude={"product"}),
-        product=summary.product,
+        **summary_fields(row),
         assignee=PersonView(id=row["assignee_id"], display_name=row["assignee_name"])
         if row["assignee_is_agent"]
         else None,

@@ -111,23 +111,28 @@ class SearchTerms:
         return cls(tsquery, like)
 
 
+def summary_fields(row: asyncpg.Record) -> dict[str, Any]:
+    """The fields of a CaseSummaryView from a case_summaries row (views that extend it add theirs and validate once)."""
+    return {
+        "id": row["id"],
+        "number": format_number(row["number"]),
+        "product": ProductView(id=row["product_id"], name=row["product_name"]),
+        "subject": row["subject"],
+        "severity": row["severity"],
+        "prioritised": row["prioritised"],
+        "status": row["status"],
+        "opened_by": row["opened_by"],
+        "opened_by_name": row["opened_by_name"],
+        "opened_at": row["opened_at"],
+        "closed_at": row["closed_at"],
+        "last_activity_at": row["last_activity_at"],
+        "version": row["version"],
+        "waiting_on": row["waiting_on"],
+    }
+
+
 def summary_view(row: asyncpg.Record) -> CaseSummaryView:
-    return CaseSummaryView(
-        id=row["id"],
-        number=format_number(row["number"]),
-        product=ProductView(id=row["product_id"], name=row["product_name"]),
-        subject=row["subject"],
-        severity=row["severity"],
-        prioritised=row["prioritised"],
-        status=row["status"],
-        opened_by=row["opened_by"],
-        opened_by_name=row["opened_by_name"],
-        opened_at=row["opened_at"],
-        closed_at=row["closed_at"],
-        last_activity_at=row["last_activity_at"],
-        version=row["version"],
-        waiting_on=row["waiting_on"],
-    )
+    return CaseSummaryView(**summary_fields(row))
 
 
 def sla_of(row: asyncpg.Record, now: datetime) -> SlaView | None:
@@ -186,12 +191,10 @@ async def get_case(conn: asyncpg.Connection, case_id: UUID, viewer: Caller, now:
         return None
     comments = await conn.fetch(COMMENTS, case_id, viewer.is_agent)
     attachments = await conn.fetch(ATTACHMENTS, case_id)
-    summary = summary_view(row)
     hidden: dict[str, Any] = {"assignee": None, "customer": None, "severity_changes": [], "sla": None}
     return CaseView(
         **(await _agent_details(conn, row, now) if viewer.is_agent else hidden),
-        **summary.model_dump(exclude={"product"}),
-        product=summary.product,
+        **summary_fields(row),
         opened_by_email=row["opened_by_email"] if viewer.is_agent else None,
         description=row["description"],
         comments=[

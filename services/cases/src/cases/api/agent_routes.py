@@ -8,8 +8,9 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from casefold_platform.responses import view_response
 from cases.adapters.queue import QueueFilter
 from cases.api.deps import AppSettings, Commands, CurrentCaller, EventMetadata, IdempotencyKey, Queries
 from cases.api.problems import EVERY_ROUTE, invalid_query, problems
@@ -62,7 +63,7 @@ async def queue(
     ),
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> QueueList:
+) -> Response:
     """The agents' queue: filter by status, assignee, priority, severity, product, SLA and keywords; keyset pages."""
     if product is not None and product not in {p.id for p in settings.products}:
         raise invalid_query("product", "Unknown product; GET /api/cases/products lists them.")
@@ -81,13 +82,13 @@ async def queue(
         cursor=cursor,
         limit=limit,
     )
-    return await queries.queue_page(deps, viewer, filters)
+    return view_response(await queries.queue_page(deps, viewer, filters))
 
 
 @agent_router.get("/agents", response_model=list[AgentRead], responses=problems(403))
-async def list_agents(viewer: CurrentCaller, deps: Queries) -> list[AgentRead]:
+async def list_agents(viewer: CurrentCaller, deps: Queries) -> Response:
     """The current agents and admins, by display name (the assignee menu)."""
-    return await queries.list_agents(deps, viewer)
+    return view_response(await queries.list_agents(deps, viewer))
 
 
 @agent_router.post("/{case_id}/assignment", response_model=CaseRead, responses=_COMMAND_ANSWERS)

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from casefold_events.envelope import new_event_id
+from casefold_platform.responses import view_response
 from cases.api.deps import AppSettings, Commands, CurrentCaller, EventMetadata, IdempotencyKey, Queries
 from cases.api.problems import EVERY_ROUTE, invalid_query, problems
 from cases.api.schemas import (
@@ -82,15 +83,16 @@ async def list_cases(
     q: Search = None,
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> CaseList:
+) -> Response:
     """My cases (agents: all cases), newest activity first, keyset-paginated."""
-    return await queries.list_cases(deps, viewer, status=status, q=_searchable(q), cursor=cursor, limit=limit)
+    page = await queries.list_cases(deps, viewer, status=status, q=_searchable(q), cursor=cursor, limit=limit)
+    return view_response(page)
 
 
 @router.get("/counts", response_model=CaseCountsRead, responses=problems(422))
-async def count_cases(viewer: CurrentCaller, deps: Queries, q: Search = None) -> CaseCountsRead:
+async def count_cases(viewer: CurrentCaller, deps: Queries, q: Search = None) -> Response:
     """How many of my cases (agents: of all cases) there are: all, open, closed; with q, those the search finds."""
-    return await queries.count_cases(deps, viewer, q=_searchable(q))
+    return view_response(await queries.count_cases(deps, viewer, q=_searchable(q)))
 
 
 @router.get("/by-number/{number}", response_model=CaseRead, responses=problems(404, 422))
@@ -98,9 +100,9 @@ async def get_case_by_number(
     viewer: CurrentCaller,
     deps: Queries,
     number: Annotated[str, Path(pattern=r"^[0-9]{1,12}$", description='"00001042" or "1042"')],
-) -> CaseRead:
+) -> Response:
     """The case page by its human number."""
-    return await queries.get_case_by_number(deps, int(number), viewer)
+    return view_response(await queries.get_case_by_number(deps, int(number), viewer))
 
 
 @router.get("/{case_id}", response_model=CaseRead, responses=problems(404, 422))
@@ -110,13 +112,13 @@ async def get_case(
     deps: Queries,
     as_of_version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="the case at this version")] = None,
     as_of: Annotated[datetime | None, Query(description="the case at this RFC 3339 time")] = None,
-) -> CaseRead:
+) -> Response:
     """The case page: details, status, priority, comments in order, attachments; optionally as of a version or time."""
     if as_of_version is not None and as_of is not None:
         raise invalid_query("as_of", "Give as_of_version or as_of, not both.")
     if as_of is not None and as_of.tzinfo is None:
         raise invalid_query("as_of", "as_of needs a time zone (RFC 3339, e.g. 2026-01-31T12:00:00Z).")
-    return await queries.get_case(deps, case_id, viewer, as_of_version=as_of_version, as_of=as_of)
+    return view_response(await queries.get_case(deps, case_id, viewer, as_of_version=as_of_version, as_of=as_of))
 
 
 @router.post(
