@@ -170,3 +170,13 @@ def test_a_database_call_outside_any_trace_is_not_recorded(provider: TracerProvi
 
     assert polling.is_recording() is False
     assert in_request.is_recording() is True
+
+
+def test_an_app_is_instrumented_only_when_spans_go_somewhere(
+    app_factory: Callable[..., FastAPI], provider: TracerProvider
+) -> None:
+    # No exporter in this process's environment: the middleware would only cost CPU on every request.
+    assert not export_configured()
+
+    assert not getattr(app_factory(), "_is_instrumented_by_opentelemetry", False)
+    assert getattr(app_factory(tracer_provider=provider), "_is_instrumented_by_opentelemetry", False)
