@@ -131,7 +131,9 @@ def _gateway(state: Path, identity_port: int, cases_port: int) -> Gateway:
 
 
 @dataclass
-class _Round:
+class WrkRound:
+    """What one wrk run measured (bench/wrk_post.lua prints it)."""
+
     requests_per_second: float
     p50_ms: float
     p99_ms: float
@@ -139,8 +141,9 @@ class _Round:
     failures: int
 
 
-def _wrk(base: str, data_file: Path, tag: str, seconds: float) -> _Round:
-    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(SCRIPT), base,
+def wrk_round(base: str, data_file: Path, tag: str, seconds: float, connections: int = CONNECTIONS) -> WrkRound:
+    """wrk with bench/wrk_post.lua against base for `seconds`, on `connections` connections of one thread."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(SCRIPT), base,
                "--", str(data_file), tag]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     found = re.search(r"^WRK (\{.*\})$", out, re.MULTILINE)
@@ -148,11 +151,12 @@ def _wrk(base: str, data_file: Path, tag: str, seconds: float) -> _Round:
         raise RuntimeError(f"wrk printed no requests:\n{out}")
     figures = json.loads(found.group(1))
     failures = figures["non_2xx"] + figures["connect"] + figures["read"] + figures["write"] + figures["timeout"]
-    return _Round(figures["requests"] / (figures["duration_us"] / 1e6), figures["p50_us"] / 1000,
+    return WrkRound(figures["requests"] / (figures["duration_us"] / 1e6), figures["p50_us"] / 1000,
                   figures["p99_us"] / 1000, figures["requests"], failures)  # fmt: skip
 
 
-def _lua_data(path: Path, kind: str, targets: list[tuple[str, str]]) -> Path:
+def lua_data(path: Path, kind: str, targets: list[tuple[str, str]]) -> Path:
+    """The data file wrk_post.lua reads: the kind of request and the (path, bearer token) targets, in turn."""
     rows = ",\n".join(f'  {{path = "{p}", token = "{t}"}}' for p, t in targets)
     path.write_text(f'return {{kind = "{kind}", targets = {{\n{rows}\n}}}}\n')
     return path
@@ -240,23 +244,23 @@ async def _measure(
     tokens = [issuer.mint(user_id=uuid.uuid4(), expires_in=7200) for _ in range(64)]
     commented = await _open_cases(cases.url, tokens, per_user=8)
     data = {
-        "bare": _lua_data(work / "bare.lua", "case", [("/api/cases", t) for t in tokens]),
-        "open": _lua_data(work / "open.lua", "case", [("/api/cases", t) for t in tokens]),
-        "comment": _lua_data(work / "comment.lua", "comment", commented),
+        "bare": lua_data(work / "bare.lua", "case", [("/api/cases", t) for t in tokens]),
+        "open": lua_data(work / "open.lua", "case", [("/api/cases", t) for t in tokens]),
+        "comment": lua_data(work / "comment.lua", "comment", commented),
     }
     routes = {
         "direct": {"bare": bare.url, "open": cases.url, "comment": cases.url},
         "gateway": {"bare": gateways[1].settings.url, "open": gateways[0].settings.url,
                     "comment": gateways[0].settings.url},
     }  # fmt: skip
-    samples: dict[tuple[str, str], list[_Round]] = {(r, s): [] for r in routes for s in SCENARIOS}
+    samples: dict[tuple[str, str], list[WrkRound]] = {(r, s): [] for r in routes for s in SCENARIOS}
     for route, bases in routes.items():  # warm-up: pools filled, code paths hot, JWKS fetched
         for scenario in SCENARIOS:
-            _wrk(bases[scenario], data[scenario], f"warm-{route}-{scenario}", 2)
+            wrk_round(bases[scenario], data[scenario], f"warm-{route}-{scenario}", 2)
     for n in range(rounds):
         for route, bases in routes.items():
             for scenario in SCENARIOS:
-                measured = _wrk(bases[scenario], data[scenario], f"r{n}-{route}-{scenario}", seconds)
+                measured = wrk_round(bases[scenario], data[scenario], f"r{n}-{route}-{scenario}", seconds)
                 samples[route, scenario].append(measured)
                 print(f"  round {n + 1} {route:<7} {scenario:<7} {measured.requests_per_second:8.1f} req/s  "
                       f"p50 {measured.p50_ms:6.1f} ms  p99 {measured.p99_ms:6.1f} ms  failures {measured.failures}",
@@ -277,7 +281,7 @@ async def _measure(
                                   base_p99, higher_is_better=False))  # fmt: skip
     if profile is not None:
         for scenario in ("open", "comment"):
-            _profiled(cases, profile / f"{scenario}", lambda s=scenario: _wrk(cases.url, data[s], f"prof-{s}", 10))
+            _profiled(cases, profile / f"{scenario}", lambda s=scenario: wrk_round(cases.url, data[s], f"prof-{s}", 10))
     failures = {f"{route} {scenario}": sum(r.failures for r in rs) for (route, scenario), rs in samples.items()}
     extra = {
         "connections": CONNECTIONS,

@@ -1,6 +1,7 @@
--- wrk script of `python -m bench http`: POST bodies with a bearer token per user and a unique Idempotency-Key per
--- request (as the portal sends). wrk ... -s bench/wrk_post.lua URL -- <data.lua> <tag>
--- data.lua returns {kind = "case" | "comment", targets = {{path = ..., token = ...}, ...}}.
+-- wrk script of `python -m bench http` and `queue`: POST bodies with a bearer token per user and a unique
+-- Idempotency-Key per request (as the portal sends), or GETs of the targets in turn.
+-- wrk ... -s bench/wrk_post.lua URL -- <data.lua> <tag>
+-- data.lua returns {kind = "case" | "comment" | "get", targets = {{path = ..., token = ...}, ...}}.
 local data, tag
 local thread_number = 0
 local counter = 0
@@ -19,6 +20,9 @@ end
 function request()
   counter = counter + 1
   local target = data.targets[(counter % #data.targets) + 1]
+  if data.kind == "get" then
+    return wrk.format("GET", target.path, {["Authorization"] = "Bearer " .. target.token})
+  end
   local body
   if data.kind == "case" then
     body = string.format('{"product":"casefold-cloud","subject":"login timeout %s %d","description":"%s",'

@@ -162,7 +162,13 @@ BULK_LOAD = f"""
 
 
 def _serve(database_url: str, jwks: dict[str, Any], port: int) -> None:
+    import os
+
     import uvicorn
+
+    # The access line of every request is still rendered and written (the service pays for it), but not on the
+    # bench's terminal.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 
     from casefold_platform.auth import JwksVerifier
     from casefold_platform.logging import configure_logging

@@ -2,12 +2,16 @@
 beside a raw SELECT by primary key in the same run on the same PostgreSQL.
 
     uv run python -m bench queue [--quick]
-    PYTHONPATH=. uv run python services/cases/bench/bench_queue.py [--quick] [--cases 1000000] [--reads 400]
+    PYTHONPATH=. uv run python services/cases/bench/bench_queue.py [--quick] [--cases 1000000] [--seconds 5]
 
 The read model is bulk-loaded with generate_series (indexes built once at the end): open and closed cases, both
 waiting states, 60% assigned among 20 agents, 2% prioritised, SLA deadlines spread over two weeks (1% breached),
 5 comments a case (one internal), words drawn from the cases bench's vocabulary; "sporadic" is in 1 case of 200,
-"kerberos" in 1 of 5,000. Target: p99 at most 50 ms for every queue and search.
+"kerberos" in 1 of 5,000. Target: p99 at most 50 ms for every queue and search through the service.
+Each scenario is one URL, driven by wrk (one thread, --concurrency connections, --seconds each after a warm-up)
+against the cases API served by uvicorn as in the cases bench (its access log included, written to /dev/null); the
+baseline is a raw SELECT by primary key on the same PostgreSQL at the same concurrency, and each query is timed
+once more without HTTP (queue_page on one connection) to show what the database costs.
 Results: a table on stdout and bench/results/queue.json.
 """
 
@@ -17,17 +21,21 @@ import argparse
 import asyncio
 import multiprocessing
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 import httpx
-from bench_cases import ROOT, WORDS, _lines, _serve, _wait_up, bulk_owner, load
+from bench_cases import ROOT, WORDS, _serve, _wait_up, bulk_owner, load
 
 from bench.harness import Result, percentile, print_table, servers, write_results
+from bench.http_bench import lua_data, wrk_round
 from casefold_local.databases import create_database, drop_database
 from casefold_testing.tokens import TestTokenIssuer
 
@@ -152,7 +160,7 @@ def scenarios(me: uuid.UUID, cursor: str, search_cursor: str) -> dict[str, dict[
     }
 
 
-async def run(admin_dsn: str, *, cases: int, reads: int, concurrency: int) -> None:
+async def run(admin_dsn: str, *, cases: int, reads: int, concurrency: int, seconds: float) -> None:
     dsn = await create_database(admin_dsn, "casefold_queue_bench")
     issuer = TestTokenIssuer()
     server: multiprocessing.process.BaseProcess | None = None
@@ -168,10 +176,10 @@ async def run(admin_dsn: str, *, cases: int, reads: int, concurrency: int) -> No
         server.start()
         base = f"http://127.0.0.1:{port}"
         await _wait_up(base)
-        results, extra = await _measure(dsn, base, issuer, reads=reads, concurrency=concurrency)
+        results, extra = await _measure(dsn, base, issuer, reads=reads, concurrency=concurrency, seconds=seconds)
         extra |= {"read_model_cases": cases, "read_model_comments": cases * COMMENTS_PER_CASE,
                   "bulk_load_seconds": round(load_seconds, 1)}  # fmt: skip
-        print_table(f"cases queue and search (HTTP, concurrency {concurrency}; {cases:,} cases, "
+        print_table(f"cases queue and search (HTTP by wrk, {concurrency} connections; {cases:,} cases, "
                     f"{cases * COMMENTS_PER_CASE:,} comments)", results)  # fmt: skip
         over = [r.name for r in results if r.name.endswith("p99") and r.ours > P99_TARGET_MS]
         print(f"\np99 over {P99_TARGET_MS:.0f} ms: {', '.join(over) if over else 'none'}")
@@ -184,49 +192,58 @@ async def run(admin_dsn: str, *, cases: int, reads: int, concurrency: int) -> No
         await drop_database(admin_dsn, dsn)
 
 
-async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, reads: int, concurrency: int
+async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, reads: int, concurrency: int, seconds: float
                    ) -> tuple[list[Result], dict[str, Any]]:  # fmt: skip
     me = agent_id(3)
-    agent = {"Authorization": f"Bearer {issuer.mint(user_id=me, role='agent', expires_in=7200)}"}
-    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
+    token = issuer.mint(user_id=me, role="agent", expires_in=7200)
+    agent = {"Authorization": f"Bearer {token}"}
     pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
     assert pool is not None
     results: list[Result] = []
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         first = await http.get("/api/cases/queue", headers=agent)
         assert first.status_code == 200, first.text
+        searched = await http.get("/api/cases/queue", params={"q": "invoice"}, headers=agent)
         ids = [r["id"] for r in await pool.fetch("SELECT id FROM case_summaries ORDER BY random() LIMIT 1000")]
 
         async def raw_select(i: int) -> None:
             await pool.fetchrow("SELECT * FROM case_summaries WHERE id = $1", ids[i % len(ids)])
 
-        def get(params: dict[str, Any], path: str = "/api/cases/queue") -> Callable[[int], Awaitable[None]]:
-            async def op(_: int) -> None:
-                response = await http.get(path, params=params, headers=agent)
-                assert response.status_code == 200, response.text
-
-            return op
-
         baseline = await load(reads, concurrency, raw_select)
+        base_p50, base_p99 = percentile(baseline[1], 50), percentile(baseline[1], 99)
         found: dict[str, int] = {}
         direct_ms: dict[str, dict[str, float]] = {}
-        searched = await http.get("/api/cases/queue", params={"q": "invoice"}, headers=agent)
-        for name, params in scenarios(me, first.json()["next_cursor"], searched.json()["next_cursor"]).items():
-            op = get(params)
-            await load(20, concurrency, op)  # warm-up (and the prepared statements' plans)
-            results += _lines(name, await load(reads, concurrency, op), baseline, "raw SELECT by pk",
-                              throughput=False)  # fmt: skip
-            found[name] = len((await http.get("/api/cases/queue", params=params, headers=agent)).json()["items"])
-            _, latencies = await load(reads, 1, _direct(pool, me, params))
-            direct_ms[name] = {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
-        results += _lines("agents (assignee menu)", await load(reads, concurrency, get({}, "/api/cases/agents")),
-                          baseline, "raw SELECT by pk", throughput=False)  # fmt: skip
+        through_http: dict[str, dict[str, float]] = {}
+        named = scenarios(me, first.json()["next_cursor"], searched.json()["next_cursor"])
+        targets = {name: f"/api/cases/queue?{urlencode(params)}" for name, params in named.items()}
+        targets["agents (assignee menu)"] = "/api/cases/agents"
+        with tempfile.TemporaryDirectory() as work:
+            for name, path in targets.items():
+                answer = await http.get(path, headers=agent)
+                assert answer.status_code == 200, answer.text
+                data = lua_data(Path(work) / "get.lua", "get", [(path, token)])
+                wrk_round(base, data, "warm", 1, connections=concurrency)  # warm-up (and the statements' plans)
+                measured = wrk_round(base, data, "get", seconds, connections=concurrency)
+                if measured.failures:
+                    raise RuntimeError(f"{name}: {measured.failures} failed requests")
+                through_http[name] = {"requests": measured.requests, "per_second": measured.requests_per_second}
+                results += [
+                    Result(f"{name} p50", "ms", measured.p50_ms, base_p50, "raw SELECT by pk", "report",
+                           higher_is_better=False),
+                    Result(f"{name} p99", "ms", measured.p99_ms, base_p99, "raw SELECT by pk",
+                           f"<= {P99_TARGET_MS:.0f} ms", higher_is_better=False),
+                ]  # fmt: skip
+                if name in named:
+                    found[name] = len(answer.json()["items"])
+                    _, latencies = await load(reads, 1, _direct(pool, me, named[name]))
+                    direct_ms[name] = {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
     await pool.close()
     print("\nthe same queries without HTTP (queue.queue_page on one connection, sequential), ms:")
     for name, figures in direct_ms.items():
         print(f"  {name:<42} p50 {figures['p50']:7.2f}   p99 {figures['p99']:7.2f}")
     return results, {"items_on_first_page": found, "queries_without_http_ms": direct_ms,
-                     "read_concurrency": concurrency, "requests_per_scenario": reads}  # fmt: skip
+                     "through_http": through_http, "read_concurrency": concurrency, "seconds_per_scenario": seconds,
+                     "client": f"wrk, one thread, {concurrency} connections"}  # fmt: skip
 
 
 def _direct(pool: asyncpg.Pool, me: uuid.UUID, params: dict[str, Any]) -> Callable[[int], Awaitable[None]]:
@@ -253,11 +270,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=None, help="cases in the read model (default 1,000,000)")
     parser.add_argument("--reads", type=int, default=None, help="requests per scenario (default 400)")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=None, help="wrk's time per scenario (default 5 s)")
     args = parser.parse_args(argv)
     cases = args.cases or (20_000 if args.quick else 1_000_000)
     reads = args.reads or (100 if args.quick else 400)
     with servers() as infra:
-        asyncio.run(run(infra.postgres_dsn, cases=cases, reads=reads, concurrency=args.concurrency))
+        seconds = args.seconds or (2 if args.quick else 5)
+        asyncio.run(run(infra.postgres_dsn, cases=cases, reads=reads, concurrency=args.concurrency, seconds=seconds))
     return 0
 
 
