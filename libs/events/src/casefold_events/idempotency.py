@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,15 +21,17 @@ CLAIM = """
     ON CONFLICT (scope, key) DO NOTHING
     RETURNING 1
 """
-# CLAIM, and an expression evaluated only when the key is new (a sequence's nextval: no number for a repeat).
+# CLAIM, and expressions evaluated only when the key is new (a sequence's nextval: no number for a repeat; a read
+# the command needs next, riding on the same round trip).
 CLAIM_WITH = """
     WITH claimed AS (
         INSERT INTO idempotency_keys (scope, key, fingerprint) VALUES ($1, $2, $3)
         ON CONFLICT (scope, key) DO NOTHING
         RETURNING 1
     )
-    SELECT EXISTS (SELECT 1 FROM claimed), CASE WHEN EXISTS (SELECT 1 FROM claimed) THEN {expression} END
+    SELECT EXISTS (SELECT 1 FROM claimed){values}
 """
+_WHEN_NEW = ", CASE WHEN EXISTS (SELECT 1 FROM claimed) THEN {} END"
 STORED = "SELECT fingerprint, status, response::text AS response FROM idempotency_keys WHERE scope = $1 AND key = $2"
 COMPLETE = "UPDATE idempotency_keys SET status = $3, response = $4::jsonb WHERE scope = $1 AND key = $2"
 
@@ -67,15 +70,25 @@ async def _stored(conn: asyncpg.Connection, scope: str, key: str, request_finger
 
 
 async def claim_with(
-    conn: asyncpg.Connection, scope: str, key: str, request_fingerprint: str, expression: str
-) -> tuple[StoredResponse | None, Any]:
-    """claim(), and in the same statement the value of a constant SQL expression when the key is new (else None)."""
+    conn: asyncpg.Connection,
+    scope: str,
+    key: str,
+    request_fingerprint: str,
+    expressions: Sequence[str],
+    args: Sequence[Any] = (),
+) -> tuple[StoredResponse | None, tuple[Any, ...] | None]:
+    """claim(), and in the same statement the values of SQL expressions when the key is new (else None).
+
+    The expressions are the caller's SQL, never a client's; their parameters are args, numbered from $4 (the claim
+    takes $1-$3).
+    """
     if not conn.is_in_transaction():
         raise RuntimeError("claim_with() must run inside the command's transaction")
-    row = await conn.fetchrow(CLAIM_WITH.format(expression=expression), scope, key, request_fingerprint)
+    values = "".join(_WHEN_NEW.format(e) for e in expressions)
+    row = await conn.fetchrow(CLAIM_WITH.format(values=values), scope, key, request_fingerprint, *args)
     assert row is not None
     if row[0]:
-        return None, row[1]
+        return None, tuple(row[1:])
     return await _stored(conn, scope, key, request_fingerprint), None
 
 

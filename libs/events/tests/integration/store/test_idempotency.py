@@ -69,7 +69,8 @@ async def test_a_claim_with_a_sequence_takes_a_number_for_a_new_key_only(pool: a
     taken = []
     for _ in range(2):
         async with pool.acquire() as conn, conn.transaction():
-            stored, number = await claim_with(conn, "user-1", key, fingerprint({}), "nextval('claim_with_probe_seq')")
+            stored, values = await claim_with(conn, "user-1", key, fingerprint({}), ["nextval('claim_with_probe_seq')"])
+            number = values[0] if values is not None else None
             taken.append(number)
             if stored is None:
                 await complete(conn, "user-1", key, 201, {"number": number})
@@ -77,3 +78,20 @@ async def test_a_claim_with_a_sequence_takes_a_number_for_a_new_key_only(pool: a
     assert taken[0] is not None
     assert taken[1] is None  # the repeat got the stored reply and consumed no number
     assert await pool.fetchval("SELECT last_value FROM claim_with_probe_seq") == taken[0]
+
+
+async def test_a_claim_evaluates_several_expressions_with_their_own_parameters(pool: asyncpg.Pool) -> None:
+    key = str(uuid.uuid4())
+    async with pool.acquire() as conn, conn.transaction():
+        stored, values = await claim_with(
+            conn, "user-1", key, fingerprint({}), ["$4::int + 1", "upper($5::text)"], [41, "ok"]
+        )
+        assert stored is None
+        assert values == (42, "OK")
+        await complete(conn, "user-1", key, 201, {})
+    async with pool.acquire() as conn, conn.transaction():
+        stored, values = await claim_with(
+            conn, "user-1", key, fingerprint({}), ["$4::int + 1", "upper($5::text)"], [41, "ok"]
+        )
+    assert stored is not None
+    assert values is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -58,6 +59,16 @@ ON CONFLICT (id) DO UPDATE SET
     version = greatest(u.version, EXCLUDED.version)
 """
 PEOPLE = "SELECT id, display_name, email, email_verified, role FROM users WHERE id = ANY($1::uuid[])"
+
+
+def person_expression(parameter: int) -> str:
+    """SQL for one user as a record (NULL when unknown), to read inside another statement: $parameter is the id."""
+    return f"(SELECT ROW(id, display_name, email, email_verified, role) FROM users WHERE id = ${parameter}::uuid)"
+
+
+def person_of(record: tuple[Any, ...] | None) -> Person | None:
+    """The Person of a person_expression's value."""
+    return None if record is None else Person(record[0], record[1], record[2], record[3], record[4])
 
 
 async def apply(conn: asyncpg.Connection, user_id: UUID, version: int, at: datetime, change: Change) -> None:

@@ -32,7 +32,7 @@ from casefold_events.contracts import (
 from casefold_events.envelope import EventRecord
 from cases.adapters import sla_projection
 from cases.domain.model import STREAM_TYPE
-from cases.domain.sla import SlaPolicy
+from cases.domain.sla import SlaHistory, SlaPolicy
 
 # Command transactions hold this lock shared from their first statement; the rebuild takes it exclusively for its
 # final catch-up and swap, so that no event can commit unseen between the two.
@@ -66,8 +66,11 @@ class Tables:
     def insert_summary(self) -> str:
         return f"""
             INSERT INTO {self.summaries} (id, number, product_id, product_name, subject, description, severity,
-                prioritised, priority_rule, status, opened_by, opened_at, last_activity_at, version, waiting_on)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $11, $12, 'support')
+                prioritised, priority_rule, status, opened_by, opened_at, last_activity_at, version, waiting_on,
+                first_response_due_at, first_responded_at, resolution_due_at, resolution_remaining_seconds,
+                resolution_paused, next_deadline_at, sla_check_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $11, $12, 'support',
+                    $13, $14, $15, $16, $17, $18, $19)
             ON CONFLICT (id) DO NOTHING
         """
 
@@ -122,7 +125,9 @@ class Tables:
     @cached_property
     def insert_comment(self) -> str:
         # The comment's words join its case's search document (migration 0006) in the same statement, once: a
-        # comment seen again (a rebuild's catch-up) inserts nothing and adds nothing.
+        # comment seen again (a rebuild's catch-up) inserts nothing and adds nothing. The summary's activity moves
+        # in the same statement too (touch_summary's update; $3 is the stream version, $8 the time): the tables
+        # differ, and the mirror trigger on the summary runs after the statement, on the updated search row.
         return f"""
             WITH added AS (
                 INSERT INTO {self.comments} (case_id, comment_id, seq, author_id, author_role, body, internal,
@@ -130,6 +135,8 @@ class Tables:
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 ON CONFLICT (case_id, seq) DO NOTHING
                 RETURNING case_id, body_tsv
+            ), touched AS (
+                UPDATE {self.summaries} SET last_activity_at = $8, version = $3 WHERE id = $1 AND version < $3
             )
             UPDATE {self.search} AS d SET doc = cases_search_union(d.doc, added.body_tsv)
             FROM added WHERE d.id = added.case_id
@@ -159,7 +166,17 @@ async def hold_writer_lock(conn: asyncpg.Connection) -> None:
 async def project(
     conn: asyncpg.Connection, envelopes: Sequence[EventRecord], tables: Tables = LIVE, *, sla: SlaPolicy
 ) -> None:
-    """Apply case events to the read model, in stream order; then the SLA columns of the cases whose clocks moved."""
+    """Apply case events to the read model, in stream order; then the SLA columns of the cases whose clocks moved.
+
+    A case opened by this batch alone (the open-case command) is inserted with its SLA columns, folded from its one
+    event: the same values the refresh would write a statement later.
+    """
+    if len(envelopes) == 1 and envelopes[0].stream_version == 1 and envelopes[0].stream_type == STREAM_TYPE:
+        opened = envelopes[0].event()
+        if isinstance(opened, CaseOpened):
+            clocks = sla_projection.columns(SlaHistory.of([(envelopes[0].occurred_at, opened)]), sla)
+            await _insert_summary(conn, envelopes[0], opened, tables, clocks)
+            return
     touched: set[str] = set()
     for envelope in envelopes:
         if envelope.stream_type != STREAM_TYPE:
@@ -170,27 +187,39 @@ async def project(
     await sla_projection.refresh(conn, touched, sla, tables.summaries, envelopes)
 
 
+# The SLA columns of a summary that the refresh fills in after the events of its batch.
+_CLOCKS_LATER = (None, None, None, None, False, None, None)
+
+
+async def _insert_summary(
+    conn: asyncpg.Connection, envelope: EventRecord, event: CaseOpened, t: Tables, clocks: tuple[object, ...]
+) -> None:
+    at, version = envelope.occurred_at, envelope.stream_version
+    await conn.execute(
+        t.insert_summary,
+        event.case_id,
+        event.number,
+        event.product_id,
+        event.product_name,
+        event.subject,
+        event.description,
+        event.severity,
+        event.prioritised,
+        event.priority_rule,
+        event.opened_by,
+        at,
+        version,
+        *clocks,
+    )
+    await _insert_attachments(conn, t, event.case_id, event.attachments, event.opened_by, event.opened_by_role,
+                              at, version)  # fmt: skip
+
+
 async def _project_one(conn: asyncpg.Connection, envelope: EventRecord, t: Tables) -> None:
     event = envelope.event()
     at, version = envelope.occurred_at, envelope.stream_version
     if isinstance(event, CaseOpened):
-        await conn.execute(
-            t.insert_summary,
-            event.case_id,
-            event.number,
-            event.product_id,
-            event.product_name,
-            event.subject,
-            event.description,
-            event.severity,
-            event.prioritised,
-            event.priority_rule,
-            event.opened_by,
-            at,
-            version,
-        )
-        await _insert_attachments(conn, t, event.case_id, event.attachments, event.opened_by, event.opened_by_role,
-                                  at, version)  # fmt: skip
+        await _insert_summary(conn, envelope, event, t, _CLOCKS_LATER)
     elif isinstance(event, CommentAdded):
         await conn.execute(
             t.insert_comment,
@@ -203,7 +232,6 @@ async def _project_one(conn: asyncpg.Connection, envelope: EventRecord, t: Table
             event.internal,
             at,
         )
-        await conn.execute(t.touch_summary, event.case_id, at, version)
     elif isinstance(event, AttachmentAdded):
         await _insert_attachments(conn, t, event.case_id, (event.attachment,), event.added_by, event.added_by_role,
                                   at, version)  # fmt: skip

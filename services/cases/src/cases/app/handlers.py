@@ -4,7 +4,7 @@ bounded number of times, then answers 409."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from uuid import UUID
@@ -72,8 +72,21 @@ async def _run(deps: CommandDeps, work: Callable[[asyncpg.Connection], Awaitable
         raise ConcurrentChange("The case was changed by someone else at the same time; please retry.") from exc
 
 
-async def _case_reply(deps: CommandDeps, conn: asyncpg.Connection, case: Case, caller: Caller) -> Any:
-    people = await directory.people(conn, people_of(case))
+# What a command already read of the directory (the caller, with its idempotency claim): None for "not there".
+Known = Mapping[UUID, directory.Person | None]
+
+
+async def _people(conn: asyncpg.Connection, wanted: set[UUID], known: Known) -> dict[UUID, directory.Person]:
+    """The directory entries of wanted, asking the database only for those not known already."""
+    people = {uid: p for uid, p in known.items() if p is not None and uid in wanted}
+    missing = wanted - known.keys()
+    return people | await directory.people(conn, missing) if missing else people
+
+
+async def _case_reply(
+    deps: CommandDeps, conn: asyncpg.Connection, case: Case, caller: Caller, known: Known | None = None
+) -> Any:
+    people = await _people(conn, people_of(case), known or {})
     sla = await read_model.sla_clocks(conn, UUID(case.id), deps.clock.now()) if caller.is_agent else None
     return case_view(case, caller, people, sla).model_dump(mode="json")
 
@@ -99,23 +112,25 @@ async def _idempotent(
     request: Any,
     produce: Callable[[], Awaitable[Reply]],
     *,
-    also: str | None = None,
-    taken: Callable[[Any], None] | None = None,
+    also: Sequence[str] = (),
+    also_args: Sequence[Any] = (),
+    taken: Callable[[tuple[Any, ...]], None] | None = None,
 ) -> Reply:
     """Run produce() once per key: a repeat gets the first reply and writes nothing.
 
-    also: a SQL expression evaluated in the claim's own statement, for a new key only; taken() gets its value first.
+    also: SQL expressions (parameters also_args, from $4) evaluated in the claim's own statement, for a new key only;
+    taken() gets their values before produce() runs.
     """
     if key is None:
         return await produce()
     fingerprint = idempotency.fingerprint(request)
     try:
-        if also is None:
+        if not also:
             stored = await idempotency.claim(conn, scope, key, fingerprint)
         else:
-            stored, value = await idempotency.claim_with(conn, scope, key, fingerprint, also)
-            if stored is None and taken is not None:
-                taken(value)
+            stored, values = await idempotency.claim_with(conn, scope, key, fingerprint, also, also_args)
+            if values is not None and taken is not None:
+                taken(values)
     except idempotency.IdempotencyKeyReused as exc:
         raise Conflict("This Idempotency-Key was already used with a different request.") from exc
     if stored is not None:
@@ -136,6 +151,12 @@ async def handle_open_case(
 
     async def work(conn: asyncpg.Connection) -> Reply:
         numbers: list[int] = []
+        known: dict[UUID, directory.Person | None] = {}
+
+        def took(values: tuple[Any, ...]) -> None:
+            *number, person = values
+            numbers.extend(number)
+            known[caller.user_id] = directory.person_of(person)
 
         async def produce() -> Reply:
             verified = permit.with_attachments(
@@ -150,13 +171,14 @@ async def handle_open_case(
             case = Case(str(command.case_id))
             envelopes = await deps.repository.save(conn, case, [event], metadata)
             await project(conn, envelopes, sla=deps.sla)
-            return Reply(201, await _case_reply(deps, conn, case, caller))
+            return Reply(201, await _case_reply(deps, conn, case, caller, known))
 
-        # Without attachments the number comes with the key's claim (one round trip). With them it is taken after
-        # their receipts are checked: a refused open must not consume a number (sequences ignore rollbacks).
-        also = None if command.attachments else NEXT_NUMBER_EXPRESSION
+        # Without attachments the number comes with the key's claim (one round trip), and with it the caller's
+        # directory entry for the reply. With attachments the number is taken after their receipts are checked: a
+        # refused open must not consume a number (sequences ignore rollbacks).
+        also = [*([] if command.attachments else [NEXT_NUMBER_EXPRESSION]), directory.person_expression(4)]
         return await _idempotent(conn, idempotency_key, f"{caller.user_id}:open-case", request, produce, also=also,
-                                 taken=numbers.append)  # fmt: skip
+                                 also_args=[caller.user_id], taken=took)  # fmt: skip
 
     return await _run(deps, work)
 
@@ -168,16 +190,23 @@ async def handle_add_comment(
     request = {"case_id": command.case_id, "body": command.body, "internal": command.internal}
 
     async def work(conn: asyncpg.Connection) -> Reply:
+        known: dict[UUID, directory.Person | None] = {}
+
         async def produce() -> Reply:
             case = await deps.repository.load(conn, str(command.case_id))
             events = case.add_comment(command, caller, max_comments=deps.max_comments_per_case)
             envelopes = await deps.repository.save(conn, case, events, metadata)
             await project(conn, envelopes, sla=deps.sla)
-            people = await directory.people(conn, [caller.user_id])
+            people = await _people(conn, {caller.user_id}, known)
             return Reply(201, comment_view(case.state.comments[-1], people).model_dump(mode="json"))
 
+        def took(values: tuple[Any, ...]) -> None:
+            known[caller.user_id] = directory.person_of(values[0])
+
+        # The author's directory entry (for the reply) comes with the key's claim.
         scope = f"{caller.user_id}:comment:{command.case_id}"
-        return await _idempotent(conn, idempotency_key, scope, request, produce)
+        return await _idempotent(conn, idempotency_key, scope, request, produce, also=[directory.person_expression(4)],
+                                 also_args=[caller.user_id], taken=took)  # fmt: skip
 
     return await _run(deps, work)
 
