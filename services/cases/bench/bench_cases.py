@@ -20,16 +20,19 @@ import argparse
 import asyncio
 import multiprocessing
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 import httpx
 
 from bench.harness import Result, percentile, print_table, servers, write_results
+from bench.http_bench import WrkRound, lua_data, wrk_round
 from casefold_local.databases import create_database, drop_database
 from casefold_testing.tokens import TestTokenIssuer
 
@@ -222,6 +225,28 @@ def _lines(name: str, ours: tuple[float, list[float]], base: tuple[float, list[f
     return lines
 
 
+def wrk_get(base: str, path: str, token: str, *, seconds: float, connections: int) -> WrkRound:
+    """GET path as the bearer of token with wrk (a compiled client: the bench's Python does not compete with the
+    service for the CPU), after a one-second warm-up; any failed request fails the bench."""
+    with tempfile.TemporaryDirectory() as work:
+        data = lua_data(Path(work) / "get.lua", "get", [(path, token)])
+        wrk_round(base, data, "warm", 1, connections=connections)
+        measured = wrk_round(base, data, "get", seconds, connections=connections)
+    if measured.failures:
+        raise RuntimeError(f"GET {path}: {measured.failures} of {measured.requests} requests failed")
+    return measured
+
+
+def wrk_lines(name: str, measured: WrkRound, baseline: list[float], target: str) -> list[Result]:
+    """p50 and p99 of a wrk run beside the baseline's latencies (ms), named like _lines."""
+    return [
+        Result(f"{name} p50", "ms", measured.p50_ms, percentile(baseline, 50), "raw SELECT by pk", "report",
+               higher_is_better=False),
+        Result(f"{name} p99", "ms", measured.p99_ms, percentile(baseline, 99), "raw SELECT by pk", target,
+               higher_is_better=False),
+    ]  # fmt: skip
+
+
 async def bulk_load(dsn: str, cases: int) -> float:
     """cases summaries straight into the read model (indexes rebuilt once at the end); seconds taken."""
     began = time.perf_counter()
@@ -243,7 +268,8 @@ async def bulk_load(dsn: str, cases: int) -> float:
     return time.perf_counter() - began
 
 
-async def run(admin_dsn: str, *, cases: int, requests: int, reads: int, concurrency: int) -> None:
+async def run(admin_dsn: str, *, cases: int, requests: int, reads: int, concurrency: int, seconds: float
+              ) -> None:  # fmt: skip
     dsn = await create_database(admin_dsn, "casefold_cases_bench")
     issuer = TestTokenIssuer()
     server: multiprocessing.process.BaseProcess | None = None
@@ -259,7 +285,7 @@ async def run(admin_dsn: str, *, cases: int, requests: int, reads: int, concurre
         base = f"http://127.0.0.1:{port}"
         await _wait_up(base)
         results, extra = await _measure(dsn, base, issuer, cases=cases, requests=requests, reads=reads,
-                                        concurrency=concurrency)  # fmt: skip
+                                        concurrency=concurrency, seconds=seconds)  # fmt: skip
         print_table(f"cases service (HTTP, concurrency {concurrency}; read model {cases:,} cases)", results)
         path = write_results("cases", results, extra)
         print(f"\nwritten to {path.relative_to(ROOT)}")
@@ -271,7 +297,7 @@ async def run(admin_dsn: str, *, cases: int, requests: int, reads: int, concurre
 
 
 async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, requests: int, reads: int,
-                   concurrency: int) -> tuple[list[Result], dict[str, Any]]:  # fmt: skip
+                   concurrency: int, seconds: float) -> tuple[list[Result], dict[str, Any]]:  # fmt: skip
     customers = [(uid := uuid.uuid4(), {"Authorization": f"Bearer {issuer.mint(user_id=uid, expires_in=7200)}"})
                  for _ in range(200)]  # fmt: skip
     agent = {"Authorization": f"Bearer {issuer.mint(role='agent', expires_in=7200)}"}
@@ -319,43 +345,38 @@ async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, 
         async def raw_select(i: int) -> None:
             await pool.fetchrow("SELECT * FROM case_summaries WHERE id = $1", ids[i % len(ids)])
 
-        def get(
-            params: dict[str, Any], headers: dict[str, str], path: str = "/api/cases"
-        ) -> Callable[[int], Awaitable[None]]:
-            async def op(_: int) -> None:
-                response = await http.get(path, params=params, headers=headers)
-                assert response.status_code == 200, response.text
+        owner_token = owner_headers["Authorization"].removeprefix("Bearer ")
+        agent_token = agent["Authorization"].removeprefix("Bearer ")
 
-            return op
-
-        async def healthz(_: int) -> None:
-            await http.get("/healthz")
+        def get(params: dict[str, Any], token: str, path: str = "/api/cases") -> tuple[str, str]:
+            return (f"{path}?{urlencode(params)}" if params else path), token
 
         direct = _direct_queries(pool, owner, page1["next_cursor"])
         read_concurrency = max(1, concurrency // 4)
         scenarios = {
-            "my cases, first page (customer)": get({"limit": 20}, owner_headers),
-            "my cases, open only (customer)": get({"status": "open"}, owner_headers),
-            "all cases, first page (agent)": get({"limit": 20}, agent),
-            "all cases, page 2 by cursor (agent)": get({"cursor": page1["next_cursor"]}, agent),
-            "closed cases (agent)": get({"status": "closed"}, agent),
-            "search 'invoice' (agent, full text)": get({"q": "invoice"}, agent),
-            "search 'login timeout' (agent, 2 words)": get({"q": "login timeout"}, agent),
-            "search 'voic' (agent, partial word)": get({"q": "voic"}, agent),
-            "search 'pass' (customer, prefix)": get({"q": "pass"}, owner_headers),
-            "search rare 'zzzq' (agent, no match)": get({"q": "zzzq"}, agent),
-            "counts (customer)": get({}, owner_headers, "/api/cases/counts"),
-            "counts 'pass' (customer)": get({"q": "pass"}, owner_headers, "/api/cases/counts"),
-            "counts (agent, every case)": get({}, agent, "/api/cases/counts"),
-            "counts 'invoice' (agent)": get({"q": "invoice"}, agent, "/api/cases/counts"),
+            "my cases, first page (customer)": get({"limit": 20}, owner_token),
+            "my cases, open only (customer)": get({"status": "open"}, owner_token),
+            "all cases, first page (agent)": get({"limit": 20}, agent_token),
+            "all cases, page 2 by cursor (agent)": get({"cursor": page1["next_cursor"]}, agent_token),
+            "closed cases (agent)": get({"status": "closed"}, agent_token),
+            "search 'invoice' (agent, full text)": get({"q": "invoice"}, agent_token),
+            "search 'login timeout' (agent, 2 words)": get({"q": "login timeout"}, agent_token),
+            "search 'voic' (agent, partial word)": get({"q": "voic"}, agent_token),
+            "search 'pass' (customer, prefix)": get({"q": "pass"}, owner_token),
+            "search rare 'zzzq' (agent, no match)": get({"q": "zzzq"}, agent_token),
+            "counts (customer)": get({}, owner_token, "/api/cases/counts"),
+            "counts 'pass' (customer)": get({"q": "pass"}, owner_token, "/api/cases/counts"),
+            "counts (agent, every case)": get({}, agent_token, "/api/cases/counts"),
+            "counts 'invoice' (agent)": get({"q": "invoice"}, agent_token, "/api/cases/counts"),
         }
         baseline = await load(reads, read_concurrency, raw_select)
-        health = await load(reads, read_concurrency, healthz)
+        health = wrk_get(base, "/healthz", agent_token, seconds=seconds, connections=read_concurrency)
         direct_ms: dict[str, dict[str, float]] = {}
-        for name, op in scenarios.items():
-            await load(20, read_concurrency, op)  # warm-up
-            results += _lines(name, await load(reads, read_concurrency, op), baseline, "raw SELECT by pk",
-                              throughput=False)  # fmt: skip
+        for name, (path, token) in scenarios.items():
+            answer = await http.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200, answer.text
+            measured = wrk_get(base, path, token, seconds=seconds, connections=read_concurrency)
+            results += wrk_lines(name, measured, baseline[1], "<= 50 ms")
             _, latencies = await load(reads, 1, direct[name])
             direct_ms[name] = {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
         print("\nthe same queries without HTTP (read_model.list_cases on one connection, sequential), ms:")
@@ -365,8 +386,9 @@ async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, 
             "read_model_cases": total,
             "queries_without_http_ms": direct_ms,
             "bulk_load_seconds": round(load_seconds, 1),
-            "http_healthz_p50_ms": percentile(health[1], 50),
-            "http_healthz_p99_ms": percentile(health[1], 99),
+            "http_healthz_p50_ms": health.p50_ms,
+            "http_healthz_p99_ms": health.p99_ms,
+            "read_client": f"wrk, one thread, {read_concurrency} connections, {seconds:g} s a scenario",
             "write_concurrency": concurrency,
             "read_concurrency": read_concurrency,
             "requests_per_write_scenario": requests,
@@ -427,13 +449,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=None, help="requests per write scenario (default 2000)")
     parser.add_argument("--reads", type=int, default=None, help="requests per read scenario (default 400)")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=None, help="wrk's time per read scenario (default 5 s)")
     args = parser.parse_args(argv)
     cases = args.cases or (20_000 if args.quick else 1_000_000)
     requests = args.requests or (300 if args.quick else 2000)
     reads = args.reads or (100 if args.quick else 400)
     with servers() as infra:
         asyncio.run(run(infra.postgres_dsn, cases=cases, requests=requests, reads=reads,
-                        concurrency=args.concurrency))  # fmt: skip
+                        concurrency=args.concurrency, seconds=args.seconds or (2 if args.quick else 5)))  # fmt: skip
     return 0
 
 

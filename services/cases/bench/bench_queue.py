@@ -21,21 +21,18 @@ import argparse
 import asyncio
 import multiprocessing
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import asyncpg
 import httpx
-from bench_cases import ROOT, WORDS, _serve, _wait_up, bulk_owner, load
+from bench_cases import ROOT, WORDS, _serve, _wait_up, bulk_owner, load, wrk_get, wrk_lines
 
 from bench.harness import Result, percentile, print_table, servers, write_results
-from bench.http_bench import lua_data, wrk_round
 from casefold_local.databases import create_database, drop_database
 from casefold_testing.tokens import TestTokenIssuer
 
@@ -210,33 +207,22 @@ async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, reads: int, 
             await pool.fetchrow("SELECT * FROM case_summaries WHERE id = $1", ids[i % len(ids)])
 
         baseline = await load(reads, concurrency, raw_select)
-        base_p50, base_p99 = percentile(baseline[1], 50), percentile(baseline[1], 99)
         found: dict[str, int] = {}
         direct_ms: dict[str, dict[str, float]] = {}
         through_http: dict[str, dict[str, float]] = {}
         named = scenarios(me, first.json()["next_cursor"], searched.json()["next_cursor"])
         targets = {name: f"/api/cases/queue?{urlencode(params)}" for name, params in named.items()}
         targets["agents (assignee menu)"] = "/api/cases/agents"
-        with tempfile.TemporaryDirectory() as work:
-            for name, path in targets.items():
-                answer = await http.get(path, headers=agent)
-                assert answer.status_code == 200, answer.text
-                data = lua_data(Path(work) / "get.lua", "get", [(path, token)])
-                wrk_round(base, data, "warm", 1, connections=concurrency)  # warm-up (and the statements' plans)
-                measured = wrk_round(base, data, "get", seconds, connections=concurrency)
-                if measured.failures:
-                    raise RuntimeError(f"{name}: {measured.failures} failed requests")
-                through_http[name] = {"requests": measured.requests, "per_second": measured.requests_per_second}
-                results += [
-                    Result(f"{name} p50", "ms", measured.p50_ms, base_p50, "raw SELECT by pk", "report",
-                           higher_is_better=False),
-                    Result(f"{name} p99", "ms", measured.p99_ms, base_p99, "raw SELECT by pk",
-                           f"<= {P99_TARGET_MS:.0f} ms", higher_is_better=False),
-                ]  # fmt: skip
-                if name in named:
-                    found[name] = len(answer.json()["items"])
-                    _, latencies = await load(reads, 1, _direct(pool, me, named[name]))
-                    direct_ms[name] = {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
+        for name, path in targets.items():
+            answer = await http.get(path, headers=agent)
+            assert answer.status_code == 200, answer.text
+            measured = wrk_get(base, path, token, seconds=seconds, connections=concurrency)
+            through_http[name] = {"requests": measured.requests, "per_second": measured.requests_per_second}
+            results += wrk_lines(name, measured, baseline[1], f"<= {P99_TARGET_MS:.0f} ms")
+            if name in named:
+                found[name] = len(answer.json()["items"])
+                _, latencies = await load(reads, 1, _direct(pool, me, named[name]))
+                direct_ms[name] = {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
     await pool.close()
     print("\nthe same queries without HTTP (queue.queue_page on one connection, sequential), ms:")
     for name, figures in direct_ms.items():
