@@ -12,7 +12,7 @@ from casefold_platform.app import database_ready, service_app
 from cases.api import clock as clock_api
 from cases.api.agent_routes import agent_router
 from cases.api.internal import internal
-from cases.api.problems import command_fields_in_body, problem_json_only
+from cases.api.problems import command_fields_in_body
 from cases.api.routes import router
 from cases.bootstrap import apply_migrations, build, create_pool
 from cases.config import Settings
@@ -68,5 +68,4 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     if settings.controllable_clock:
         clock_api.install(app)
     command_fields_in_body(app)
-    problem_json_only(app)
     return app

@@ -10,7 +10,6 @@ from fastapi import FastAPI
 
 from casefold_platform.app import database_ready, service_app
 from casefold_platform.database import create_pool
-from identity.api.openapi import serve_problems_as_problem_json
 from identity.api.routes import internal, router
 from identity.bootstrap import apply_migrations, build, ensure_signing_key, refresh_display_keys
 from identity.config import Settings
@@ -54,5 +53,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(router)
     app.include_router(internal)
-    serve_problems_as_problem_json(app)
     return app

@@ -27,7 +27,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for these problem statuses (401 and 503 are on every route already)."""
     return {
         status: {
-            "model": Problem,  # registers the schema; the content type is set by problem_json_only
+            "model": Problem,  # registers the schema (the platform documents every error as problem+json only)
             "description": WHEN[status],
             "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
@@ -54,21 +54,3 @@ async def _invalid_field(request: Request, exc: Exception) -> JSONResponse:
 def command_fields_in_body(app: FastAPI) -> None:
     """A domain error naming a field answers with that field's place in the request."""
     app.add_exception_handler(InvalidField, _invalid_field)
-
-
-def problem_json_only(app: FastAPI) -> None:
-    """Error answers are documented as application/problem+json only (FastAPI adds application/json too)."""
-    default = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = default()
-            for operation in (op for path in document["paths"].values() for op in path.values()):
-                for status, response in operation.get("responses", {}).items():
-                    content = response.get("content", {})
-                    if int(status) >= 400 and PROBLEM_CONTENT_TYPE in content:
-                        content.pop("application/json", None)
-            app.openapi_schema = document
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict
 
 from casefold_platform.problems import PROBLEM_CONTENT_TYPE
@@ -57,29 +56,3 @@ def problems(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, A
             entry["headers"] = _RETRY_AFTER
         result[status] = entry
     return result
-
-
-def serve_problems_as_problem_json(app: FastAPI) -> None:
-    """Problems documented as problem+json only (FastAPI files a model under application/json), and on every route
-    with a body the platform's own answers to a body it cannot take (not JSON, too large, wrong content type)."""
-    build = app.openapi
-    problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = build()
-            for path in document.get("paths", {}).values():
-                for operation in path.values():
-                    if "requestBody" in operation:
-                        for status in (400, 413, 415):
-                            operation["responses"].setdefault(
-                                str(status), {"description": _DEFAULTS[status], "content": problem}
-                            )
-                    for response in operation.get("responses", {}).values():
-                        content = response.get("content", {})
-                        if PROBLEM_CONTENT_TYPE in content and "application/json" in content:
-                            content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
-            app.openapi_schema = document
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
