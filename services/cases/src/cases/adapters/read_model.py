@@ -229,12 +229,18 @@ async def _search(
 ) -> list[asyncpg.Record]:
     """Up to limit + 1 matching summaries, newest activity first (see RECENT_WINDOW)."""
     order = _ORDER
+    # The window keeps only what the search and the order read; the page's own columns are fetched by key for the
+    # few rows that match (a window of whole summaries cost most of a search's time).
     recent = f"""
         WITH recent AS MATERIALIZED (
-            SELECT {_SUMMARY_COLUMNS}, subject_tsv FROM case_summaries {filters} {order} LIMIT {RECENT_WINDOW}
+            SELECT id, last_activity_at, subject, subject_tsv FROM case_summaries {filters} {order}
+            LIMIT {RECENT_WINDOW}
         )
         SELECT seen.n AS scanned, m.* FROM (SELECT count(*) AS n FROM recent) AS seen
-        LEFT JOIN LATERAL (SELECT {_SUMMARY_COLUMNS} FROM recent WHERE {search} {order} LIMIT {limit + 1}) AS m ON true
+        LEFT JOIN LATERAL (
+            SELECT {_SUMMARY_COLUMNS} FROM case_summaries
+            WHERE id IN (SELECT id FROM recent WHERE {search} {order} LIMIT {limit + 1})
+        ) AS m ON true
     """
     found = await conn.fetch(_named(recent), *args)
     rows = [r for r in found if r["id"] is not None]
