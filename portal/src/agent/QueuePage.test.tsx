@@ -57,6 +57,7 @@ describe("Queue", () => {
       "page",
     );
     expect(screen.getByRole("link", { name: "Breached" })).toHaveAttribute("aria-current", "page");
+    expect(screen.getByRole("navigation", { name: "SLA" })).toHaveTextContent(/within 4 h/);
     expect(screen.getByRole("searchbox", { name: "Search" })).toHaveValue("disk");
   });
 

@@ -13,6 +13,7 @@ import { AgentOnly } from "./AgentOnly";
 import { agentApi, type QueueItem } from "./api";
 import { waitingLabel } from "./labels";
 import {
+  DUE_SOON_HOURS,
   queueApiQuery,
   queueHref,
   readQueueQuery,
@@ -55,11 +56,13 @@ function FilterLinks<T extends string>({
   options,
   current,
   href,
+  hint,
 }: {
   name: string;
   options: { value: T; label: string }[];
   current: T;
   href: (value: T) => string;
+  hint?: string;
 }) {
   return (
     <nav aria-label={name} className="filter-group">
@@ -78,6 +81,7 @@ function FilterLinks<T extends string>({
           </Link>
         ))}
       </div>
+      {hint && <span className="muted hint">{hint}</span>}
     </nav>
   );
 }
@@ -179,6 +183,7 @@ function Queue() {
           options={SLAS}
           current={query.sla}
           href={(sla) => queueHref(query, { sla })}
+          hint={`Due soon: an SLA deadline within ${DUE_SOON_HOURS} h`}
         />
         <div className="filter-selects">
           <div className="field checkbox">
