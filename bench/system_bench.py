@@ -11,9 +11,10 @@ the client does not take the Python processes' CPU) starts requests at a fixed r
 take, in a mix: customers open cases, comment and list their cases; agents reply. Latency counts from the moment a
 request was due. Steps rise (10, 20, 30 ... req/s) until p99 passes 750 ms or a request fails, twice in a row (a
 failed step runs once more after a rest); the knee is the highest rate with p99 <= 750 ms and no error. At half the
-knee: the time from each open-case 201 to its acknowledgement accepted by the dev inbox's SMTP server (the inbox's
-message ids begin with its nanosecond clock, read when DATA arrives). Each process's peak RSS (VmHWM) and the
-services' CPU (utime+stime from /proc) per request of each step complete the figures; in bench/results/system.json.
+knee (that step, too, runs once more if it fails): the time from each open-case 201 to its acknowledgement accepted
+by the dev inbox's SMTP server (the inbox's message ids begin with its nanosecond clock, read when DATA arrives).
+Each process's RSS (VmRSS sampled under load, VmHWM at the end) and CPU (utime+stime from /proc) per request of each
+step complete the figures, PostgreSQL's and Kafka's too; in bench/results/system.json.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from casefold_local.system import System
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from e2e.e2e_steps import Account, bearer, log_in, new_account, sign_up_and_confirm
-from e2e.e2e_system import _delete_topics, _drop_databases, admin_creator, private_layout
+from e2e.e2e_system import admin_creator, private_layout, running_system
 
 ROOT = Path(__file__).resolve().parent.parent
 LOADGEN = Path(__file__).resolve().parent / "loadgen"
@@ -226,7 +227,8 @@ class Processes:
 
 @contextlib.asynccontextmanager
 async def whole_system(infra: Infra, state: Path) -> AsyncIterator[System]:
-    """The e2e tests' private system; every client is 127.0.0.1, so the per-address limits are raised."""
+    """The e2e tests' private system (tests/e2e/e2e_system.py), the gateway's rate limits raised; every client is
+    127.0.0.1, so identity's per-address sign-up limit and the gateway's login burst are raised too."""
     layout = private_layout(
         infra.postgres_dsn, infra.kafka_bootstrap, state, "system", gateway_login_burst=UNLIMITED,
         extra_env=(("IDENTITY_SIGNUPS_PER_ADDRESS_PER_HOUR", str(UNLIMITED)),
@@ -235,18 +237,8 @@ async def whole_system(infra: Infra, state: Path) -> AsyncIterator[System]:
     system = System(layout, report=log)
     settings = dataclasses.replace(system.gateway.settings, client_requests=UNLIMITED, user_requests=UNLIMITED)
     system.gateway = Gateway(layout.gateway_dir, settings)
-    try:
-        await asyncio.to_thread(system.start, 180)
-        not_ready = [name for name, ready in system.ready.items() if not ready]
-        if not_ready:
-            raise RuntimeError(f"not ready: {', '.join(not_ready)}; logs in {layout.logs_dir}")
-        yield system
-    finally:
-        await asyncio.to_thread(system.stop)
-        with contextlib.suppress(Exception):
-            await _drop_databases(layout)
-        with contextlib.suppress(Exception):
-            await _delete_topics(layout)
+    async with running_system(layout, 180, system) as running:
+        yield running
 
 
 @dataclass
@@ -477,6 +469,10 @@ async def _climb(binary: Path, plan_file: Path, procs: Processes, ladder: Ladder
     log(f"mail latency at half the knee: {half:g} req/s for {ladder.mail_seconds:g} s")
     mail_step = await load_step(binary, plan_file, procs, half, ladder.mail_seconds, opened_file)
     log(describe(mail_step))
+    if not mail_step.step.passed:  # the machine's other tenants starved the system: not the conditions asked for
+        await asyncio.sleep(3 * ladder.rest)
+        mail_step = await load_step(binary, plan_file, procs, half, ladder.mail_seconds, opened_file)
+        log("again: " + describe(mail_step))
     latencies, missing = await ack_latencies(mail_url, parse_opened(await asyncio.to_thread(opened_file.read_text)), 60)
     return Outcome(steps, knee, mail_step, latencies, missing, dict(procs.peak_rss), procs.high_water_mb(), idle)
 
@@ -539,7 +535,8 @@ def _report(ladder: Ladder, o: Outcome) -> None:
         "knee_requests_per_second": o.knee,
         "steps": [_step_json(m) for m in o.steps],
         "mail": {"rate": o.half, "seconds": ladder.mail_seconds, "timed": len(o.latencies), "missing": o.missing,
-                 "p50_ms": p50, "p90_ms": p90, "p99_ms": p99, "step": _step_json(o.mail_step)},
+                 "p50_ms": p50, "p90_ms": p90, "p99_ms": p99, "step": _step_json(o.mail_step),
+                 "latencies_ms": sorted(round(v, 1) for v in o.latencies)},
         "idle_cores": o.idle_cores,
         "rss_under_load_mb": o.peak_rss,
         "vmhwm_mb": o.high_water,
