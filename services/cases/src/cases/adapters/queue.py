@@ -27,7 +27,8 @@ from cases.domain.views import (
     SlaFilter,
 )
 
-CURRENT_AGENTS = "SELECT id FROM users WHERE role IN ('agent', 'admin')"
+# A disabled account is no current agent, like a revoked one (directory.Person.is_current_agent).
+CURRENT_AGENTS = "SELECT id FROM users WHERE role IN ('agent', 'admin') AND NOT disabled"
 AGENTS = f"SELECT id, display_name FROM users WHERE id IN ({CURRENT_AGENTS}) ORDER BY display_name NULLS LAST, id"
 # The distinct assignees by a skip scan of the assignee index (one descent each: there are few agents), less the
 # current agents: the assignees whose role was revoked.
@@ -190,14 +191,14 @@ def _order(f: QueueFilter, where: _Where) -> str:
 
 def _page_sql(f: QueueFilter, page: str, prefix: str = "") -> str:
     """page's rows (a LIMITed, ordered page of _COLUMNS) with the customer's and the assignee's names."""
-    # Names are joined after the page is chosen, by primary key; a revoked agent is no assignee.
+    # Names are joined after the page is chosen, by primary key; a revoked or disabled agent is no assignee.
     return f"""
         {prefix}
         SELECT p.*, o.display_name AS opened_by_name, o.email AS customer_email,
                a.display_name AS assignee_name, (a.id IS NOT NULL) AS assignee_is_agent
         FROM ({page}) AS p
         LEFT JOIN users AS o ON o.id = p.opened_by
-        LEFT JOIN users AS a ON a.id = p.assignee_id AND a.role IN ('agent', 'admin')
+        LEFT JOIN users AS a ON a.id = p.assignee_id AND a.role IN ('agent', 'admin') AND NOT a.disabled
         {_OUTER_ORDERS[f.sort]}
     """
 
