@@ -324,7 +324,8 @@ class ClockState:
         return self.stopped_at > self.due_at if self.stopped_at is not None else now >= self.due_at
 
     def remaining(self, now: datetime) -> timedelta | None:
-        """Working time left (negative: overdue by that much); frozen while paused; None once stopped."""
+        """Working time left (negative: overdue by that much); frozen while paused; None once stopped. (The API's
+        countdown to a running deadline is wall-clock time instead: domain/views.py sla_view.)"""
         if self.paused:
             return self.paused_remaining
         if self.stopped_at is not None or self.due_at is None:
