@@ -5,6 +5,7 @@
     uv run python -m bench --quick      # smaller volumes, for a smoke run
     uv run python -m bench portal       # the portal: initial JS gzipped, My Cases in Chromium beside its API calls
     uv run python -m bench http         # open case / add comment over HTTP (wrk) beside a bare FastAPI endpoint
+    uv run python -m bench system       # the whole system through the gateway, rising load (Go load generator)
 
 Service benchmarks live with their services (services/<name>/bench/bench_<name>.py) and run as subprocesses
 against the same servers (CASEFOLD_BENCH_DATABASE_URL / CASEFOLD_BENCH_KAFKA_BOOTSTRAP).
@@ -19,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import events_bench, http_bench, portal_bench
+from bench import events_bench, http_bench, portal_bench, system_bench
 from bench.harness import servers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,12 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "only",
         nargs="*",
-        help="benchmarks to run (default: all): events, portal, http, " + ", ".join(service_benches()),
+        help="benchmarks to run (default: all): events, portal, http, system, " + ", ".join(service_benches()),
     )
     parser.add_argument("--quick", action="store_true", help="smaller volumes (a smoke run; figures are rougher)")
     parser.add_argument("--profile", type=Path, help="http: py-spy flame graphs of the commands into this folder")
     args = parser.parse_args(argv)
-    chosen = set(args.only) or {"events", "portal", "http", *service_benches()}
+    chosen = set(args.only) or {"events", "portal", "http", "system", *service_benches()}
     failed = []
     with servers() as infra:
         if "events" in chosen:
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(portal_bench.run(infra, quick=args.quick))
         if "http" in chosen:
             asyncio.run(http_bench.run(infra, quick=args.quick, profile=args.profile))
+        if "system" in chosen:
+            asyncio.run(system_bench.run(infra, quick=args.quick))
         pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "CASEFOLD_BENCH_DATABASE_URL": infra.postgres_dsn,
                "CASEFOLD_BENCH_KAFKA_BOOTSTRAP": infra.kafka_bootstrap, "PYTHONPATH": pythonpath}  # fmt: skip

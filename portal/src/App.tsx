@@ -2,7 +2,8 @@ import { lazy, Suspense, useEffect, useRef } from "react";
 import { Navigate, Route, Routes, useLocation } from "react-router";
 import { Header } from "./components/Header";
 import { RequireAuth } from "./session/RequireAuth";
-import { useSession } from "./session/useSession";
+import { landingPath } from "./session/landing";
+import { useMe, useSession } from "./session/useSession";
 // The pages a logged-out visitor meets are small and in the first bundle: a lazy chunk would leave the previous
 // page's fields on screen while it loads, and what is typed there would be lost. The private pages load on demand
 // (and are fetched ahead once someone is logged in).
@@ -46,10 +47,14 @@ function usePrefetchPrivatePages() {
   }, [status]);
 }
 
+/** "/": the login page when logged out; logged in, the landing page of their role (Queue or My Cases). */
 function Home() {
   const { status } = useSession();
+  const me = useMe();
   if (status === "starting") return <p className="loading">Loading…</p>;
-  return <Navigate to={status === "authenticated" ? "/cases" : "/login"} replace />;
+  if (status === "anonymous") return <Navigate to="/login" replace />;
+  if (me.isPending && me.fetchStatus !== "idle") return <p className="loading">Loading…</p>;
+  return <Navigate to={landingPath(me.data?.role)} replace />;
 }
 
 function Private({ children }: { children: React.ReactNode }) {

@@ -92,6 +92,7 @@ async def test_an_agent_takes_a_production_down_case_from_the_queue_and_it_breac
     page = await portal.page()
     with steps.step("the agent finds the unassigned Production Down case on the Queue"):
         await log_in(page, agent)
+        await expect(page).to_have_url(re.compile(r"/queue$"))  # agents land on the Queue
         await page.get_by_role("link", name="Queue").click()
         await expect(page.get_by_role("heading", name="Queue")).to_be_visible()
         await page.get_by_role("link", name="Unassigned").click()

@@ -65,9 +65,10 @@ async def _delete_topics(layout: Layout) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_system(layout: Layout, within: float = 120) -> AsyncIterator[System]:
-    """Started in a worker thread (the supervisor's pieces are synchronous); stopped and dropped on failure too."""
-    system = System(layout, report=lambda line: print(line, file=sys.stderr))
+async def running_system(layout: Layout, within: float = 120, system: System | None = None) -> AsyncIterator[System]:
+    """Started in a worker thread (the supervisor's pieces are synchronous); stopped and dropped on failure too.
+    `system`, when given, is one already built on layout (bench/system_bench.py's, its gateway limits raised)."""
+    system = system or System(layout, report=lambda line: print(line, file=sys.stderr))
     try:
         await asyncio.to_thread(system.start, within)
         not_ready = [name for name, ready in system.ready.items() if not ready]

@@ -181,10 +181,12 @@ function Clock({
   name,
   reading,
   due,
+  answeredAt = null,
 }: {
   name: string;
   reading: ClockReading;
   due: string | null;
+  answeredAt?: string | null;
 }) {
   return (
     <div>
@@ -197,6 +199,7 @@ function Clock({
             {formatTime(due)}
           </span>
         )}
+        {answeredAt && <span className="muted"> {formatTime(answeredAt)}</span>}
       </dd>
     </div>
   );
@@ -213,6 +216,7 @@ function SlaPanel({ sla }: { sla: SlaView }) {
           name="First response"
           reading={readFirstResponse(sla, now)}
           due={sla.first_responded_at ? null : sla.first_response_due_at}
+          answeredAt={sla.first_responded_at}
         />
         <Clock name="Resolution" reading={readResolution(sla, now)} due={sla.resolution_due_at} />
       </dl>
@@ -288,10 +292,19 @@ function SeverityPanel({ c }: { c: AgentCase }) {
           required
         />
         <div className="actions">
-          <button type="submit" disabled={change.isPending || unchanged}>
+          <button
+            type="submit"
+            disabled={change.isPending || unchanged}
+            aria-describedby={unchanged ? `${id}-unchanged` : undefined}
+          >
             Change severity
           </button>
         </div>
+        {unchanged && (
+          <p id={`${id}-unchanged`} className="muted hint">
+            Choose another severity{c.prioritised ? " or clear Prioritised" : ""} to change it.
+          </p>
+        )}
       </form>
       {c.severity_changes && c.severity_changes.length > 0 && (
         <ol className="severity-changes">

@@ -57,6 +57,7 @@ describe("Queue", () => {
       "page",
     );
     expect(screen.getByRole("link", { name: "Breached" })).toHaveAttribute("aria-current", "page");
+    expect(screen.getByRole("navigation", { name: "SLA" })).toHaveTextContent(/within 4 h/);
     expect(screen.getByRole("searchbox", { name: "Search" })).toHaveValue("disk");
   });
 
@@ -105,6 +106,8 @@ describe("Queue", () => {
     expect(first).toHaveTextContent("Unassigned");
     expect(first).toHaveTextContent("Ada");
     expect(first).toHaveTextContent("2 h 1 min left");
+    // The countdown alone does not say when; the deadline is under it, with the time zone's name.
+    expect(within(first).getByText(/^due /)).toHaveTextContent(/(UTC|GMT)/);
     const second = screen.getByRole("link", { name: "00001043" }).closest("tr")!;
     expect(second).toHaveTextContent("Waiting on customer");
     expect(second).toHaveTextContent("Linus");

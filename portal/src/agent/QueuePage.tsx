@@ -2,16 +2,18 @@ import { type FormEvent } from "react";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
-import { problemOf, unwrap } from "../api/problem";
-import { Pager, useSearchText } from "../components/Pager";
-import { ProblemMessage } from "../components/ProblemMessage";
+import { unwrap } from "../api/problem";
+import { DataTable, pageSource, type Column } from "../components/DataTable";
+import { caseColumns } from "../components/caseColumns";
+import { useSearchText } from "../components/Pager";
 import { formatTime } from "../components/format";
 import { useSeverities, useSeverityName } from "../components/severity";
 import { previousCursors } from "../routes/casesQuery";
 import { AgentOnly } from "./AgentOnly";
-import { agentApi } from "./api";
+import { agentApi, type QueueItem } from "./api";
 import { waitingLabel } from "./labels";
 import {
+  DUE_SOON_HOURS,
   queueApiQuery,
   queueHref,
   readQueueQuery,
@@ -54,11 +56,13 @@ function FilterLinks<T extends string>({
   options,
   current,
   href,
+  hint,
 }: {
   name: string;
   options: { value: T; label: string }[];
   current: T;
   href: (value: T) => string;
+  hint?: string;
 }) {
   return (
     <nav aria-label={name} className="filter-group">
@@ -77,6 +81,7 @@ function FilterLinks<T extends string>({
           </Link>
         ))}
       </div>
+      {hint && <span className="muted hint">{hint}</span>}
     </nav>
   );
 }
@@ -115,6 +120,44 @@ function Queue() {
   }
 
   const here = location.pathname + location.search;
+  const columns: Column<QueueItem>[] = [
+    ...caseColumns<QueueItem>(here, (c) => (
+      <span className="muted product-name">{c.product.name}</span>
+    )),
+    { header: "Customer", cell: (c) => c.customer.display_name ?? c.customer.email ?? "—" },
+    {
+      header: "Status",
+      cell: (c) => (
+        <span className={`status status-${c.waiting_on ?? c.status}`}>
+          {waitingLabel(c.status, c.waiting_on)}
+        </span>
+      ),
+    },
+    {
+      header: "Assignee",
+      cell: (c) => (c.assignee ? (c.assignee.display_name ?? "An agent") : <em>Unassigned</em>),
+    },
+    { header: "Severity", cell: (c) => severityName(c.severity) },
+    {
+      header: "SLA",
+      cell: (c) => {
+        const sla = readQueueSla(c, now);
+        if (!sla.text) return null;
+        // The countdown alone does not say when: the deadline itself, in the reader's time zone, goes under it.
+        return (
+          <>
+            <span className={`clock clock-${sla.tone}`}>{sla.text}</span>
+            {c.next_deadline_at && (
+              <span className="muted clock-due">
+                {c.breached ? "was due" : "due"} {formatTime(c.next_deadline_at)}
+              </span>
+            )}
+          </>
+        );
+      },
+    },
+    { header: "Last activity", cell: (c) => formatTime(c.last_activity_at) },
+  ];
   const filtered = writeQueueQuery({ ...query, cursor: null, sort: "urgency" }).toString() !== "";
 
   return (
@@ -140,6 +183,7 @@ function Queue() {
           options={SLAS}
           current={query.sla}
           href={(sla) => queueHref(query, { sla })}
+          hint={`Due soon: an SLA deadline within ${DUE_SOON_HOURS} h`}
         />
         <div className="filter-selects">
           <div className="field checkbox">
@@ -210,72 +254,20 @@ function Queue() {
           </p>
         )}
       </div>
-      {page.isError && <ProblemMessage problem={problemOf(page.error)} />}
-      {page.data && page.data.items.length === 0 && (
-        <p className="empty">No case matches these filters.</p>
-      )}
-      {page.data && page.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table className="cases queue">
-            <caption className="visually-hidden">
-              Cases to work on, sorted by {query.sort === "urgency" ? "urgency" : "last activity"}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Case #</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Customer</th>
-                <th scope="col">Status</th>
-                <th scope="col">Assignee</th>
-                <th scope="col">Severity</th>
-                <th scope="col">SLA</th>
-                <th scope="col">Last activity</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.data.items.map((c) => {
-                const sla = readQueueSla(c, now);
-                return (
-                  <tr key={c.id} className={c.breached ? "breached-row" : undefined}>
-                    <td data-label="Case #">
-                      <Link to={`/cases/${c.id}`} state={{ from: here }}>
-                        {c.number}
-                      </Link>
-                    </td>
-                    <td data-label="Subject">
-                      {c.subject}
-                      {c.prioritised && <span className="badge priority">Prioritised</span>}
-                      <span className="muted product-name">{c.product.name}</span>
-                    </td>
-                    <td data-label="Customer">
-                      {c.customer.display_name ?? c.customer.email ?? "—"}
-                    </td>
-                    <td data-label="Status">
-                      <span className={`status status-${c.waiting_on ?? c.status}`}>
-                        {waitingLabel(c.status, c.waiting_on)}
-                      </span>
-                    </td>
-                    <td data-label="Assignee">
-                      {c.assignee ? (c.assignee.display_name ?? "An agent") : <em>Unassigned</em>}
-                    </td>
-                    <td data-label="Severity">{severityName(c.severity)}</td>
-                    <td data-label="SLA">
-                      {sla.text && <span className={`clock clock-${sla.tone}`}>{sla.text}</span>}
-                    </td>
-                    <td data-label="Last activity">{formatTime(c.last_activity_at)}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {page.isPending && <p className="loading">Loading…</p>}
-      <Pager
-        cursor={query.cursor}
-        nextCursor={page.data?.next_cursor}
-        prev={prev}
-        go={(c, stack) => go({ cursor: c }, stack)}
+      <DataTable
+        caption={`Cases to work on, sorted by ${query.sort === "urgency" ? "urgency" : "last activity"}`}
+        className="cases queue"
+        columns={columns}
+        source={pageSource(page)}
+        rowKey={(c) => c.id}
+        rowClassName={(c) => (c.breached ? "breached-row" : undefined)}
+        empty="No case matches these filters."
+        pager={{
+          cursor: query.cursor,
+          nextCursor: page.data?.next_cursor,
+          prev,
+          go: (c, stack) => go({ cursor: c }, stack),
+        }}
       />
     </section>
   );

@@ -98,6 +98,18 @@ describe("Users", () => {
     expect(api.of("POST", `/api/identity/users/${USER.id}/disable`)).toHaveLength(1);
   });
 
+  it("test_each_action_button_keeps_its_name_and_says_whom_it_acts_on", async () => {
+    logIn();
+    usersApi();
+    renderPortal("/users");
+    const row = (await screen.findByText("bob@example.com")).closest("tr")!;
+    const button = within(row).getByRole("button", { name: "Make agent" });
+    expect(button).toHaveAccessibleDescription("Bob bob@example.com");
+    const mine = screen.getByText(ADMIN.email).closest("tr")!;
+    expect(within(mine).queryByRole("button")).not.toBeInTheDocument();
+    expect(mine).toHaveTextContent("None on your own account");
+  });
+
   it("test_an_admin_is_offered_no_action_on_themself_and_no_role_change_on_another_admin", () => {
     const base = { ...USER, created_at: USER.created_at };
     expect(actionsFor({ ...base, id: ADMIN.id, role: "admin" }, ADMIN.id)).toEqual([]);

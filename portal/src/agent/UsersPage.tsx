@@ -3,7 +3,8 @@ import { useLocation, useNavigate, useSearchParams } from "react-router";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { problemOf } from "../api/problem";
 import { Dialog } from "../components/Dialog";
-import { Pager, useSearchText } from "../components/Pager";
+import { DataTable, pageSource, type Column } from "../components/DataTable";
+import { useSearchText } from "../components/Pager";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { previousCursors } from "../routes/casesQuery";
 import { AgentOnly } from "./AgentOnly";
@@ -107,6 +108,50 @@ function Users() {
     enable: "Enable",
   };
 
+  const columns: Column<UserAdminView>[] = [
+    {
+      header: "Display name",
+      cell: (u) => (
+        <>
+          <span id={`user-name-${u.id}`}>{u.display_name}</span>
+          {u.id === me?.id && " (you)"}
+        </>
+      ),
+    },
+    { header: "Email", cell: (u) => <span id={`user-email-${u.id}`}>{u.email}</span> },
+    { header: "Role", cell: (u) => roleLabel(u.role) },
+    {
+      header: "State",
+      cell: (u) => (
+        <span className={u.disabled ? "status status-disabled" : undefined}>{stateLabel(u)}</span>
+      ),
+    },
+    {
+      header: "Actions",
+      cell: (u) => {
+        const actions = actionsFor(u, me?.id);
+        if (actions.length === 0) return <span className="muted">None on your own account</span>;
+        return (
+          <div className="row-actions">
+            {actions.map((action) => (
+              <button
+                key={action}
+                type="button"
+                // The name stays the guide's word ("Make agent"); whom it acts on is read after it.
+                aria-describedby={`user-name-${u.id} user-email-${u.id}`}
+                className={action === "disable" ? "danger" : undefined}
+                disabled={act.isPending}
+                onClick={() => run(u, action)}
+              >
+                {label[action]}
+              </button>
+            ))}
+          </div>
+        );
+      },
+    },
+  ];
+
   return (
     <section>
       <h1>Users</h1>
@@ -131,64 +176,20 @@ function Users() {
         {done}
       </p>
       {!confirming && <ProblemMessage problem={act.isError ? problemOf(act.error) : null} />}
-      {page.isError && <ProblemMessage problem={problemOf(page.error)} />}
-      {page.data && page.data.items.length === 0 && (
-        <p className="empty">{q ? `No user matches “${q}”.` : "No users yet."}</p>
-      )}
-      {page.data && page.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table className="users">
-            <caption className="visually-hidden">Users</caption>
-            <thead>
-              <tr>
-                <th scope="col">Display name</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">State</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.data.items.map((u) => (
-                <tr key={u.id} className={u.disabled ? "disabled-row" : undefined}>
-                  <td data-label="Display name">
-                    {u.display_name}
-                    {u.id === me?.id && " (you)"}
-                  </td>
-                  <td data-label="Email">{u.email}</td>
-                  <td data-label="Role">{roleLabel(u.role)}</td>
-                  <td data-label="State">
-                    <span className={u.disabled ? "status status-disabled" : undefined}>
-                      {stateLabel(u)}
-                    </span>
-                  </td>
-                  <td data-label="Actions">
-                    <div className="row-actions">
-                      {actionsFor(u, me?.id).map((action) => (
-                        <button
-                          key={action}
-                          type="button"
-                          className={action === "disable" ? "danger" : undefined}
-                          disabled={act.isPending}
-                          onClick={() => run(u, action)}
-                        >
-                          {label[action]}
-                        </button>
-                      ))}
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {page.isPending && <p className="loading">Loading…</p>}
-      <Pager
-        cursor={cursor}
-        nextCursor={page.data?.next_cursor}
-        prev={prev}
-        go={(c, stack) => go({ cursor: c }, stack)}
+      <DataTable
+        caption="Users"
+        className="users"
+        columns={columns}
+        source={pageSource(page)}
+        rowKey={(u) => u.id}
+        rowClassName={(u) => (u.disabled ? "disabled-row" : undefined)}
+        empty={q ? `No user matches “${q}”.` : "No users yet."}
+        pager={{
+          cursor,
+          nextCursor: page.data?.next_cursor,
+          prev,
+          go: (c, stack) => go({ cursor: c }, stack),
+        }}
       />
       {confirming && (
         <Dialog title="Disable" onClose={() => setConfirming(null)}>

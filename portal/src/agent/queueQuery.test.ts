@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_QUEUE,
+  DUE_SOON_HOURS,
   queueApiQuery,
   queueHref,
   readQueueQuery,
@@ -53,5 +54,10 @@ describe("queue filters in the URL", () => {
       readQueueQuery(new URLSearchParams("prioritised=true&severity=1&q=down&sla=due_soon")),
     );
     expect(api).toMatchObject({ prioritised: true, severity: 1, q: "down", sla: "due_soon" });
+    // The window the filter's hint names is the one asked for, not the service's default.
+    expect(api.due_within_hours).toBe(DUE_SOON_HOURS);
+    expect(queueApiQuery({ ...DEFAULT_QUEUE, sla: "breached" })).not.toHaveProperty(
+      "due_within_hours",
+    );
   });
 });

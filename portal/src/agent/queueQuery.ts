@@ -74,6 +74,9 @@ export function queueHref(query: QueueQuery, change: Partial<QueueQuery>): strin
   return search ? `?${search}` : "?";
 }
 
+/** "Due soon" on the Queue: a running SLA deadline within this many hours (said beside the filter, sent to the API). */
+export const DUE_SOON_HOURS = 4;
+
 /** The query of GET /api/cases/queue for these filters. */
 export function queueApiQuery(query: QueueQuery, limit = 20): QueueApiQuery {
   return {
@@ -85,6 +88,7 @@ export function queueApiQuery(query: QueueQuery, limit = 20): QueueApiQuery {
     ...(query.severity ? { severity: Number(query.severity) } : {}),
     ...(query.product ? { product: query.product } : {}),
     ...(query.sla ? { sla: query.sla } : {}),
+    ...(query.sla === "due_soon" ? { due_within_hours: DUE_SOON_HOURS } : {}),
     ...(query.q ? { q: query.q } : {}),
     ...(query.cursor ? { cursor: query.cursor } : {}),
   };

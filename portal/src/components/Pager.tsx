@@ -1,20 +1,17 @@
 import { useState } from "react";
 
-/**
- * "Previous" and "Next" over cursors: the cursors of the pages before this one are kept in history state (prev), so
- * Back, reload and "Previous" work without server support for paging backwards.
- */
-export function Pager({
-  cursor,
-  nextCursor,
-  prev,
-  go,
-}: {
+export interface PagerProps {
   cursor: string | null;
   nextCursor: string | null | undefined;
   prev: (string | null)[];
   go: (cursor: string | null, stack: (string | null)[]) => void;
-}) {
+}
+
+/**
+ * "Previous" and "Next" over cursors: the cursors of the pages before this one are kept in history state (prev), so
+ * Back, reload and "Previous" work without server support for paging backwards.
+ */
+export function Pager({ cursor, nextCursor, prev, go }: PagerProps) {
   return (
     <div className="pager">
       {prev.length > 0 && (

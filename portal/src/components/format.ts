@@ -1,5 +1,14 @@
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+// With the time zone's name: agents and customers in different places read the same SLA deadline and reply times.
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  hour: "numeric",
+  minute: "2-digit",
+  timeZoneName: "short",
+});
 
+/** A moment in the reader's time zone, named: "Dec 2, 2026, 4:13 AM GMT+1". */
 export function formatTime(value: string | null | undefined): string {
   if (!value) return "";
   const date = new Date(value);

@@ -1,7 +1,6 @@
 import { Link } from "react-router";
 import type { Schemas } from "../api/client";
-import { problemOf } from "../api/problem";
-import { ProblemMessage } from "../components/ProblemMessage";
+import { DataTable, listSource, type Column } from "../components/DataTable";
 import { formatTime } from "../components/format";
 import { useActivity } from "./caseQueries";
 
@@ -15,42 +14,27 @@ export function kindOf(entry: Pick<Entry, "label" | "status">): string {
 
 export function ActivityHistory({ caseId }: { caseId: string }) {
   const activity = useActivity(caseId);
+  const columns: Column<Entry>[] = [
+    {
+      header: "Subject",
+      cell: (e) => <Link to={`/cases/${caseId}/activity/${e.id}`}>{e.subject}</Link>,
+    },
+    { header: "From", cell: (e) => e.from },
+    { header: "To", cell: (e) => e.to ?? "" },
+    { header: "Sent", cell: (e) => (e.sent_at ? formatTime(e.sent_at) : "Not sent yet") },
+    { header: "Type", cell: (e) => kindOf(e) },
+  ];
   return (
     <section aria-labelledby="activity-heading">
       <h2 id="activity-heading">Activity History</h2>
-      {activity.isError && <ProblemMessage problem={problemOf(activity.error)} />}
-      {activity.data && activity.data.length === 0 && (
-        <p className="empty">No emails about this case yet.</p>
-      )}
-      {activity.data && activity.data.length > 0 && (
-        <div className="table-wrap">
-          <table className="activity">
-            <caption className="visually-hidden">Emails about this case, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Subject</th>
-                <th scope="col">From</th>
-                <th scope="col">To</th>
-                <th scope="col">Sent</th>
-                <th scope="col">Type</th>
-              </tr>
-            </thead>
-            <tbody>
-              {activity.data.map((e) => (
-                <tr key={e.id}>
-                  <td data-label="Subject">
-                    <Link to={`/cases/${caseId}/activity/${e.id}`}>{e.subject}</Link>
-                  </td>
-                  <td data-label="From">{e.from}</td>
-                  <td data-label="To">{e.to ?? ""}</td>
-                  <td data-label="Sent">{e.sent_at ? formatTime(e.sent_at) : "Not sent yet"}</td>
-                  <td data-label="Type">{kindOf(e)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        caption="Emails about this case, oldest first"
+        className="activity"
+        columns={columns}
+        source={listSource(activity)}
+        rowKey={(e) => e.id}
+        empty="No emails about this case yet."
+      />
     </section>
   );
 }

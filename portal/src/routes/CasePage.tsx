@@ -14,10 +14,14 @@ import { ActivityHistory } from "./ActivityHistory";
 import { useCase } from "./caseQueries";
 import { CaseAgentPanel } from "../agent/CaseAgentPanel";
 import { waitingLabel } from "../agent/labels";
+import { isAgentRole } from "../agent/roles";
 
-function backToList(state: unknown): string {
+/** "Back to Cases List": the list they came from (My Cases or the Queue, with its filters), else their own list. */
+export function backToList(state: unknown, isAgent: boolean): string {
   const from = (state as { from?: unknown } | null)?.from;
-  return typeof from === "string" && from.startsWith("/cases") ? from : "/cases";
+  if (typeof from === "string" && (from.startsWith("/cases") || from.startsWith("/queue")))
+    return from;
+  return isAgent ? "/queue" : "/cases";
 }
 
 export default function CasePage() {
@@ -25,11 +29,11 @@ export default function CasePage() {
   const location = useLocation();
   const found = useCase(caseId);
   const me = useMe();
-  const isAgent = me.data?.role === "agent" || me.data?.role === "admin";
+  const isAgent = isAgentRole(me.data?.role);
   const severityName = useSeverityName();
   const back = (
     <p>
-      <Link to={backToList(location.state)}>Back to Cases List</Link>
+      <Link to={backToList(location.state, isAgent)}>Back to Cases List</Link>
     </p>
   );
 
@@ -48,13 +52,15 @@ export default function CasePage() {
   const closed = c.status === "closed";
   // Agents see where an open case waits; customers keep plain Open / Closed.
   const status = isAgent ? waitingLabel(c.status, c.waiting_on) : statusLabel(c.status);
+  // The badge has the Queue's colour for the same state.
+  const statusTone = isAgent && !closed ? (c.waiting_on ?? c.status) : c.status;
 
   return (
     <article className="case">
       {back}
       <div className="page-title">
         <h1>Case {c.number}</h1>
-        <span className={`status status-${c.status}`}>{status}</span>
+        <span className={`status status-${statusTone}`}>{status}</span>
         {c.prioritised && <span className="badge priority">Prioritised</span>}
       </div>
       <h2 className="case-subject">{c.subject}</h2>

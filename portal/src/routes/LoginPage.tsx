@@ -6,12 +6,8 @@ import { problemOf, unwrap } from "../api/problem";
 import { Field } from "../components/Field";
 import { ProblemMessage } from "../components/ProblemMessage";
 import { useExclusive } from "../hooks/useExclusive";
+import { safeNext } from "../session/landing";
 import { session } from "../session/session";
-
-/** Only a path inside the portal, never another origin, is a place to go back to after login. */
-function safeNext(next: string | null): string {
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/cases";
-}
 
 export default function LoginPage() {
   const [email, setEmail] = useState("");
@@ -25,7 +21,8 @@ export default function LoginPage() {
     onSuccess: (pair) => {
       queryClient.clear();
       session.accept(pair);
-      navigate(safeNext(params.get("next")), { replace: true });
+      // A page they asked for wins; otherwise "/" sends them to their role's landing page once it is known.
+      navigate(safeNext(params.get("next")) ?? "/", { replace: true });
     },
   });
   const exclusive = useExclusive();

@@ -2,13 +2,17 @@ import { type FormEvent } from "react";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
-import { problemOf, unwrap } from "../api/problem";
-import { Pager, useSearchText } from "../components/Pager";
-import { ProblemMessage } from "../components/ProblemMessage";
+import type { Schemas } from "../api/client";
+import { unwrap } from "../api/problem";
+import { DataTable, pageSource, type Column } from "../components/DataTable";
+import { caseColumns } from "../components/caseColumns";
+import { useSearchText } from "../components/Pager";
 import { formatTime, statusLabel } from "../components/format";
 import { useSeverityName } from "../components/severity";
 import { useCaseCounts } from "../hooks/useCaseCounts";
 import { previousCursors, readCasesQuery, writeCasesQuery, type StatusFilter } from "./casesQuery";
+
+type CaseSummary = Schemas["CaseSummaryView"];
 
 const FILTERS: { value: StatusFilter; label: string }[] = [
   { value: "all", label: "All" },
@@ -51,6 +55,17 @@ export default function MyCasesPage() {
     );
   }
 
+  const here = location.pathname + location.search;
+  const columns: Column<CaseSummary>[] = [
+    ...caseColumns<CaseSummary>(here),
+    {
+      header: "Status",
+      cell: (c) => <span className={`status status-${c.status}`}>{statusLabel(c.status)}</span>,
+    },
+    { header: "Severity", cell: (c) => severityName(c.severity) },
+    { header: "Last activity", cell: (c) => formatTime(c.last_activity_at) },
+  ];
+
   function onSearch(event: FormEvent) {
     event.preventDefault();
     go({ q: search.trim() });
@@ -92,57 +107,19 @@ export default function MyCasesPage() {
           <button type="submit">Search</button>
         </form>
       </div>
-      {page.isError && <ProblemMessage problem={problemOf(page.error)} />}
-      {page.data && page.data.items.length === 0 && (
-        <p className="empty">
-          {query.q ? `No case has “${query.q}” in its subject.` : "No cases here yet."}
-        </p>
-      )}
-      {page.data && page.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table className="cases">
-            <caption className="visually-hidden">Your cases</caption>
-            <thead>
-              <tr>
-                <th scope="col">Case #</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Status</th>
-                <th scope="col">Severity</th>
-                <th scope="col">Last activity</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.data.items.map((c) => (
-                <tr key={c.id}>
-                  <td data-label="Case #">
-                    <Link
-                      to={`/cases/${c.id}`}
-                      state={{ from: location.pathname + location.search }}
-                    >
-                      {c.number}
-                    </Link>
-                  </td>
-                  <td data-label="Subject">
-                    {c.subject}
-                    {c.prioritised && <span className="badge priority">Prioritised</span>}
-                  </td>
-                  <td data-label="Status">
-                    <span className={`status status-${c.status}`}>{statusLabel(c.status)}</span>
-                  </td>
-                  <td data-label="Severity">{severityName(c.severity)}</td>
-                  <td data-label="Last activity">{formatTime(c.last_activity_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {page.isPending && <p className="loading">Loading…</p>}
-      <Pager
-        cursor={query.cursor}
-        nextCursor={page.data?.next_cursor}
-        prev={prev}
-        go={(c, stack) => go({ cursor: c }, stack)}
+      <DataTable
+        caption="Your cases"
+        className="cases"
+        columns={columns}
+        source={pageSource(page)}
+        rowKey={(c) => c.id}
+        empty={query.q ? `No case has “${query.q}” in its subject.` : "No cases here yet."}
+        pager={{
+          cursor: query.cursor,
+          nextCursor: page.data?.next_cursor,
+          prev,
+          go: (c, stack) => go({ cursor: c }, stack),
+        }}
       />
     </section>
   );

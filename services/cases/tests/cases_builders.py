@@ -145,6 +145,12 @@ async def revoke(pool: asyncpg.Pool, who: User) -> None:
         await directory.apply(conn, who.user_id, next(_directory_versions), T0, directory.Change(role="customer"))
 
 
+async def disable(pool: asyncpg.Pool, who: User, *, disabled: bool = True) -> None:
+    """The directory hears that an admin disabled who's account (or, with disabled=False, enabled it again)."""
+    async with pool.acquire() as conn:
+        await directory.apply(conn, who.user_id, next(_directory_versions), T0, directory.Change(disabled=disabled))
+
+
 def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment of a `python -m cases worker` subprocess over a test module's database and topics."""
     return {**os.environ, "CASES_ENVIRONMENT": "test", "CASES_DATABASE_URL": settings.database_url,

@@ -9,14 +9,25 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from casefold_events.consumer import ConsumerRunner
-from casefold_events.contracts import EmailChanged, EmailConfirmed, Event, ProfileUpdated, RoleGranted, UserRegistered
+from casefold_events.contracts import (
+    EmailChanged,
+    EmailConfirmed,
+    Event,
+    ProfileUpdated,
+    RoleGranted,
+    UserDisabled,
+    UserEnabled,
+    UserRegistered,
+)
 from casefold_events.envelope import Envelope
 from cases.adapters import directory
 from cases.adapters.directory import Change
 from cases.config import Settings
 
 # The user events the directory is made of; any other event type on the topic is acknowledged and skipped.
-DIRECTORY_EVENTS = frozenset({"UserRegistered", "EmailConfirmed", "EmailChanged", "ProfileUpdated", "RoleGranted"})
+DIRECTORY_EVENTS = frozenset({
+    "UserRegistered", "EmailConfirmed", "EmailChanged", "ProfileUpdated", "RoleGranted", "UserDisabled", "UserEnabled",
+})  # fmt: skip
 
 
 def change_of(event: Event) -> tuple[UUID, Change] | None:
@@ -30,6 +41,8 @@ def change_of(event: Event) -> tuple[UUID, Change] | None:
             return event.user_id, Change(display_name=event.display_name)
         case RoleGranted():
             return event.user_id, Change(role=event.role)
+        case UserDisabled() | UserEnabled():
+            return event.user_id, Change(disabled=isinstance(event, UserDisabled))
     return None
 
 

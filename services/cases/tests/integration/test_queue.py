@@ -272,3 +272,24 @@ async def test_the_urgency_index_is_led_by_status_live_and_after_a_rebuild(pool:
     assert {r["indexname"] for r in await pool.fetch(names)} == before
     assert "case_summaries_status_urgency" in before
     assert "case_summaries_open_urgency" not in before
+
+
+@pytest.mark.parametrize("sla", ["breached", "due_soon"])
+async def test_the_sla_filters_are_a_condition_of_the_urgency_index_even_in_a_generic_plan(
+    pool: asyncpg.Pool, sla: str
+) -> None:
+    # asyncpg prepares every query and PostgreSQL moves to a generic plan after five runs; as a filter of the rows the
+    # urgency index walks, "next_deadline_at < $now" read every open case when few were breached.
+    filters = queue.QueueFilter(sla=sla)  # type: ignore[arg-type]
+    where = queue.build_where(filters, uuid.uuid4(), NOW)
+    page = f"SELECT id FROM case_summaries {where.sql} {queue.ORDERS['urgency']} LIMIT 21"
+    async with pool.acquire() as conn, conn.transaction():
+        # The test database is tiny: without these the planner reads the whole table, which says nothing.
+        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        await conn.execute("SET LOCAL enable_bitmapscan = off")
+        await conn.execute("SET LOCAL enable_sort = off")
+        plan = "\n".join(r[0] for r in await conn.fetch(f"EXPLAIN {page}", *where.args))
+
+    assert "Index Cond: ((status = 'open'::text) AND (COALESCE(next_deadline_at" in plan, plan
+    assert "Filter" not in plan, plan

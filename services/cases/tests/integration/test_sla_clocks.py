@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import asyncpg
@@ -181,6 +181,51 @@ async def test_raising_severity_late_is_a_breach_at_once_and_only_the_breach_is_
     await worker(app).round()
 
     assert await sla_events(pool, case["id"]) == [("SlaBreached", "first_response")]
+
+
+async def test_a_first_reply_late_while_the_worker_was_down_is_still_recorded_as_a_breach_once(
+    user: UserFactory, client: httpx.AsyncClient, app: FastAPI, pool: asyncpg.Pool
+) -> None:
+    agent = user(role="agent")
+    case = await user().open(severity=1)
+    deadline = at(case["opened_at"]) + timedelta(hours=1)
+    # No worker round runs past the warning and the deadline, nor when the late reply comes.
+    now = await advance(client, 0)
+    await advance(client, int((deadline + timedelta(minutes=30) - now).total_seconds()))
+    assert (await agent.comment(case["id"], "Sorry for the wait")).status_code == 201
+
+    await worker(app).round()
+    await worker(app).round()
+
+    # The breach only (the warning, after it, would be noise), dated by the deadline it missed.
+    assert await sla_events(pool, case["id"]) == [("SlaBreached", "first_response")]
+    due_at = await pool.fetchval(
+        "SELECT payload->>'due_at' FROM events WHERE stream_id = $1 AND event_type = 'SlaBreached'", case["id"]
+    )
+    assert at(due_at) == deadline
+    assert (await sla_of(agent, case["id"]))["first_response_breached"] is True
+
+
+async def test_a_minor_cases_resolution_countdown_is_wall_clock_time_to_the_deadline_over_a_weekend(
+    user: UserFactory, client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    agent = user(role="agent")
+    calendar = app.state.commands.sla.business
+    now = await advance(client, 0)
+    local = now.astimezone(calendar.zone)
+    friday = datetime.combine(local.date() + timedelta(days=(4 - local.weekday()) % 7 or 7), time(16), calendar.zone)
+    await advance(client, int((friday - now).total_seconds()) + 1)
+    case = await user().open(severity=3)
+    # Five business days of 09:00-17:00: Friday 16:00 to Friday 16:00 a week later.
+    due = calendar.add(at(case["opened_at"]), timedelta(hours=40))
+    assert due.astimezone(calendar.zone).weekday() == 4
+
+    for step in (0, 20 * 3600, 40 * 3600):  # Friday, Saturday noon, Monday 04:00: the business time left is the same
+        now = await advance(client, step)
+        sla = await sla_of(agent, case["id"])
+        assert at(sla["resolution_due_at"]) == due
+        # What a countdown to the deadline shown reads: wall-clock seconds, nights and weekends included.
+        assert abs(sla["resolution_remaining_seconds"] - (due - now).total_seconds()) <= 2
 
 
 async def test_customers_never_see_the_sla(user: UserFactory) -> None:

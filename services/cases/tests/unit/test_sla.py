@@ -309,6 +309,49 @@ def test_a_paused_clock_is_not_watched() -> None:
     assert c.pending(MONDAY_10 + 100 * H) == []
 
 
+def test_a_first_reply_after_the_deadline_unwatched_leaves_its_breach_pending_dated_by_the_deadline() -> None:
+    # The worker was down from before the 80% point until after the reply: neither signal was appended.
+    history = SlaHistory.of([(MONDAY_10, opened(1)), (MONDAY_10 + 2 * H, reply())])
+    c = evaluate(history, POLICY)
+    assert c is not None
+    assert c.first_response.missed_deadline == MONDAY_10 + H
+    assert c.next_check_at == MONDAY_10 + H
+    # The breach only: a warning after it would be noise.
+    assert [(k, clock.name, clock.deadline()) for k, clock in c.pending(MONDAY_10 + 3 * H)] == [
+        ("breached", "first_response", MONDAY_10 + H)
+    ]
+
+    history.observe(SlaBreached(case_id=CASE, clock="first_response", due_at=MONDAY_10 + H, assignee_id=None),
+                    MONDAY_10 + 3 * H)  # fmt: skip
+    c = evaluate(history, POLICY)
+    assert c is not None
+    assert c.pending(MONDAY_10 + 3 * H) == []
+    assert c.next_check_at == c.resolution.warn_at
+
+
+def test_a_first_reply_in_time_leaves_nothing_pending_for_that_clock() -> None:
+    c = clocks((MONDAY_10, opened(1)), (MONDAY_10 + H / 2, reply()))
+    assert c.first_response.missed_deadline is None
+    assert all(clock.name != "first_response" for _, clock in c.pending(MONDAY_10 + 100 * H))
+
+
+def test_a_wait_on_the_customer_begun_after_the_deadline_unwatched_leaves_its_breach_pending() -> None:
+    c = clocks((MONDAY_10, opened(1)), (MONDAY_10 + H / 2, reply()), (MONDAY_10 + 5 * H, waiting("customer")))
+    assert c.resolution.paused
+    assert c.resolution.missed_deadline == MONDAY_10 + 4 * H
+    assert [(k, clock.name, clock.deadline()) for k, clock in c.pending(MONDAY_10 + 6 * H)] == [
+        ("breached", "resolution", MONDAY_10 + 4 * H)
+    ]
+
+
+def test_a_case_closed_after_its_deadline_unwatched_signals_nothing() -> None:
+    closed = CaseClosed(case_id=CASE, closed_by=AGENT, closed_by_role="agent")
+    c = clocks((MONDAY_10, opened(1)), (MONDAY_10 + 2 * H, reply()), (MONDAY_10 + 5 * H, closed))
+    assert c.first_response.breached(MONDAY_10 + 6 * H)
+    assert c.pending(MONDAY_10 + 6 * H) == []
+    assert c.next_check_at is None
+
+
 def test_the_assignee_is_folded_for_the_signals() -> None:
     c = clocks((MONDAY_10, opened(1)), (MONDAY_10, CaseAssigned(case_id=CASE, assignee_id=AGENT,
                previous_assignee_id=None, assigned_by=AGENT, assigned_by_role="agent")))  # fmt: skip

@@ -166,7 +166,7 @@ async def _agent_details(conn: asyncpg.Connection, row: asyncpg.Record, now: dat
 
     return {
         "assignee": PersonView(id=assignee.user_id, display_name=assignee.display_name)
-        if assignee is not None and assignee.role in ("agent", "admin")
+        if assignee is not None and assignee.is_current_agent
         else None,
         "customer": CustomerView(id=row["opened_by"], display_name=row["opened_by_name"], email=row["opened_by_email"]),
         "severity_changes": [

@@ -20,8 +20,6 @@ from cases.domain.views import (
     format_number,
 )
 
-AGENT_ROLES = frozenset({"agent", "admin"})
-
 
 def _name(people: Mapping[UUID, Person], user_id: UUID) -> str | None:
     person = people.get(user_id)
@@ -36,9 +34,10 @@ def people_of(case: Case) -> set[UUID]:
 
 
 def assignee_view(people: Mapping[UUID, Person], assignee_id: UUID | None) -> PersonView | None:
-    """The assignee, unless their agent role was revoked since (then the case counts as unassigned)."""
+    """The assignee, unless their agent role was revoked or their account disabled since (then the case counts as
+    unassigned)."""
     person = people.get(assignee_id) if assignee_id is not None else None
-    if person is None or person.role not in AGENT_ROLES:
+    if person is None or not person.is_current_agent:
         return None
     return PersonView(id=person.user_id, display_name=person.display_name)
 

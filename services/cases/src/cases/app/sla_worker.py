@@ -4,7 +4,8 @@ Each round reads the cases whose next signal is due (`sla_check_at <= now`, a pa
 its own transaction like a command: folds its events, appends what is pending through the event store (so the
 outbox publishes it) and projects it (the SLA columns, `sla_check_at` included, move on). A signal is appended at
 most once: it is an event of the case, so the next fold sees it, and two workers racing on one case collide on the
-stream version (the loser reloads and finds nothing left to do). A restart therefore never repeats one.
+stream version (the loser reloads and finds nothing left to do). A restart therefore never repeats one, and a
+breach that passed while no worker ran is appended when one runs again (domain/sla.py: missed deadlines).
 """
 
 from __future__ import annotations
@@ -48,10 +49,12 @@ async def signal_case(
     clocks = evaluate(history, policy) if history is not None else None
     events: list[Event] = []
     for kind, clock in clocks.pending(now) if clocks is not None else []:
-        assert clock.due_at is not None
+        # A missed breach (the clock stopped or paused after it, while no worker ran) names the deadline it missed.
+        due_at = clock.deadline()
+        assert due_at is not None, "pending names clocks with a deadline"
         made = SlaBreached if kind == "breached" else SlaWarning
         assignee = UUID(clocks.assignee_id) if clocks and clocks.assignee_id else None
-        events.append(made(case_id=case_id, clock=clock.name, due_at=clock.due_at, assignee_id=assignee))
+        events.append(made(case_id=case_id, clock=clock.name, due_at=due_at, assignee_id=assignee))
     if events:
         await project(conn, await repository.save(conn, case, events, Metadata(actor=SYSTEM)), sla=policy)
     else:

@@ -14,6 +14,11 @@ after two hours is a breach at once, as in most service desks, and lowering it k
 breach is final: a clock that was already past its deadline when the severity changed keeps that deadline, and a
 lowered severity never erases it. A retarget re-arms the clock's warning (a new deadline is a new promise); the
 breach is signalled once per clock per case.
+
+A breach that happened while nobody watched (the SLA worker down when the deadline passed, and the first reply, or
+the wait on the customer, came after it) is still due: a clock that stopped or paused after its deadline, with no
+breach signalled, has one pending, dated by that deadline. Its warning is not sent then (after the breach it is
+noise), nor for a closed case (SlaBreached is about open cases: nobody can act on a closed one).
 """
 
 from __future__ import annotations
@@ -278,7 +283,8 @@ Run = tuple[datetime, datetime | None]
 
 @dataclass(frozen=True)
 class ClockState:
-    """One clock under the policy. `due_at` is None only while the resolution clock is paused."""
+    """One clock under the policy. `due_at` is None only while the resolution clock is paused (`overdue_since`: the
+    deadline it had passed before it paused, if it had)."""
 
     name: ClockName
     due_at: datetime | None
@@ -289,10 +295,24 @@ class ClockState:
     breached_before_retarget: bool
     armed_since: datetime  # when its current target began: warnings before this were about an older target
     calendar: Calendar
+    overdue_since: datetime | None = None
 
     @property
     def running(self) -> bool:
         return self.stopped_at is None and not self.paused
+
+    @property
+    def missed_deadline(self) -> datetime | None:
+        """The deadline a clock that no longer runs had passed before it stopped or paused; None if it had not."""
+        if self.paused:
+            return self.overdue_since
+        if self.stopped_at is not None and self.due_at is not None and self.stopped_at > self.due_at:
+            return self.due_at
+        return None
+
+    def deadline(self) -> datetime | None:
+        """The deadline a signal of this clock names: the running one, or the one it missed."""
+        return self.due_at if self.running else self.missed_deadline
 
     def breached(self, now: datetime) -> bool:
         if self.breached_before_retarget:
@@ -304,7 +324,8 @@ class ClockState:
         return self.stopped_at > self.due_at if self.stopped_at is not None else now >= self.due_at
 
     def remaining(self, now: datetime) -> timedelta | None:
-        """Working time left (negative: overdue by that much); frozen while paused; None once stopped."""
+        """Working time left (negative: overdue by that much); frozen while paused; None once stopped. (The API's
+        countdown to a running deadline is wall-clock time instead: domain/views.py sla_view.)"""
         if self.paused:
             return self.paused_remaining
         if self.stopped_at is not None or self.due_at is None:
@@ -339,14 +360,15 @@ class SlaClocks:
 
     def pending(self, now: datetime) -> list[tuple[SignalKind, ClockState]]:
         """The signals due by now and not yet appended: a breach, or else a warning (not both: a warning after the
-        deadline has passed would only be noise)."""
+        deadline has passed would only be noise). A clock that stopped or paused after its deadline unsignalled
+        has its breach pending (see the module's docstring)."""
         due: list[tuple[SignalKind, ClockState]] = []
-        for clock in (self.first_response, self.resolution):
-            if not clock.running or clock.due_at is None or self._signalled(clock, "breached"):
-                continue
-            if now >= clock.due_at:
+        for clock in self._watched():
+            deadline = clock.deadline()
+            assert deadline is not None, "_watched keeps the clocks with a deadline"
+            if now >= deadline:
                 due.append(("breached", clock))
-            elif clock.warn_at is not None and now >= clock.warn_at and not self._signalled(clock, "warning"):
+            elif self._warning_due(clock) and clock.warn_at is not None and now >= clock.warn_at:
                 due.append(("warning", clock))
         return due
 
@@ -354,13 +376,27 @@ class SlaClocks:
     def next_check_at(self) -> datetime | None:
         """When the next signal falls due (what the SLA worker's index is ordered by); None: nothing to watch."""
         moments: list[datetime] = []
-        for clock in (self.first_response, self.resolution):
-            if not clock.running or clock.due_at is None or self._signalled(clock, "breached"):
-                continue
-            moments.append(clock.due_at)
-            if clock.warn_at is not None and clock.warn_at < clock.due_at and not self._signalled(clock, "warning"):
+        for clock in self._watched():
+            deadline = clock.deadline()
+            assert deadline is not None, "_watched keeps the clocks with a deadline"
+            moments.append(deadline)
+            if self._warning_due(clock) and clock.warn_at is not None and clock.warn_at < deadline:
                 moments.append(clock.warn_at)
         return min(moments, default=None)
+
+    def _warning_due(self, clock: ClockState) -> bool:
+        """Whether the clock's warning may still be sent: it runs (a stopped one needs none) and was not warned."""
+        return clock.running and not self._signalled(clock, "warning")
+
+    def _watched(self) -> list[ClockState]:
+        """The clocks of an open case whose breach may still be signalled: running ones, and missed deadlines."""
+        if self.closed:
+            return []
+        return [
+            clock
+            for clock in (self.first_response, self.resolution)
+            if clock.deadline() is not None and not self._signalled(clock, "breached")
+        ]
 
 
 def _deadline(runs: Sequence[Run], budget: timedelta, calendar: Calendar) -> datetime | None:
@@ -402,7 +438,7 @@ def _clock(
     warn = None if breached_target else _deadline(runs, budget * policy.warn_ratio, calendar)
     if stopped_at is None and runs[-1][1] is not None:
         return ClockState(name, None, None, None, True, budget - _used(runs, calendar), breached_target is not None,
-                          current.since, calendar)  # fmt: skip
+                          current.since, calendar, overdue_since=due)  # fmt: skip
     return ClockState(name, due, warn, stopped_at, False, None, breached_target is not None, current.since, calendar)
 
 

@@ -1,0 +1,3 @@
+module casefold.local/loadgen
+
+go 1.26

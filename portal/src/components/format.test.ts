@@ -1,0 +1,14 @@
+import { describe, expect, it } from "vitest";
+import { formatTime } from "./format";
+
+describe("formatTime", () => {
+  it("test_a_time_says_its_time_zone", () => {
+    // The test runs in UTC unless TZ says otherwise; either way the zone is named, not left to guess.
+    expect(formatTime("2026-12-02T03:13:00Z")).toMatch(/\d{1,2}:13.*(UTC|GMT)/);
+  });
+
+  it("test_nothing_or_a_non_date_is_shown_as_given", () => {
+    expect(formatTime(null)).toBe("");
+    expect(formatTime("soon")).toBe("soon");
+  });
+});
