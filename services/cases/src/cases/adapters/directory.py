@@ -69,17 +69,19 @@ ON CONFLICT (id) DO UPDATE SET
     updated_at = CASE WHEN EXCLUDED.version > u.version THEN EXCLUDED.updated_at ELSE u.updated_at END,
     version = greatest(u.version, EXCLUDED.version)
 """
-PEOPLE = "SELECT id, display_name, email, email_verified, role, disabled FROM users WHERE id = ANY($1::uuid[])"
+# In the order of Person's fields.
+PERSON_COLUMNS = "id, display_name, email, email_verified, role, disabled"
+PEOPLE = f"SELECT {PERSON_COLUMNS} FROM users WHERE id = ANY($1::uuid[])"
 
 
 def person_expression(parameter: int) -> str:
     """SQL for one user as a record (NULL when unknown), to read inside another statement: $parameter is the id."""
-    return f"(SELECT ROW(id, display_name, email, email_verified, role) FROM users WHERE id = ${parameter}::uuid)"
+    return f"(SELECT ROW({PERSON_COLUMNS}) FROM users WHERE id = ${parameter}::uuid)"
 
 
 def person_of(record: tuple[Any, ...] | None) -> Person | None:
     """The Person of a person_expression's value."""
-    return None if record is None else Person(record[0], record[1], record[2], record[3], record[4])
+    return None if record is None else Person(*record)
 
 
 async def apply(conn: asyncpg.Connection, user_id: UUID, version: int, at: datetime, change: Change) -> None:
