@@ -20,3 +20,12 @@ def test_the_private_dead_letter_topic_follows_the_consumer_name_or_is_set(monke
 
     monkeypatch.setenv("NOTIFICATIONS_MAIL_DEAD_LETTER_TOPIC", "mail.failures")
     assert Settings().dead_letter_topics == {"identity.mail.v1": "mail.failures"}
+
+
+def test_smtp_connections_default_to_four_and_must_leave_the_pool_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(environment="test").smtp_connections == 4
+
+    monkeypatch.setenv("NOTIFICATIONS_SMTP_CONNECTIONS", "8")
+    assert Settings(environment="test", pool_max_size=12).smtp_connections == 8
+    with pytest.raises(ValueError, match="NOTIFICATIONS_SMTP_CONNECTIONS"):
+        Settings(environment="test", pool_max_size=8)
