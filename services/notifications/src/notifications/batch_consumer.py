@@ -3,8 +3,9 @@
 One transaction (and one commit) per event was the ceiling of mail throughput. Here a partition's fetched records
 are handled in batches: the inbox rows of a batch are recorded in one statement, the handler runs for each new event
 in order on the same connection (a CommentAdded sees the CaseOpened just before it), the batch commits once, and the
-Kafka offset is committed only after that. Per-event idempotency is unchanged: an event already in the inbox, or a
-second copy of one in the same batch, is skipped, and the emails' unique Message-ID stands behind the inbox.
+Kafka offset is committed only after that (while the next batch is handled: its round trip holds nothing up).
+Per-event idempotency is unchanged: an event already in the inbox, or a second copy of one in the same batch, is
+skipped, and the emails' unique Message-ID stands behind the inbox.
 
 When anything in a batch fails, the batch is rolled back whole and its records are handled one by one by the shared
 runner's own path: transient failures waited out, others retried and then dead-lettered. So a poison message costs
@@ -14,11 +15,12 @@ at all goes straight to that path (to its dead-letter topic) between batches, in
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 import structlog
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from opentelemetry.trace import SpanKind
 
@@ -43,8 +45,15 @@ class BatchConsumer(ConsumerRunner):
         super().__init__(*args, **kwargs)
         self.batch_size = batch_size
         self.fallbacks = 0  # batches handled one by one after a failure
+        self._committing: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
+        try:
+            await self._consume()
+        finally:
+            await self._committed()
+
+    async def _consume(self) -> None:
         consumer = self._consumer
         assert consumer is not None
         while not self.stopping:
@@ -67,10 +76,21 @@ class BatchConsumer(ConsumerRunner):
                 finally:
                     if done is not None:
                         self._positions[tp] = done + 1
-                        await self._commit(consumer, tp, done + 1)
+                        await self._commit_in_background(consumer, tp, done + 1)
                 if self.stopping:
                     break
             self._observe_lag(consumer)
+
+    async def _commit_in_background(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        """Commit the offset of what is durable while the next batch is handled: the broker's round trip no longer
+        holds up the next event. One commit in flight at a time, in order."""
+        await self._committed()
+        self._committing = asyncio.create_task(self._commit(consumer, tp, offset))
+
+    async def _committed(self) -> None:
+        committing, self._committing = self._committing, None
+        if committing is not None:
+            await committing
 
     async def handle_batch(self, records: Sequence[Record]) -> int | None:
         """Handle records of one partition, in order; the offset of the last one handled (None: none was)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 from notifications_builders import case_opened, comment, user_registered, wrap
 from notifications_harness import Harness, HarnessFactory
@@ -61,6 +63,27 @@ async def test_a_batch_with_a_repeated_event_yields_one_email_and_a_later_redeli
     inbox = await harness.pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
                                         runner.name, opened.event_id)  # fmt: skip
     assert inbox == 1
+
+
+async def test_the_offset_of_a_handled_batch_is_committed(harness: Harness) -> None:
+    owner, _ = await _customer(harness)
+    for number in (306, 307, 308):
+        case_id = uuid.uuid4()
+        await harness.publish(wrap(case_opened(case_id, owner, number), case_id))
+    await harness.delivered(3)
+    s = harness.settings
+    admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+
+        async def committed() -> bool:
+            offsets = await admin.list_consumer_group_offsets(s.consumer_name)
+            position = offsets.get(TopicPartition(s.cases_topic, 0))
+            return position is not None and position.offset == 3
+
+        await harness.until(committed)  # a restarted worker starts after them: nothing is handled twice
+    finally:
+        await admin.close()
 
 
 async def test_a_comment_sees_the_case_opened_earlier_in_its_batch(harness: Harness) -> None:

@@ -11,6 +11,7 @@ some mail systems' threading); only a longer or non-ASCII one is folded.
 from __future__ import annotations
 
 import base64
+import functools
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,9 +47,15 @@ def compose(headers: Mapping[str, str], text: str, html: str) -> Outgoing:
         lines += [f"--{boundary}".encode(), f'Content-Type: text/{subtype}; charset="utf-8"'.encode(),
                   f"Content-Transfer-Encoding: {encoding}".encode(), b"", body]  # fmt: skip
     lines += [f"--{boundary}--".encode(), b""]
-    sender = parseaddr(headers.get("From", ""))[1]
+    sender = _address(headers.get("From", ""))
     recipients = [addr for _, addr in getaddresses([headers[h] for h in ("To", "Cc") if headers.get(h)]) if addr]
     return Outgoing(sender, recipients, CRLF.join(lines))
+
+
+@functools.lru_cache(maxsize=64)
+def _address(mailbox: str) -> str:
+    """The bare address of a From header (one of a handful: parsing it is not free)."""
+    return parseaddr(mailbox)[1]
 
 
 def _boundary(*parts: str) -> str:
