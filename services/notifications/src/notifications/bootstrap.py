@@ -67,6 +67,7 @@ class Worker(Parts):
         self.consumer = BatchConsumer(settings.consumer_name, settings.kafka_bootstrap_servers, settings.topics, pool,
                                       make_handler(mailer), batch_size=settings.consumer_batch_size,
                                       dead_letter_topics=settings.dead_letter_topics,
+                                      consumer_options={"fetch_max_wait_ms": settings.consumer_fetch_max_wait_ms},
                                       client_options=settings.kafka_options())  # fmt: skip
         policy = RetryPolicy(
             settings.retry_initial_seconds,

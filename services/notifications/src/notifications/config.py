@@ -48,6 +48,10 @@ class Settings(ServiceSettings):
     delivery_batch_size: int = Field(default=50, ge=1, le=1000)
     # Records of one partition handled in one transaction by the consumer.
     consumer_batch_size: int = Field(default=100, ge=1, le=1000)
+    # How long the broker holds a fetch open when there is nothing new (aiokafka's default is 500 ms). A batch that
+    # takes longer than aiokafka's prefetch backoff (100 ms: a slow fsync) lets the fetcher send a fetch for the idle
+    # topics alone, and the busy topic's next fetch waits behind it this long: the bound of that stall.
+    consumer_fetch_max_wait_ms: int = Field(default=100, ge=1, le=500)
     delivery_poll_seconds: float = Field(default=1.0, gt=0)
     # No attempt limit: only a 5xx answer for the message itself fails it (`python -m notifications redrive`).
     retry_initial_seconds: float = Field(default=2.0, gt=0)

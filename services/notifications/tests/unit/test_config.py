@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from notifications.bootstrap import Worker
 from notifications.config import Settings
 
 
@@ -29,3 +30,14 @@ def test_smtp_connections_default_to_four_and_must_leave_the_pool_room(monkeypat
     assert Settings(environment="test", pool_max_size=12).smtp_connections == 8
     with pytest.raises(ValueError, match="NOTIFICATIONS_SMTP_CONNECTIONS"):
         Settings(environment="test", pool_max_size=8)
+
+
+def test_the_worker_sends_over_the_configured_connections_and_bounds_the_fetch_wait() -> None:
+    settings = Settings(environment="test", smtp_connections=3, consumer_fetch_max_wait_ms=50)
+
+    worker = Worker(settings, pool=None)  # type: ignore[arg-type]  # nothing connects before start()
+
+    assert len(worker.delivery.lanes) == 3
+    assert len({id(lane.sender) for lane in worker.delivery.lanes}) == 3  # a connection of its own each
+    assert worker.consumer.consumer_options == {"fetch_max_wait_ms": 50}
+    assert worker.consumer.batch_size == settings.consumer_batch_size
