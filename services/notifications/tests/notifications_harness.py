@@ -31,7 +31,8 @@ class _Collector:
         sink = self.sink
         if address.startswith("bounce") or address in sink.refused:
             return "550 5.1.1 no such mailbox"
-        if address.startswith("hangup"):
+        if address.startswith("hangup") or address in sink.hangup_once:
+            sink.hangup_once.discard(address)
             server.transport.close()  # the connection breaks under this message
             return "421 4.4.2 closing connection"
         if sink.tempfail.get(address, 0) > 0:
@@ -41,9 +42,17 @@ class _Collector:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        sink = self.sink
+        sink.in_flight += 1
+        sink.most_in_flight = max(sink.most_in_flight, sink.in_flight)
+        try:
+            await asyncio.sleep(sink.delay)  # a slow server: what several connections at once are for
+        finally:
+            sink.in_flight -= 1
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
-        self.sink.received.append(message)
+        sink.received.append(message)
+        sink.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
 
@@ -55,6 +64,11 @@ class SmtpSink:
     received: list[EmailMessage] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)  # answered 550 while listed
     tempfail: dict[str, int] = field(default_factory=dict)  # address -> how many more times to answer 451
+    hangup_once: set[str] = field(default_factory=set)  # the connection breaks under these, once each
+    delay: float = 0.0  # seconds before each message is accepted
+    peers: list[Any] = field(default_factory=list)  # the client's (address, port) of each accepted message
+    in_flight: int = 0
+    most_in_flight: int = 0  # the most messages that were being accepted at the same time
     _controller: Controller | None = None
 
     def start(self) -> None:

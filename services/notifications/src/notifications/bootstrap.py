@@ -1,5 +1,5 @@
-"""The composition root: the pool, the mailer, the SMTP sender and the worker's parts (one ConsumerRunner over the
-three topics, the delivery loop, and inbound mail when a port is configured), built once from Settings. The API app
+"""The composition root: the pool, the mailer, the SMTP sender and the worker's parts (one batching consumer over
+the three topics, the delivery loop, and inbound mail when a port is configured), built once from Settings. The API app
 (main.py), the worker and the command line (__main__.py) all take them from here."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from casefold_events.consumer import ConsumerRunner
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
 from casefold_platform.worker import Part, Parts
 from notifications.adapters.attachments_client import AttachmentsClient
@@ -19,6 +18,7 @@ from notifications.adapters.smtp_listener import SmtpListener
 from notifications.adapters.templates import Renderer
 from notifications.app.inbound import InboundHandler, InboundSettings
 from notifications.app.mailer import Mailer
+from notifications.batch_consumer import BatchConsumer
 from notifications.config import Settings
 from notifications.consumers import make_handler
 from notifications.delivery import DeliveryLoop, RetryPolicy
@@ -64,17 +64,19 @@ class Worker(Parts):
         attachments: AttachmentsClient | None = None,
     ) -> None:
         mailer = build_mailer(settings)
-        self.consumer = ConsumerRunner(settings.consumer_name, settings.kafka_bootstrap_servers, settings.topics, pool,
-                                       make_handler(mailer),
-                                       dead_letter_topics=settings.dead_letter_topics,
-                                       client_options=settings.kafka_options())  # fmt: skip
+        self.consumer = BatchConsumer(settings.consumer_name, settings.kafka_bootstrap_servers, settings.topics, pool,
+                                      make_handler(mailer), batch_size=settings.consumer_batch_size,
+                                      dead_letter_topics=settings.dead_letter_topics,
+                                      consumer_options={"fetch_max_wait_ms": settings.consumer_fetch_max_wait_ms},
+                                      client_options=settings.kafka_options())  # fmt: skip
         policy = RetryPolicy(
             settings.retry_initial_seconds,
             settings.retry_max_seconds,
             settings.connect_retry_max_seconds,
             settings.waiting_sweep_seconds,
         )
-        self.delivery = DeliveryLoop(pool, build_sender(settings), dsn=settings.database_url, policy=policy,
+        senders = [build_sender(settings) for _ in range(settings.smtp_connections)]
+        self.delivery = DeliveryLoop(pool, senders, dsn=settings.database_url, policy=policy,
                                      batch_size=settings.delivery_batch_size,
                                      poll_seconds=settings.delivery_poll_seconds,
                                      keepalive_seconds=settings.smtp_keepalive_seconds)  # fmt: skip

@@ -43,7 +43,15 @@ class Settings(ServiceSettings):
     public_url: str = "http://127.0.0.1:8080"
     message_id_domain: str = "casefold.local"
 
+    # SMTP connections the delivery loop sends over concurrently (each holds a pool connection while it sends).
+    smtp_connections: int = Field(default=4, ge=1, le=32)
     delivery_batch_size: int = Field(default=50, ge=1, le=1000)
+    # Records of one partition handled in one transaction by the consumer.
+    consumer_batch_size: int = Field(default=100, ge=1, le=1000)
+    # How long the broker holds a fetch open when there is nothing new (aiokafka's default is 500 ms). A batch that
+    # takes longer than aiokafka's prefetch backoff (100 ms: a slow fsync) lets the fetcher send a fetch for the idle
+    # topics alone, and the busy topic's next fetch waits behind it this long: the bound of that stall.
+    consumer_fetch_max_wait_ms: int = Field(default=100, ge=1, le=500)
     delivery_poll_seconds: float = Field(default=1.0, gt=0)
     # No attempt limit: only a 5xx answer for the message itself fails it (`python -m notifications redrive`).
     retry_initial_seconds: float = Field(default=2.0, gt=0)
@@ -76,6 +84,11 @@ class Settings(ServiceSettings):
         for name in ("from_address", "support_address"):
             if "@" not in parseaddr(getattr(self, name))[1]:
                 raise ValueError(f"NOTIFICATIONS_{name.upper()} is not an email address")
+        if self.smtp_connections >= self.pool_max_size:
+            raise ValueError(
+                "NOTIFICATIONS_SMTP_CONNECTIONS must be below NOTIFICATIONS_POOL_MAX_SIZE (each sending "
+                "connection holds a database connection; the consumer and the API need theirs)"
+            )
         if self.environment == "production" and self.smtp_username and not self.smtp_starttls:
             raise ValueError("NOTIFICATIONS_SMTP_STARTTLS must be on when SMTP credentials are used in production")
         return self

@@ -61,7 +61,9 @@ async def test_case_opened_sends_the_acknowledgement_to_the_owner(harness: Harne
     assert html is not None
     assert "00001042" in text.get_content()
     assert "What happens next" in text.get_content()
+    assert "Severity: 3 (Minor)" in text.get_content()
     assert "Login page is slow" in html.get_content()
+    assert "<td>3 (Minor)</td>" in html.get_content()
     [row] = await harness.settled(case_id)
     assert (row["status"], row["attempts"], row["direction"], row["kind"]) == ("sent", 1, "outbound", "ack")
 
@@ -87,6 +89,8 @@ async def test_a_prioritised_or_severity_1_case_alerts_the_support_address(harne
     ack = next(m for m in harness.smtp.to(address) if "00000001" in m["Subject"])
     assert alert["In-Reply-To"] == ack["Message-ID"]
     assert "prioritised" in alert.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    critical_alert = next(a for a in alerts if "00000002" in a["Subject"])
+    assert "Severity: 1 (Critical)" in critical_alert.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "&lt;b&gt;30 s&lt;/b&gt;" in alert.get_body(("html",)).get_content()  # type: ignore[union-attr]
 
 

@@ -19,7 +19,8 @@ from cryptography.x509.oid import NameOID
 from notifications_harness import SmtpSink
 
 from casefold_local.procs import free_port
-from notifications.adapters.smtp import SmtpConfig, SmtpSender, build_message
+from notifications.adapters.mime import Outgoing, compose
+from notifications.adapters.smtp import SmtpConfig, SmtpSender
 
 pytestmark = pytest.mark.integration
 
@@ -73,10 +74,10 @@ def secure_server(tmp_path: Path) -> Iterator[tuple[int, Path, _Secure]]:
         controller.stop()
 
 
-def _message() -> Any:
+def _message() -> Outgoing:
     headers = {"From": "support@casefold.local", "To": "ada@customer.test", "Subject": "[Case 00000001] Hi",
                "Message-ID": "<x.ack@casefold.local>"}  # fmt: skip
-    return build_message(headers, "text", "<p>html</p>")
+    return compose(headers, "text", "<p>html</p>")
 
 
 async def test_sends_over_starttls_with_authentication(secure_server: tuple[int, Path, _Secure]) -> None:

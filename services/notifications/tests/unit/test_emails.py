@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import uuid
+from email.message import EmailMessage
 
 from notifications.adapters.case_projection import Case
 from notifications.adapters.directory import User
-from notifications.adapters.smtp import build_message
+from notifications.adapters.mime import compose
 from notifications.adapters.templates import Renderer
 from notifications.app.mailer import Mailer, human_size
 from notifications.domain.emails import (
@@ -15,6 +18,7 @@ from notifications.domain.emails import (
     is_permanent,
     message_id,
     retry_delay,
+    severity_label,
     thread_references,
     thread_root,
 )
@@ -123,10 +127,25 @@ def test_the_reset_notice_has_no_link() -> None:
     assert draft.secret is None
 
 
+def test_the_acknowledgement_names_the_severity_in_text_and_html() -> None:
+    case = _case()
+    owner = User(case.owner_id, "ada@customer.test", "Ada", True, "customer")
+    draft = _mailer().to_customer(EVENT, "ack", case, owner, prioritised=False, product_name="Cloud",
+                                  severity=severity_label(2))  # fmt: skip
+    assert "Severity: 2 (Major)" in draft.text
+    assert '<th align="left">Severity</th><td>2 (Major)</td>' in draft.html
+
+
+def test_each_severity_level_has_the_name_the_portal_gives_it() -> None:
+    assert [severity_label(level) for level in (1, 2, 3)] == ["1 (Critical)", "2 (Major)", "3 (Minor)"]
+    assert severity_label(4) == "4"  # a level this service does not know yet is shown, never dropped
+
+
 def test_built_message_is_multipart_alternative_with_the_headers() -> None:
     draft = _mailer().to_customer(uuid.uuid4(), "closed", _case(), None)
     headers = {**draft.headers(), "To": "ada@customer.test"}
-    message = build_message(headers, draft.text, draft.html)
+    message = email.message_from_bytes(compose(headers, draft.text, draft.html).data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
     assert message.get_content_type() == "multipart/alternative"
     assert message["Message-ID"] == draft.message_id
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]

@@ -1,4 +1,5 @@
-"""Sending over SMTP with aiosmtplib: one connection per batch, each message's outcome classified for the outbox.
+"""Sending over SMTP with aiosmtplib: one kept-alive connection per sender, each message's outcome classified for
+the outbox.
 
 Outcomes: "sent"; "failed" (a 5xx answer to this message: the server's final word); "retry" (a 4xx answer to this
 message, or the connection broke while this message was on the wire); "untried" (the message never reached the
@@ -8,21 +9,15 @@ server because the connection could not be had or broke on another message: it i
 from __future__ import annotations
 
 import contextlib
-import email.policy
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import getaddresses
 from typing import Literal
 
 import aiosmtplib
 
+from notifications.adapters.mime import Outgoing
 from notifications.domain.emails import is_permanent
-
-# Lines up to RFC 5322's hard limit: a folded Message-ID or References header trips some mail systems' threading.
-POLICY = email.policy.SMTP.clone(max_line_length=998)
-HEADER_ORDER = ("From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "References", "Auto-Submitted")
 
 
 @dataclass(frozen=True)
@@ -44,26 +39,6 @@ class SmtpConfig:
     ca_file: str | None = None
 
 
-def build_message(headers: Mapping[str, str], text: str, html: str) -> EmailMessage:
-    """A multipart/alternative message (text first, HTML preferred by clients that can)."""
-    message = EmailMessage(policy=POLICY)
-    ordered = [h for h in HEADER_ORDER if h in headers] + sorted(h for h in headers if h not in HEADER_ORDER)
-    for name in ordered:
-        message[name] = headers[name]
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    return message
-
-
-def envelope_of(message: EmailMessage) -> tuple[str, list[str]]:
-    """The SMTP envelope: MAIL FROM the From address, RCPT TO every To/Cc address."""
-    sender = getaddresses([str(message["From"])])[0][1]
-    recipients = [
-        addr for _, addr in getaddresses([str(v) for v in message.get_all("To", []) + message.get_all("Cc", [])])
-    ]
-    return sender, recipients
-
-
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:1000]
 
@@ -80,7 +55,7 @@ def _refusal(exc: aiosmtplib.SMTPException) -> Outcome:
 
 class SmtpSender:
     """Sends batches of messages over a kept-alive connection; reports an Outcome per message, never raises for a
-    delivery problem. Used by one delivery loop at a time (not safe for concurrent sends)."""
+    delivery problem. Used by one delivery lane at a time (not safe for concurrent sends)."""
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
@@ -115,7 +90,7 @@ class SmtpSender:
         if self._conn is not None and time.monotonic() - self._last_used >= idle_seconds:
             await self.close()
 
-    async def send(self, messages: Sequence[EmailMessage]) -> list[Outcome]:
+    async def send(self, messages: Sequence[Outgoing]) -> list[Outcome]:
         # A kept-alive connection may have been closed by the server meanwhile: then one fresh connection is tried.
         may_reconnect = self._conn is not None and self._conn.is_connected
         if not may_reconnect:
@@ -128,9 +103,7 @@ class SmtpSender:
             message = messages[len(outcomes)]
             started = time.time_ns()
             try:
-                sender, recipients = envelope_of(message)
-                # Flattened here with our policy: aiosmtplib's own flattening folds headers at 78 columns.
-                await self._conn.sendmail(sender, recipients, message.as_bytes(policy=POLICY))
+                await self._conn.sendmail(message.sender, message.recipients, message.data)
                 outcomes.append(Outcome("sent", None, started, time.time_ns()))
             except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
                 outcomes.append(_refusal(exc))

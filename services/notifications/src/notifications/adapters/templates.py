@@ -20,6 +20,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # packaged templates never change under a running process: no stat per render
         )
 
     def render(self, kind: Kind, **context: Any) -> tuple[str, str]:

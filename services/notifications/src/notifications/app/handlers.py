@@ -26,7 +26,7 @@ from casefold_platform.tracing import current_traceparent
 from notifications.adapters import case_projection, directory, outbox
 from notifications.adapters.case_projection import Case
 from notifications.app.mailer import Mailer, human_size
-from notifications.domain.emails import ALL_DIRECTIONS, Draft, Kind, mailbox, thread_references
+from notifications.domain.emails import ALL_DIRECTIONS, Draft, Kind, mailbox, severity_label, thread_references
 
 AGENT_ROLES = frozenset({"agent", "admin"})
 
@@ -63,7 +63,7 @@ async def case_opened(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, ev
         severity=event.severity, prioritised=event.prioritised, status="open", opened_event_id=event_id,
     )  # fmt: skip
     owner = await case_projection.open_case(conn, case)
-    details = {"product_name": event.product_name, "severity": event.severity}
+    details = {"product_name": event.product_name, "severity": severity_label(event.severity)}
     drafts = [mail.to_customer(event_id, "ack", case, owner, prioritised=event.prioritised, **details)]
     reasons = [r for r, yes in (("prioritised", event.prioritised), ("severity 1", event.severity == 1)) if yes]
     if reasons:

@@ -55,6 +55,16 @@ _LABELS: dict[str, tuple[str, str]] = {
 _WHITESPACE = re.compile(r"\s+")
 
 
+# The names of the severity levels, as the portal and the cases service call them (PORTAL.md: 1 critical ... 3 minor).
+SEVERITY_NAMES: dict[int, str] = {1: "Critical", 2: "Major", 3: "Minor"}
+
+
+def severity_label(level: int) -> str:
+    """ "2 (Major)": the level with its name; a level without a name here stays a bare number."""
+    name = SEVERITY_NAMES.get(level)
+    return f"{level} ({name})" if name else str(level)
+
+
 def message_id(event_id: UUID, kind: Kind, domain: str) -> str:
     """Derived from the event, so a redelivered event yields the same Message-ID (and the outbox refuses a twin)."""
     return f"<{event_id}.{kind}@{domain}>"
