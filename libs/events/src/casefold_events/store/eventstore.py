@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final, Literal
 
 import asyncpg
@@ -63,17 +63,17 @@ _BEFORE_FIRST_LATER = """
         9223372036854775807)
 """
 
-READ_STREAM = f"""
-    SELECT {COLUMNS} FROM events
-    WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3 AND {_BEFORE_FIRST_LATER}
-    ORDER BY stream_version
-"""
+_RANGE = "stream_id = $1 AND stream_version > $2 AND stream_version <= $3"
+_EVENT_COLUMNS = "stream_version, occurred_at, event_type, schema_version, payload::text AS payload"
 
-READ_EVENTS = f"""
-    SELECT stream_version, occurred_at, event_type, schema_version, payload::text AS payload FROM events
-    WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3 AND {_BEFORE_FIRST_LATER}
-    ORDER BY stream_version
-"""
+# Without a time bound (every Repository load: until becomes a version first) the stream is read once: the prefix
+# clause would scan the whole stream a second time for an occurred_at later than the end of time.
+READ_STREAM = f"SELECT {COLUMNS} FROM events WHERE {_RANGE} ORDER BY stream_version"
+READ_STREAM_UNTIL = f"SELECT {COLUMNS} FROM events WHERE {_RANGE} AND {_BEFORE_FIRST_LATER} ORDER BY stream_version"
+READ_EVENTS = f"SELECT {_EVENT_COLUMNS} FROM events WHERE {_RANGE} ORDER BY stream_version"
+READ_EVENTS_UNTIL = (
+    f"SELECT {_EVENT_COLUMNS} FROM events WHERE {_RANGE} AND {_BEFORE_FIRST_LATER} ORDER BY stream_version"
+)
 
 VERSION_AT = """
     SELECT coalesce(
@@ -113,7 +113,6 @@ SAVE_SNAPSHOT = """
 """
 
 _MAX_VERSION = 2**31 - 1
-_END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 
 def _upper(version: int | None) -> int:
@@ -199,7 +198,7 @@ class EventStore:
         until: datetime | None = None,
     ) -> list[Envelope]:
         """The stream's events after after_version, up to to_version and/or the prefix as of until, in order."""
-        rows = await _fetch_range(conn, READ_STREAM, stream_id, after_version, to_version, until)
+        rows = await _fetch_range(conn, (READ_STREAM, READ_STREAM_UNTIL), stream_id, after_version, to_version, until)
         return [envelope_from_row(r) for r in rows]
 
     async def read_events(
@@ -217,7 +216,8 @@ class EventStore:
         decoded event alive at a time. (Decoding a whole stream into a list first keeps thousands of young objects
         alive, and the cyclic garbage collector then scans them again and again: it doubled replay time.)
         """
-        return _decode(await _fetch_range(conn, READ_EVENTS, stream_id, after_version, to_version, until))
+        queries = (READ_EVENTS, READ_EVENTS_UNTIL)
+        return _decode(await _fetch_range(conn, queries, stream_id, after_version, to_version, until))
 
     async def version_at(self, conn: asyncpg.Connection | asyncpg.Pool, stream_id: str, at: datetime) -> int:
         """The stream's version as of `at`: the longest prefix of versions that all occurred at or before it (0: the
@@ -259,16 +259,20 @@ class EventStore:
 
 async def _fetch_range(
     conn: asyncpg.Connection | asyncpg.Pool,
-    query: str,
+    queries: tuple[str, str],
     stream_id: str,
     after_version: int,
     to_version: int | None,
     until: datetime | None,
 ) -> list[asyncpg.Record]:
-    """One stream's rows after after_version, up to to_version and the prefix as of until (None: no bound)."""
-    rows: list[asyncpg.Record] = await conn.fetch(
-        query, stream_id, after_version, _upper(to_version), until or _END_OF_TIME
-    )
+    """One stream's rows after after_version, up to to_version and the prefix as of until (None: no bound).
+
+    queries: the statement without a time bound and the one with it.
+    """
+    if until is None:
+        rows: list[asyncpg.Record] = await conn.fetch(queries[0], stream_id, after_version, _upper(to_version))
+    else:
+        rows = await conn.fetch(queries[1], stream_id, after_version, _upper(to_version), until)
     return rows
 
 
