@@ -264,6 +264,18 @@ def _snapshot(thread: Thread) -> Any:
     return Snapshot(thread.version, Thread.snapshot_version, thread.to_snapshot())
 
 
+async def new_topics(bootstrap: str, *prefixes: str) -> list[str]:
+    """One fresh one-partition topic per prefix."""
+    topics = [f"{prefix}.{uuid.uuid4().hex[:8]}" for prefix in prefixes]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1) for t in topics])
+    finally:
+        await admin.close()
+    return topics
+
+
 async def bench_relay(
     dsn: str, pool: asyncpg.Pool, bootstrap: str, n: int, rounds: int, spreads: dict[str, Rounds]
 ) -> list[Result]:
@@ -275,11 +287,7 @@ async def bench_relay(
     has marked them all; the baseline from its first send until the broker acknowledged the last. The relay's
     values are PostgreSQL's JSON text of the envelope, a few per cent longer than the baseline's compact ones.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    topics = [f"bench.relay.{uuid.uuid4().hex[:8]}", f"bench.raw.{uuid.uuid4().hex[:8]}"]
-    await admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1) for t in topics])
-    await admin.close()
+    topics = await new_topics(bootstrap, "bench.relay", "bench.raw")
     store = EventStore(topics={"thread": topics[0]})
     messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = []
     await pool.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
@@ -327,11 +335,7 @@ async def bench_latency(dsn: str, pool: asyncpg.Pool, bootstrap: str, n: int) ->
     """Commit -> consumed, one event at a time: append + COMMIT, the relay (woken by NOTIFY), Kafka, the shared
     ConsumerRunner's handler; beside a raw producer's send -> a raw consumer's receipt (aiokafka defaults but the
     producer settings the relay uses), alternating message by message."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    topics = [f"bench.latency.{uuid.uuid4().hex[:8]}", f"bench.latency.raw.{uuid.uuid4().hex[:8]}"]
-    await admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1) for t in topics])
-    await admin.close()
+    topics = await new_topics(bootstrap, "bench.latency", "bench.latency.raw")
     store = EventStore(topics={"thread": topics[0]})
     arrived: dict[str, asyncio.Future[float]] = {}
 
@@ -369,12 +373,12 @@ async def bench_latency(dsn: str, pool: asyncpg.Pool, bootstrap: str, n: int) ->
             stream = str(uuid.uuid4())
             arrived[stream] = asyncio.get_running_loop().create_future()
             async with pool.acquire() as conn:
-                tx = conn.transaction()
-                await tx.start()
-                written = await store.append(conn, stream, "thread", [comment()], expected_version=NO_STREAM,
-                                             metadata=META)  # fmt: skip
-                committed = time.perf_counter()  # as COMMIT is sent: the relay may hear of it before we do
-                await tx.commit()
+                async with conn.transaction():
+                    written = await store.append(conn, stream, "thread", [comment()], expected_version=NO_STREAM,
+                                                 metadata=META)  # fmt: skip
+                # From the moment the commit is acknowledged (what an accepted request waits for): the consumer may
+                # even be first, the relay hearing of the commit while this loop is still reading the reply.
+                committed = time.perf_counter()
             took = await asyncio.wait_for(arrived[stream], 30) - committed
             key = str(uuid.uuid4())
             arrived[key] = asyncio.get_running_loop().create_future()

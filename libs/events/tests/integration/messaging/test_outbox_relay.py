@@ -10,9 +10,8 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
-from events_builders import META, comment
+from events_builders import META, comment, topic_taking_at_most
 
 from casefold_events.envelope import RecordedEvent, decode
 from casefold_events.relay import PRODUCER_DEFAULTS, OutboxRelay
@@ -154,15 +153,8 @@ async def test_a_standby_takes_over_when_the_leader_dies(
 @pytest_asyncio.fixture(loop_scope="session")
 async def small_topic(kafka_bootstrap: str) -> AsyncIterator[str]:
     """A topic that takes no record batch larger than 4 KiB: an ordinary envelope fits, a long comment does not."""
-    name = f"small.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, 1, 1, topic_configs={"max.message.bytes": "4096"})])
+    async with topic_taking_at_most(kafka_bootstrap, "small", 4096) as name:
         yield name
-        await admin.delete_topics([name])
-    finally:
-        await admin.close()
 
 
 async def test_a_batch_with_a_refused_message_marks_only_the_acknowledged_rows(
