@@ -39,18 +39,35 @@ _INSERT_EVENTS = """
     RETURNING event_id
 """
 
-APPEND = f"WITH inserted AS ({_INSERT_EVENTS}) SELECT count(*) FROM inserted"
+# One event (most commands) travels as scalars: arrays cost asyncpg and the server encoding, unnesting and
+# numbering (about 7% of a one-event append, measured). Same parameters, $3-$6 one value each.
+_INSERT_EVENT = """
+    INSERT INTO events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, occurred_at,
+                        actor_id, actor_role, correlation_id, causation_id, traceparent, payload)
+    SELECT $3, $1, $2, $7 + 1, $4, $5, $8, $9, $10, $11, $12, $13, $6::jsonb
+    WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $7
+    RETURNING event_id
+"""
 
-APPEND_WITH_OUTBOX = f"""
-    WITH inserted AS ({_INSERT_EVENTS}),
+
+def _append(insert: str, count: str) -> tuple[str, str]:
+    """The append statement without and with the outbox row (and the relay's NOTIFY) around an insert."""
+    plain = f"WITH inserted AS ({insert}) SELECT count(*) FROM inserted"
+    with_outbox = f"""
+    WITH inserted AS ({insert}),
     queued AS (
         INSERT INTO outbox (topic, message_key, stream_id, first_version, last_version)
-        SELECT $14, $1, $1, $7 + 1, $7 + cardinality($3::uuid[])
+        SELECT $14, $1, $1, $7 + 1, $7 + {count}
         WHERE EXISTS (SELECT 1 FROM inserted)
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM queued), pg_notify('{OUTBOX_CHANNEL}', '')
-"""
+    """
+    return plain, with_outbox
+
+
+APPEND, APPEND_WITH_OUTBOX = _append(_INSERT_EVENTS, "cardinality($3::uuid[])")
+APPEND_ONE, APPEND_ONE_WITH_OUTBOX = _append(_INSERT_EVENT, "1")
 
 CURRENT_VERSION = "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1"
 
@@ -167,18 +184,23 @@ class EventStore:
             RecordedEvent(new_event_id(), stream_id, stream_type, version, at, metadata, event)
             for version, event in enumerate(events, start=base + 1)
         ]
-        params = (
-            stream_id, stream_type, [r.event_id for r in recorded], [e.event_type for e in events],
-            [e.schema_version for e in events], [e.model_dump_json() for e in events], base, at,
-            metadata.actor.user_id, metadata.actor.role, metadata.correlation_id, metadata.causation_id,
-            metadata.traceparent,
-        )  # fmt: skip
+        shared = (base, at, metadata.actor.user_id, metadata.actor.role, metadata.correlation_id,
+                  metadata.causation_id, metadata.traceparent)  # fmt: skip
+        if len(events) == 1:
+            event = events[0]
+            params: tuple[Any, ...] = (stream_id, stream_type, recorded[0].event_id, event.event_type,
+                                       event.schema_version, event.model_dump_json(), *shared)  # fmt: skip
+            plain, with_outbox = APPEND_ONE, APPEND_ONE_WITH_OUTBOX
+        else:
+            params = (stream_id, stream_type, [r.event_id for r in recorded], [e.event_type for e in events],
+                      [e.schema_version for e in events], [e.model_dump_json() for e in events], *shared)  # fmt: skip
+            plain, with_outbox = APPEND, APPEND_WITH_OUTBOX
         topic = self.topics.get(stream_type)
         try:
             if topic is None:
-                inserted = await conn.fetchval(APPEND, *params)
+                inserted = await conn.fetchval(plain, *params)
             else:
-                row = await conn.fetchrow(APPEND_WITH_OUTBOX, *params, topic)
+                row = await conn.fetchrow(with_outbox, *params, topic)
                 inserted = row[0] if row else 0
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "events_stream_version_unique":
