@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any, Self
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from casefold_events.contracts import CommentAdded
 from casefold_events.contracts.base import Event
@@ -64,3 +67,17 @@ async def event_ids_on(bootstrap: str, topic: str, at_least: int, seconds: float
         return seen
     finally:
         await consumer.stop()
+
+
+@contextlib.asynccontextmanager
+async def topic_taking_at_most(bootstrap: str, prefix: str, max_bytes: int) -> AsyncIterator[str]:
+    """A fresh one-partition topic whose broker refuses any record batch larger than max_bytes; deleted after."""
+    name = f"{prefix}.{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, 1, 1, topic_configs={"max.message.bytes": str(max_bytes)})])
+        yield name
+        await admin.delete_topics([name])
+    finally:
+        await admin.close()

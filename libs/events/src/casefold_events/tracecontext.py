@@ -43,6 +43,15 @@ def current_traceparent() -> str | None:
     return carrier.get("traceparent")
 
 
+def traceparent_of(span: trace.Span) -> str | None:
+    """The W3C traceparent naming span (what inject() writes for it, without attaching a context); None when the
+    span is invalid (no tracer provider)."""
+    ctx = span.get_span_context()
+    if not ctx.is_valid:
+        return None
+    return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{ctx.trace_flags:02x}"
+
+
 def context_from_traceparent(traceparent: str | None, tracestate: str | None = None) -> Context:
     """A context whose remote parent is the given traceparent (an empty context when it is missing or invalid)."""
     carrier = {"traceparent": traceparent} if traceparent else {}

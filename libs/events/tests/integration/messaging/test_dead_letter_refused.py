@@ -11,8 +11,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from events_builders import META, comment
+from events_builders import META, comment, topic_taking_at_most
 from prometheus_client import REGISTRY
 
 from casefold_events.consumer import ConsumerRunner
@@ -32,15 +31,8 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def tiny_topic(kafka_bootstrap: str) -> AsyncIterator[str]:
     """A dead-letter topic that takes no record larger than 64 bytes: every real envelope is too large for it."""
-    name = f"tiny.dlq.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, 1, 1, topic_configs={"max.message.bytes": "64"})])
+    async with topic_taking_at_most(kafka_bootstrap, "tiny.dlq", 64) as name:
         yield name
-        await admin.delete_topics([name])
-    finally:
-        await admin.close()
 
 
 def _envelope() -> Envelope:

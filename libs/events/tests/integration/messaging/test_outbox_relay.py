@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from events_builders import META, comment
+import pytest_asyncio
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import KafkaError
+from events_builders import META, comment, topic_taking_at_most
 
 from casefold_events.envelope import RecordedEvent, decode
-from casefold_events.relay import OutboxRelay
+from casefold_events.relay import PRODUCER_DEFAULTS, OutboxRelay
 from casefold_events.store import NO_STREAM, EventStore
 
 pytestmark = pytest.mark.integration
@@ -146,3 +148,40 @@ async def test_a_standby_takes_over_when_the_leader_dies(
     finally:
         await first.stop()
         await second.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def small_topic(kafka_bootstrap: str) -> AsyncIterator[str]:
+    """A topic that takes no record batch larger than 4 KiB: an ordinary envelope fits, a long comment does not."""
+    async with topic_taking_at_most(kafka_bootstrap, "small", 4096) as name:
+        yield name
+
+
+async def test_a_batch_with_a_refused_message_marks_only_the_acknowledged_rows(
+    pool: asyncpg.Pool, database: str, kafka_bootstrap: str, kafka_topic: str, small_topic: str
+) -> None:
+    ok, refusing = EventStore(topics={"thread": kafka_topic}), EventStore(topics={"thread": small_topic})
+    async with pool.acquire() as conn, conn.transaction():
+        first = await ok.append(conn, str(uuid.uuid4()), "thread", [comment()], expected_version=NO_STREAM,
+                                metadata=META)  # fmt: skip
+        await refusing.append(conn, str(uuid.uuid4()), "thread", [comment(body="x" * 8000)],
+                              expected_version=NO_STREAM, metadata=META)  # fmt: skip
+        last = await ok.append(conn, str(uuid.uuid4()), "thread", [comment()], expected_version=NO_STREAM,
+                               metadata=META)  # fmt: skip
+    relay = OutboxRelay(database, kafka_bootstrap, "test")
+    conn = await asyncpg.connect(database)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True,
+                                **PRODUCER_DEFAULTS)  # fmt: skip
+    await producer.start()
+    try:
+        with pytest.raises(KafkaError):
+            await relay.publish_batch(conn, producer)
+    finally:
+        await producer.stop()
+        await conn.close()
+
+    unpublished = await pool.fetch("SELECT topic FROM outbox WHERE published_at IS NULL")
+    assert [r["topic"] for r in unpublished] == [small_topic]  # the refused row only, to be tried again
+    assert relay.published == 2
+    records = await _read(kafka_bootstrap, kafka_topic, 2)
+    assert _ids(records) == [first[0].event_id, last[0].event_id]
