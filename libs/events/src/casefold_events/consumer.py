@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -59,6 +60,13 @@ REFUSED_FOR_GOOD: tuple[type[KafkaError], ...] = (
     TopicAuthorizationFailedError,
     InvalidTopicError,
 )
+
+
+@dataclass
+class Progress:
+    """The offset of the last record of a partition's fetch that was handled (None: none yet)."""
+
+    done: int | None = None
 
 
 class _Stopping(Exception):
@@ -138,13 +146,16 @@ class ConsumerRunner(BackgroundLoop):
         if self._producer is not None:
             await self._producer.stop()
 
+    # The most records one fetch brings (from all partitions).
+    fetch_max_records = 200
+
     async def run(self) -> None:
         consumer = self._consumer
         assert consumer is not None
         while not self.stopping:
             self.beat()
             try:
-                batches = await consumer.getmany(timeout_ms=500, max_records=200)
+                batches = await consumer.getmany(timeout_ms=500, max_records=self.fetch_max_records)
             except KafkaError as exc:
                 log.warning("consumer_fetch_failed", consumer=self.name, error=type(exc).__name__)
                 await self.pause(jittered(1.0), wakeable=False)
@@ -152,20 +163,29 @@ class ConsumerRunner(BackgroundLoop):
             if consumer.assignment():
                 self.assigned.set()
             for tp, records in batches.items():
-                done: int | None = None
+                progress = Progress()
                 try:
-                    for record in records:
-                        await self._handle(record)
-                        done = record.offset
+                    await self.handle_records(records, progress)
                 except _Stopping:
                     pass
                 finally:
-                    if done is not None:
-                        self._positions[tp] = done + 1
-                        await self._commit(consumer, tp, done + 1)
+                    if progress.done is not None:
+                        self._positions[tp] = progress.done + 1
+                        await self.commit_offset(consumer, tp, progress.done + 1)
                 if self.stopping:
                     break
             self._observe_lag(consumer)
+
+    async def handle_records(self, records: Sequence[ConsumerRecord[Any, Any]], progress: Progress) -> None:
+        """Handle one partition's fetched records in order, noting in progress the offset of each one handled (its
+        offset is committed, even when a later one stops the runner). One by one here; a subclass may batch."""
+        for record in records:
+            await self._handle(record)
+            progress.done = record.offset
+
+    async def commit_offset(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        """Commit the partition's next offset once what is before it is durable."""
+        await self._commit(consumer, tp, offset)
 
     async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         try:

@@ -21,11 +21,9 @@ from typing import Any, TypeAlias
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
 from opentelemetry.trace import SpanKind
 
-from casefold_events.backoff import jittered
-from casefold_events.consumer import ConsumerRunner, _Stopping
+from casefold_events.consumer import ConsumerRunner, Progress
 from casefold_events.envelope import DecodeError, Envelope, decode
 from casefold_events.tracecontext import extract_context, get_tracer
 
@@ -43,45 +41,18 @@ class BatchConsumer(ConsumerRunner):
 
     def __init__(self, *args: Any, batch_size: int = 100, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.batch_size = batch_size
+        # One fetch returns as soon as anything was fetched: its size is a batch's.
+        self.fetch_max_records = self.batch_size = batch_size
         self.fallbacks = 0  # batches handled one by one after a failure
         self._committing: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         try:
-            await self._consume()
+            await super().run()
         finally:
             await self._committed()
 
-    async def _consume(self) -> None:
-        consumer = self._consumer
-        assert consumer is not None
-        while not self.stopping:
-            self.beat()
-            try:
-                # Returns as soon as anything was fetched: the timeout only bounds an idle wait.
-                fetched = await consumer.getmany(timeout_ms=500, max_records=self.batch_size)
-            except KafkaError as exc:
-                log.warning("consumer_fetch_failed", consumer=self.name, error=type(exc).__name__)
-                await self.pause(jittered(1.0), wakeable=False)
-                continue
-            if consumer.assignment():
-                self.assigned.set()
-            for tp, records in fetched.items():
-                done: int | None = None
-                try:
-                    done = await self.handle_batch(records)
-                except _Stopping:
-                    pass
-                finally:
-                    if done is not None:
-                        self._positions[tp] = done + 1
-                        await self._commit_in_background(consumer, tp, done + 1)
-                if self.stopping:
-                    break
-            self._observe_lag(consumer)
-
-    async def _commit_in_background(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+    async def commit_offset(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         """Commit the offset of what is durable while the next batch is handled: the broker's round trip no longer
         holds up the next event. One commit in flight at a time, in order."""
         await self._committed()
@@ -91,6 +62,10 @@ class BatchConsumer(ConsumerRunner):
         committing, self._committing = self._committing, None
         if committing is not None:
             await committing
+
+    async def handle_records(self, records: Sequence[Record], progress: Progress) -> None:
+        """Handle records of one partition, in order, in batches; progress notes the last one handled."""
+        progress.done = await self.handle_batch(records)
 
     async def handle_batch(self, records: Sequence[Record]) -> int | None:
         """Handle records of one partition, in order; the offset of the last one handled (None: none was)."""
