@@ -141,13 +141,15 @@ class WrkRound:
     failures: int
 
 
-def wrk_round(base: str, data_file: Path, tag: str, seconds: float, connections: int = CONNECTIONS) -> WrkRound:
-    """wrk with bench/wrk_post.lua against base for `seconds`, on `connections` connections of one thread."""
+def wrk_round(base: str, data_file: Path, tag: str, seconds: float, connections: int = CONNECTIONS,
+              *, warm_up: bool = False) -> WrkRound:  # fmt: skip
+    """wrk with bench/wrk_post.lua against base for `seconds`, on `connections` connections of one thread; a warm-up
+    may finish no request (a cold first answer can take longer than the warm-up)."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(SCRIPT), base,
                "--", str(data_file), tag]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     found = re.search(r"^WRK (\{.*\})$", out, re.MULTILINE)
-    if found is None or json.loads(found.group(1))["requests"] == 0:
+    if found is None or (json.loads(found.group(1))["requests"] == 0 and not warm_up):
         raise RuntimeError(f"wrk printed no requests:\n{out}")
     figures = json.loads(found.group(1))
     failures = figures["non_2xx"] + figures["connect"] + figures["read"] + figures["write"] + figures["timeout"]

@@ -227,10 +227,10 @@ def _lines(name: str, ours: tuple[float, list[float]], base: tuple[float, list[f
 
 def wrk_get(base: str, path: str, token: str, *, seconds: float, connections: int) -> WrkRound:
     """GET path as the bearer of token with wrk (a compiled client: the bench's Python does not compete with the
-    service for the CPU), after a one-second warm-up; any failed request fails the bench."""
+    service for the CPU), after a two-second warm-up; any failed request fails the bench."""
     with tempfile.TemporaryDirectory() as work:
         data = lua_data(Path(work) / "get.lua", "get", [(path, token)])
-        wrk_round(base, data, "warm", 1, connections=connections)
+        wrk_round(base, data, "warm", 2, connections=connections, warm_up=True)
         measured = wrk_round(base, data, "get", seconds, connections=connections)
     if measured.failures:
         raise RuntimeError(f"GET {path}: {measured.failures} of {measured.requests} requests failed")
