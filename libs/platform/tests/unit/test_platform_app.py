@@ -87,3 +87,23 @@ def test_two_routes_with_one_function_name_are_refused_naming_both() -> None:
     app.get("/api/cases/a")(read)
     with pytest.raises(ValueError, match=r"'cases_read' of \['GET'\] /api/cases/b is taken by \['GET'\] /api/cases/a"):
         app.get("/api/cases/b")(read)
+
+
+def test_the_heap_is_frozen_once_the_service_has_started_after_its_own_lifespan() -> None:
+    import gc
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
+    seen: list[int] = []
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        seen.append(gc.get_freeze_count())  # the service's own startup runs first
+        yield
+
+    gc.unfreeze()
+    with TestClient(service_app("demo", lifespan=lifespan)) as client:
+        assert client.get("/healthz").status_code == 200
+        assert seen == [0]
+        assert gc.get_freeze_count() > 0
+    gc.unfreeze()
