@@ -11,8 +11,10 @@ UV := $(shell command -v uv >/dev/null 2>&1 && uv --version 2>/dev/null | grep -
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 RUN := $(UV) run --frozen --no-sync
+# Debian packages the tests and benches drive (chromium, wrk), installed only when missing.
+APT_INSTALL = { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(1); else sudo apt-get update -qq && sudo apt-get install -y -qq $(1); fi; }
 
-.PHONY: help install chromium portal run up stop status test lint typecheck unit bench chaos clean
+.PHONY: help install chromium wrk portal run up stop status test lint typecheck unit bench chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,7 +31,10 @@ install: $(UV_BIN) ## install the workspace (idempotent)
 	@$(UV) sync --all-packages --locked --quiet
 
 chromium: ## Debian's Chromium for the browser tests (Playwright cannot download its own browser here)
-	@command -v chromium >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
+	@command -v chromium >/dev/null 2>&1 || $(call APT_INSTALL,chromium)
+
+wrk: ## Debian's wrk, the compiled load generator the HTTP and read benches drive the services with
+	@command -v wrk >/dev/null 2>&1 || $(call APT_INSTALL,wrk)
 
 run: install ## bring up the whole system in the foreground; Ctrl-C stops it
 	@$(RUN) casefold-local run
@@ -60,7 +65,7 @@ portal: install ## the portal's npm ci (when needed), lint, format and type chec
 test: install chromium lint typecheck portal ## install everything, run lint, format check, type checks and every test
 	$(RUN) pytest $(PYTEST_ARGS)
 
-bench: $(UV_BIN) ## benchmarks with their same-run baselines; results in bench/results/
+bench: $(UV_BIN) wrk ## benchmarks with their same-run baselines; results in bench/results/
 	@$(UV) sync --all-packages --locked --quiet --group bench
 	$(RUN) python -m bench $(BENCH_ARGS)
 

@@ -304,7 +304,7 @@ def _profiled(served: _Served, stem: Path, load: Any) -> None:
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     for fmt, suffix in (("flamegraph", ".svg"), ("raw", ".txt")):
         recorder = subprocess.Popen([spy, "record", "--pid", str(served.process.pid), "--rate", "250", "--format",
-                                     fmt, "-o", str(stem.with_suffix(suffix)), "--nonblocking"])  # fmt: skip
+                                     fmt, "-o", str(stem.with_suffix(suffix))])  # fmt: skip
         time.sleep(1)
         try:
             load()
