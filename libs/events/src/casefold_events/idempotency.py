@@ -14,6 +14,9 @@ from typing import Any
 
 import asyncpg
 
+from casefold_events import writes
+from casefold_events.writes import Write, Writes
+
 MAX_KEY_LENGTH = 200
 
 CLAIM = """
@@ -92,6 +95,9 @@ async def claim_with(
     return await _stored(conn, scope, key, request_fingerprint), None
 
 
-async def complete(conn: asyncpg.Connection, scope: str, key: str, status: int, body: Any) -> None:
-    """Record the response that repeats of this key will get."""
-    await conn.execute(COMPLETE, scope, key, status, json.dumps(body, default=str))
+async def complete(
+    conn: asyncpg.Connection, scope: str, key: str, status: int, body: Any, *, defer: Writes | None = None
+) -> None:
+    """Record the response that repeats of this key will get (with defer: with the transaction's other writes)."""
+    args = (scope, key, status, json.dumps(body, default=str))
+    await writes.run(conn, Write(ctes=(("completion", COMPLETE),), args=args), defer)

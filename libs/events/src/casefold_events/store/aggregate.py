@@ -16,6 +16,7 @@ from casefold_events.contracts.base import Event
 from casefold_events.envelope import EventRecord, Metadata, RecordedEvent
 from casefold_events.store.errors import ConcurrencyError
 from casefold_events.store.eventstore import EventStore, Snapshot
+from casefold_events.writes import Writes
 
 T = TypeVar("T")
 
@@ -113,13 +114,23 @@ class Repository(Generic[A]):
         return aggregate.replay_events(events)
 
     async def save(
-        self, conn: asyncpg.Connection, aggregate: A, events: Sequence[Event], metadata: Metadata
+        self,
+        conn: asyncpg.Connection,
+        aggregate: A,
+        events: Sequence[Event],
+        metadata: Metadata,
+        *,
+        defer: Writes | None = None,
     ) -> list[RecordedEvent]:
-        """Append events at the version the aggregate was loaded at, apply them, snapshot when due."""
+        """Append events at the version the aggregate was loaded at, apply them, snapshot when due.
+
+        defer: the append (and snapshot) ride with the transaction's other writes, sent when it is flushed
+        (casefold_events.writes); the aggregate is applied at once, as if they had been sent.
+        """
         before = aggregate.version
         recorded = await self.store.append(
             conn, aggregate.id, self.cls.stream_type, events, expected_version=before, metadata=metadata,
-            occurred_at=self.clock() if self.clock is not None else None,
+            occurred_at=self.clock() if self.clock is not None else None, defer=defer,
         )  # fmt: skip
         aggregate.replay(recorded)
         every = self.snapshot_every
@@ -127,7 +138,7 @@ class Repository(Generic[A]):
             state = aggregate.to_snapshot()
             if state is not None:
                 snap = Snapshot(aggregate.version, self.cls.snapshot_version, state)
-                await self.store.save_snapshot(conn, aggregate.id, self.cls.stream_type, snap)
+                await self.store.save_snapshot(conn, aggregate.id, self.cls.stream_type, snap, defer=defer)
         return recorded
 
 

@@ -2,23 +2,26 @@
 
 append() is one SQL statement: it checks the stream's current version, inserts the events, writes their outbox
 rows (when the stream type has a topic) and notifies the relay, all inside the caller's transaction, so the
-caller's read-model update commits or rolls back with it.
+caller's read-model update commits or rolls back with it. It may ride in one statement with the caller's other
+writes (casefold_events.writes).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final, Literal
 
 import asyncpg
 
+from casefold_events import writes
 from casefold_events.contracts.base import Event, JsonLoader, registry
 from casefold_events.envelope import Envelope, Metadata, RecordedEvent, new_event_id, utcnow
 from casefold_events.store.errors import ConcurrencyError
 from casefold_events.store.rows import COLUMNS, envelope_from_row
+from casefold_events.writes import Write, Writes
 
 ANY: Final = "any"
 NO_STREAM: Final = "no_stream"
@@ -50,19 +53,26 @@ _INSERT_EVENT = """
 """
 
 
-def _append(insert: str, count: str) -> tuple[str, str]:
-    """The append statement without and with the outbox row (and the relay's NOTIFY) around an insert."""
-    plain = f"WITH inserted AS ({insert}) SELECT count(*) FROM inserted"
-    with_outbox = f"""
-    WITH inserted AS ({insert}),
-    queued AS (
-        INSERT INTO outbox (topic, message_key, stream_id, first_version, last_version)
-        SELECT $14, $1, $1, $7 + 1, $7 + {count}
-        WHERE EXISTS (SELECT 1 FROM inserted)
-        RETURNING 1
+_QUEUED = """
+    INSERT INTO outbox (topic, message_key, stream_id, first_version, last_version)
+    SELECT $14, $1, $1, $7 + 1, $7 + {count}
+    WHERE EXISTS (SELECT 1 FROM inserted)
+    RETURNING 1
+"""
+
+
+def _append(insert: str, count: str) -> tuple[Write, Write]:
+    """The append's write (casefold_events.writes) without and with the outbox row and the relay's NOTIFY, its
+    parameters still to be given; the results are the number of events inserted (and of outbox rows, and NOTIFY's)."""
+    plain = Write(ctes=(("inserted", insert),), results=("(SELECT count(*) FROM inserted)",))
+    with_outbox = Write(
+        ctes=(("inserted", insert), ("queued", _QUEUED.format(count=count))),
+        results=(
+            "(SELECT count(*) FROM inserted)",
+            "(SELECT count(*) FROM queued)",
+            f"pg_notify('{OUTBOX_CHANNEL}', '')",
+        ),
     )
-    SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM queued), pg_notify('{OUTBOX_CHANNEL}', '')
-    """
     return plain, with_outbox
 
 
@@ -162,10 +172,13 @@ class EventStore:
         expected_version: ExpectedVersion,
         metadata: Metadata,
         occurred_at: datetime | None = None,
+        defer: Writes | None = None,
     ) -> list[RecordedEvent]:
         """Append events after expected_version (an int, NO_STREAM or ANY); ConcurrencyError if it moved.
 
-        Must run inside the caller's transaction: nothing is visible (or published) unless it commits.
+        Must run inside the caller's transaction: nothing is visible (or published) unless it commits. With defer,
+        the append rides with the transaction's other writes (casefold_events.writes): it is sent, and its version
+        checked, when defer is flushed; the recorded events are returned at once.
         """
         if not conn.is_in_transaction():
             raise RuntimeError("append() must run inside a transaction")
@@ -196,18 +209,19 @@ class EventStore:
                       [e.schema_version for e in events], [e.model_dump_json() for e in events], *shared)  # fmt: skip
             plain, with_outbox = APPEND, APPEND_WITH_OUTBOX
         topic = self.topics.get(stream_type)
-        try:
-            if topic is None:
-                inserted = await conn.fetchval(plain, *params)
-            else:
-                row = await conn.fetchrow(with_outbox, *params, topic)
-                inserted = row[0] if row else 0
-        except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name == "events_stream_version_unique":
-                raise ConcurrencyError(stream_id, expected_version) from exc
-            raise
-        if inserted != len(recorded):
-            raise ConcurrencyError(stream_id, expected_version)
+        template = plain if topic is None else with_outbox
+        args = params if topic is None else (*params, topic)
+
+        def check(values: tuple[Any, ...]) -> None:
+            if values[0] != len(recorded):
+                raise ConcurrencyError(stream_id, expected_version)
+
+        def translate(exc: asyncpg.PostgresError) -> Exception | None:
+            unique = isinstance(exc, asyncpg.UniqueViolationError)
+            moved = unique and exc.constraint_name == "events_stream_version_unique"
+            return ConcurrencyError(stream_id, expected_version) if moved else None
+
+        await writes.run(conn, replace(template, args=args, check=check, translate=translate), defer)
         return recorded
 
     async def read_stream(
@@ -267,16 +281,17 @@ class EventStore:
         return snapshot, _decode([r[1:] for r in rows])
 
     async def save_snapshot(
-        self, conn: asyncpg.Connection, stream_id: str, stream_type: str, snapshot: Snapshot
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        stream_type: str,
+        snapshot: Snapshot,
+        *,
+        defer: Writes | None = None,
     ) -> None:
-        await conn.execute(
-            SAVE_SNAPSHOT,
-            stream_id,
-            stream_type,
-            snapshot.stream_version,
-            snapshot.snapshot_version,
-            json.dumps(snapshot.state, separators=(",", ":")),
-        )
+        state = json.dumps(snapshot.state, separators=(",", ":"))
+        args = (stream_id, stream_type, snapshot.stream_version, snapshot.snapshot_version, state)
+        await writes.run(conn, Write(ctes=(("saved", SAVE_SNAPSHOT),), args=args), defer)
 
 
 async def _fetch_range(

@@ -16,7 +16,7 @@ from functools import cached_property
 
 import asyncpg
 
-from casefold_events import locks
+from casefold_events import locks, writes
 from casefold_events.contracts import (
     AttachmentAdded,
     AttachmentRef,
@@ -30,6 +30,7 @@ from casefold_events.contracts import (
     WaitingStateChanged,
 )
 from casefold_events.envelope import EventRecord
+from casefold_events.writes import Write, Writes
 from cases.adapters import sla_projection
 from cases.domain.model import STREAM_TYPE
 from cases.domain.sla import SlaHistory, SlaPolicy
@@ -123,24 +124,28 @@ class Tables:
         return f"case_search{self.suffix}"
 
     @cached_property
-    def insert_comment(self) -> str:
+    def insert_comment(self) -> tuple[tuple[str, str], ...]:
         # The comment's words join its case's search document (migration 0006) in the same statement, once: a
         # comment seen again (a rebuild's catch-up) inserts nothing and adds nothing. The summary's activity moves
         # in the same statement too (touch_summary's update; $3 is the stream version, $8 the time): the tables
         # differ, and the mirror trigger on the summary runs after the statement, on the updated search row.
-        return f"""
-            WITH added AS (
+        # A composition's CTEs (casefold_events.writes): alone, or riding with the command's append.
+        return (
+            ("comment_added", f"""
                 INSERT INTO {self.comments} (case_id, comment_id, seq, author_id, author_role, body, internal,
                                              created_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 ON CONFLICT (case_id, seq) DO NOTHING
                 RETURNING case_id, body_tsv
-            ), touched AS (
+            """),
+            ("comment_touched", f"""
                 UPDATE {self.summaries} SET last_activity_at = $8, version = $3 WHERE id = $1 AND version < $3
-            )
-            UPDATE {self.search} AS d SET doc = cases_search_union(d.doc, added.body_tsv)
-            FROM added WHERE d.id = added.case_id
-        """
+            """),
+            ("comment_words", f"""
+                UPDATE {self.search} AS d SET doc = cases_search_union(d.doc, comment_added.body_tsv)
+                FROM comment_added WHERE d.id = comment_added.case_id
+            """),
+        )  # fmt: skip
 
     @cached_property
     def insert_attachments(self) -> str:
@@ -164,19 +169,38 @@ async def hold_writer_lock(conn: asyncpg.Connection) -> None:
 
 
 async def project(
-    conn: asyncpg.Connection, envelopes: Sequence[EventRecord], tables: Tables = LIVE, *, sla: SlaPolicy
+    conn: asyncpg.Connection,
+    envelopes: Sequence[EventRecord],
+    tables: Tables = LIVE,
+    *,
+    sla: SlaPolicy,
+    defer: Writes | None = None,
 ) -> None:
     """Apply case events to the read model, in stream order; then the SLA columns of the cases whose clocks moved.
 
     A case opened by this batch alone (the open-case command) is inserted with its SLA columns, folded from its one
     event: the same values the refresh would write a statement later.
+
+    defer: the command's writes still to be sent (casefold_events.writes). A batch of one event that moves no SLA
+    clock (an open case, a customer's comment) rides with them: one statement writes a row once. Anything else
+    flushes them first and runs as before (several events may write one summary row; the SLA refresh reads the
+    stored events).
     """
     if len(envelopes) == 1 and envelopes[0].stream_version == 1 and envelopes[0].stream_type == STREAM_TYPE:
         opened = envelopes[0].event()
         if isinstance(opened, CaseOpened):
             clocks = sla_projection.columns(SlaHistory.of([(envelopes[0].occurred_at, opened)]), sla)
-            await _insert_summary(conn, envelopes[0], opened, tables, clocks)
+            await _insert_summary(conn, envelopes[0], opened, tables, clocks, defer)
             return
+    if (
+        len(envelopes) == 1
+        and envelopes[0].event_type == "CommentAdded"
+        and not sla_projection.moves_clocks(envelopes[0])
+    ):
+        await _project_one(conn, envelopes[0], tables, defer)
+        return
+    if defer is not None:
+        await defer.flush(conn)
     touched: set[str] = set()
     for envelope in envelopes:
         if envelope.stream_type != STREAM_TYPE:
@@ -192,46 +216,30 @@ _CLOCKS_LATER = (None, None, None, None, False, None, None)
 
 
 async def _insert_summary(
-    conn: asyncpg.Connection, envelope: EventRecord, event: CaseOpened, t: Tables, clocks: tuple[object, ...]
+    conn: asyncpg.Connection,
+    envelope: EventRecord,
+    event: CaseOpened,
+    t: Tables,
+    clocks: tuple[object, ...],
+    defer: Writes | None = None,
 ) -> None:
     at, version = envelope.occurred_at, envelope.stream_version
-    await conn.execute(
-        t.insert_summary,
-        event.case_id,
-        event.number,
-        event.product_id,
-        event.product_name,
-        event.subject,
-        event.description,
-        event.severity,
-        event.prioritised,
-        event.priority_rule,
-        event.opened_by,
-        at,
-        version,
-        *clocks,
-    )
+    args = (event.case_id, event.number, event.product_id, event.product_name, event.subject, event.description,
+            event.severity, event.prioritised, event.priority_rule, event.opened_by, at, version, *clocks)  # fmt: skip
+    await writes.run(conn, Write(ctes=(("summary_opened", t.insert_summary),), args=args), defer)
     await _insert_attachments(conn, t, event.case_id, event.attachments, event.opened_by, event.opened_by_role,
-                              at, version)  # fmt: skip
+                              at, version, defer)  # fmt: skip
 
 
-async def _project_one(conn: asyncpg.Connection, envelope: EventRecord, t: Tables) -> None:
+async def _project_one(conn: asyncpg.Connection, envelope: EventRecord, t: Tables, defer: Writes | None = None) -> None:
     event = envelope.event()
     at, version = envelope.occurred_at, envelope.stream_version
     if isinstance(event, CaseOpened):
         await _insert_summary(conn, envelope, event, t, _CLOCKS_LATER)
     elif isinstance(event, CommentAdded):
-        await conn.execute(
-            t.insert_comment,
-            event.case_id,
-            event.comment_id,
-            version,
-            event.author_id,
-            event.author_role,
-            event.body,
-            event.internal,
-            at,
-        )
+        args = (event.case_id, event.comment_id, version, event.author_id, event.author_role, event.body,
+                event.internal, at)  # fmt: skip
+        await writes.run(conn, Write(ctes=t.insert_comment, args=args), defer)
     elif isinstance(event, AttachmentAdded):
         await _insert_attachments(conn, t, event.case_id, (event.attachment,), event.added_by, event.added_by_role,
                                   at, version)  # fmt: skip
@@ -271,19 +279,11 @@ async def _insert_attachments(
     role: str,
     at: datetime,
     version: int,
+    defer: Writes | None = None,
 ) -> None:
     if not refs:
         return
-    await conn.execute(
-        t.insert_attachments,
-        case_id,
-        added_by,
-        role,
-        at,
-        [r.attachment_id for r in refs],
-        [version * _ATTACHMENT_SEQ_STRIDE + i for i in range(len(refs))],
-        [r.filename for r in refs],
-        [r.size for r in refs],
-        [r.content_type for r in refs],
-        [r.sha256 for r in refs],
-    )
+    args = (case_id, added_by, role, at, [r.attachment_id for r in refs],
+            [version * _ATTACHMENT_SEQ_STRIDE + i for i in range(len(refs))], [r.filename for r in refs],
+            [r.size for r in refs], [r.content_type for r in refs], [r.sha256 for r in refs])  # fmt: skip
+    await writes.run(conn, Write(ctes=(("attachments_added", t.insert_attachments),), args=args), defer)

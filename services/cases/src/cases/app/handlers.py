@@ -14,6 +14,7 @@ import asyncpg
 from casefold_events import idempotency
 from casefold_events.envelope import Metadata
 from casefold_events.store import ConcurrencyError, Repository, in_transaction
+from casefold_events.writes import Writes
 from casefold_platform.problems import Conflict
 from cases.adapters import directory, queue, read_model
 from cases.adapters.numbers import NEXT_NUMBER_EXPRESSION, next_case_number
@@ -115,14 +116,19 @@ async def _idempotent(
     also: Sequence[str] = (),
     also_args: Sequence[Any] = (),
     taken: Callable[[tuple[Any, ...]], None] | None = None,
+    defer: Writes | None = None,
 ) -> Reply:
     """Run produce() once per key: a repeat gets the first reply and writes nothing.
 
     also: SQL expressions (parameters also_args, from $4) evaluated in the claim's own statement, for a new key only;
-    taken() gets their values before produce() runs.
+    taken() gets their values before produce() runs. defer: the writes produce() left to ride together; the key's
+    completion joins them and they are sent as one statement (casefold_events.writes) before the reply is returned.
     """
     if key is None:
-        return await produce()
+        reply = await produce()
+        if defer is not None:
+            await defer.flush(conn)
+        return reply
     fingerprint = idempotency.fingerprint(request)
     try:
         if not also:
@@ -136,7 +142,9 @@ async def _idempotent(
     if stored is not None:
         return Reply(stored.status, stored.body)
     reply = await produce()
-    await idempotency.complete(conn, scope, key, reply.status, reply.body)
+    await idempotency.complete(conn, scope, key, reply.status, reply.body, defer=defer)
+    if defer is not None:
+        await defer.flush(conn)
     return reply
 
 
@@ -152,6 +160,8 @@ async def handle_open_case(
     async def work(conn: asyncpg.Connection) -> Reply:
         numbers: list[int] = []
         known: dict[UUID, directory.Person | None] = {}
+        # The append, the summary and the key's completion: one statement, once the reply is known.
+        pending = Writes()
 
         def took(values: tuple[Any, ...]) -> None:
             *number, person = values
@@ -169,8 +179,10 @@ async def handle_open_case(
             event = open_case(command, verified, number=number)
             # A new stream: nothing to load, the save checks that it is still new.
             case = Case(str(command.case_id))
-            envelopes = await deps.repository.save(conn, case, [event], metadata)
-            await project(conn, envelopes, sla=deps.sla)
+            envelopes = await deps.repository.save(conn, case, [event], metadata, defer=pending)
+            await project(conn, envelopes, sla=deps.sla, defer=pending)
+            if caller.is_agent:  # an agent's reply reads the SLA clocks just written
+                await pending.flush(conn)
             return Reply(201, await _case_reply(deps, conn, case, caller, known))
 
         # Without attachments the number comes with the key's claim (one round trip), and with it the caller's
@@ -178,7 +190,7 @@ async def handle_open_case(
         # refused open must not consume a number (sequences ignore rollbacks).
         also = [*([] if command.attachments else [NEXT_NUMBER_EXPRESSION]), directory.person_expression(4)]
         return await _idempotent(conn, idempotency_key, f"{caller.user_id}:open-case", request, produce, also=also,
-                                 also_args=[caller.user_id], taken=took)  # fmt: skip
+                                 also_args=[caller.user_id], taken=took, defer=pending)  # fmt: skip
 
     return await _run(deps, work)
 
@@ -191,12 +203,14 @@ async def handle_add_comment(
 
     async def work(conn: asyncpg.Connection) -> Reply:
         known: dict[UUID, directory.Person | None] = {}
+        # The append, the comment's rows and the key's completion: one statement, once the reply is known.
+        pending = Writes()
 
         async def produce() -> Reply:
             case = await deps.repository.load(conn, str(command.case_id))
             events = case.add_comment(command, caller, max_comments=deps.max_comments_per_case)
-            envelopes = await deps.repository.save(conn, case, events, metadata)
-            await project(conn, envelopes, sla=deps.sla)
+            envelopes = await deps.repository.save(conn, case, events, metadata, defer=pending)
+            await project(conn, envelopes, sla=deps.sla, defer=pending)
             people = await _people(conn, {caller.user_id}, known)
             return Reply(201, comment_view(case.state.comments[-1], people).model_dump(mode="json"))
 
@@ -206,7 +220,7 @@ async def handle_add_comment(
         # The author's directory entry (for the reply) comes with the key's claim.
         scope = f"{caller.user_id}:comment:{command.case_id}"
         return await _idempotent(conn, idempotency_key, scope, request, produce, also=[directory.person_expression(4)],
-                                 also_args=[caller.user_id], taken=took)  # fmt: skip
+                                 also_args=[caller.user_id], taken=took, defer=pending)  # fmt: skip
 
     return await _run(deps, work)
 
