@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from casefold_platform.responses import view_response
 from cases.adapters.queue import QueueFilter
-from cases.api.deps import AppSettings, Commands, CurrentCaller, EventMetadata, IdempotencyKey, Queries
+from cases.api.deps import Command, IdempotencyKey, Read
 from cases.api.problems import EVERY_ROUTE, invalid_query, problems
 from cases.api.schemas import AgentRead, AssignmentUpdate, CaseRead, QueueList, SeverityUpdate, WaitingUpdate
 from cases.app import handlers, queries
@@ -43,9 +43,7 @@ def _assignee(value: str) -> str | UUID:
 
 @agent_router.get("/queue", response_model=QueueList, responses=problems(403, 422))
 async def queue(
-    viewer: CurrentCaller,
-    deps: Queries,
-    settings: AppSettings,
+    read: Read,
     status: Annotated[QueueStatus, Query(description="open (both waiting states) by default")] = "open",
     assignee: Annotated[
         str, Query(max_length=36, description="me, unassigned (also a revoked agent's cases), anyone or an agent id")
@@ -65,7 +63,7 @@ async def queue(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
     """The agents' queue: filter by status, assignee, priority, severity, product, SLA and keywords; keyset pages."""
-    if product is not None and product not in {p.id for p in settings.products}:
+    if product is not None and product not in {p.id for p in read.settings.products}:
         raise invalid_query("product", "Unknown product; GET /api/cases/products lists them.")
     if q is not None and "\x00" in q:
         raise invalid_query("q", "The search contains a NUL character (U+0000); remove it.")
@@ -82,52 +80,46 @@ async def queue(
         cursor=cursor,
         limit=limit,
     )
-    return view_response(await queries.queue_page(deps, viewer, filters))
+    return view_response(await queries.queue_page(read.deps, read.viewer, filters))
 
 
 @agent_router.get("/agents", response_model=list[AgentRead], responses=problems(403))
-async def list_agents(viewer: CurrentCaller, deps: Queries) -> Response:
+async def list_agents(read: Read) -> Response:
     """The current agents and admins, by display name (the assignee menu)."""
-    return view_response(await queries.list_agents(deps, viewer))
+    return view_response(await queries.list_agents(read.deps, read.viewer))
 
 
 @agent_router.post("/{case_id}/assignment", response_model=CaseRead, responses=_COMMAND_ANSWERS)
 async def assign_case(
     case_id: CaseId,
     body: AssignmentUpdate,
-    caller: CurrentCaller,
-    metadata: EventMetadata,
-    deps: Commands,
+    call: Command,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Take a case (your own id), give it to another agent, or unassign it (null)."""
     command = AssignCase(case_id=case_id, assignee_id=body.assignee_id)
-    return _reply(await handlers.handle_assign(deps, command, caller, metadata, key))
+    return _reply(await handlers.handle_assign(call.deps, command, call.caller, call.metadata, key))
 
 
 @agent_router.post("/{case_id}/waiting", response_model=CaseRead, responses=_COMMAND_ANSWERS)
 async def set_waiting(
     case_id: CaseId,
     body: WaitingUpdate,
-    caller: CurrentCaller,
-    metadata: EventMetadata,
-    deps: Commands,
+    call: Command,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Mark an open case waiting on the customer or on support (the customer's next comment sets it to support)."""
     command = SetWaiting(case_id=case_id, waiting_on=body.waiting_on)
-    return _reply(await handlers.handle_set_waiting(deps, command, caller, metadata, key))
+    return _reply(await handlers.handle_set_waiting(call.deps, command, call.caller, call.metadata, key))
 
 
 @agent_router.post("/{case_id}/severity", response_model=CaseRead, responses=_COMMAND_ANSWERS)
 async def change_severity(
     case_id: CaseId,
     body: SeverityUpdate,
-    caller: CurrentCaller,
-    metadata: EventMetadata,
-    deps: Commands,
+    call: Command,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Change an open case's severity, or lower its "Production Down" prioritisation, with a recorded reason."""
     command = ChangeSeverity(case_id=case_id, severity=body.severity, reason=body.reason, prioritised=body.prioritised)
-    return _reply(await handlers.handle_change_severity(deps, command, caller, metadata, key))
+    return _reply(await handlers.handle_change_severity(call.deps, command, call.caller, call.metadata, key))

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from casefold_events.envelope import new_event_id
 from casefold_platform.responses import view_response
-from cases.api.deps import AppSettings, Commands, CurrentCaller, EventMetadata, IdempotencyKey, Queries
+from cases.api.deps import Command, CurrentCaller, IdempotencyKey, Read
 from cases.api.problems import EVERY_ROUTE, invalid_query, problems
 from cases.api.schemas import (
     AttachmentCreate,
@@ -48,9 +48,9 @@ def _searchable(q: str | None) -> str | None:
 
 
 @router.get("/products", response_model=list[ProductRead])
-async def list_products(settings: AppSettings, _: CurrentCaller) -> Any:
+async def list_products(read: Read) -> Any:
     """The product catalogue a case is opened against: [{id, name}]."""
-    return [p.model_dump() for p in settings.products]
+    return [p.model_dump() for p in read.settings.products]
 
 
 @router.get("/severities", response_model=list[SeverityRead])
@@ -60,9 +60,7 @@ async def list_severities(_: CurrentCaller) -> Any:
 
 
 @router.post("", status_code=201, response_model=CaseRead, responses=problems(400, 403, 409, 413, 422))
-async def open_case(
-    body: CaseCreate, caller: CurrentCaller, metadata: EventMetadata, deps: Commands, key: IdempotencyKey = None
-) -> JSONResponse:
+async def open_case(body: CaseCreate, call: Command, key: IdempotencyKey = None) -> JSONResponse:
     """Open a case (customers with a verified email); product is returned as {id, name}."""
     command = OpenCase(
         case_id=new_event_id(),
@@ -72,44 +70,41 @@ async def open_case(
         severity=body.severity,
         attachments=tuple(body.attachments),
     )
-    return _reply(await handlers.handle_open_case(deps, command, caller, metadata, key))
+    return _reply(await handlers.handle_open_case(call.deps, command, call.caller, call.metadata, key))
 
 
 @router.get("", response_model=CaseList, responses=problems(422))
 async def list_cases(
-    viewer: CurrentCaller,
-    deps: Queries,
+    read: Read,
     status: Annotated[StatusFilter, Query(description="all, open or closed")] = "all",
     q: Search = None,
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
     """My cases (agents: all cases), newest activity first, keyset-paginated."""
-    page = await queries.list_cases(deps, viewer, status=status, q=_searchable(q), cursor=cursor, limit=limit)
+    page = await queries.list_cases(read.deps, read.viewer, status=status, q=_searchable(q), cursor=cursor, limit=limit)
     return view_response(page)
 
 
 @router.get("/counts", response_model=CaseCountsRead, responses=problems(422))
-async def count_cases(viewer: CurrentCaller, deps: Queries, q: Search = None) -> Response:
+async def count_cases(read: Read, q: Search = None) -> Response:
     """How many of my cases (agents: of all cases) there are: all, open, closed; with q, those the search finds."""
-    return view_response(await queries.count_cases(deps, viewer, q=_searchable(q)))
+    return view_response(await queries.count_cases(read.deps, read.viewer, q=_searchable(q)))
 
 
 @router.get("/by-number/{number}", response_model=CaseRead, responses=problems(404, 422))
 async def get_case_by_number(
-    viewer: CurrentCaller,
-    deps: Queries,
+    read: Read,
     number: Annotated[str, Path(pattern=r"^[0-9]{1,12}$", description='"00001042" or "1042"')],
 ) -> Response:
     """The case page by its human number."""
-    return view_response(await queries.get_case_by_number(deps, int(number), viewer))
+    return view_response(await queries.get_case_by_number(read.deps, int(number), read.viewer))
 
 
 @router.get("/{case_id}", response_model=CaseRead, responses=problems(404, 422))
 async def get_case(
     case_id: CaseId,
-    viewer: CurrentCaller,
-    deps: Queries,
+    read: Read,
     as_of_version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="the case at this version")] = None,
     as_of: Annotated[datetime | None, Query(description="the case at this RFC 3339 time")] = None,
 ) -> Response:
@@ -118,7 +113,9 @@ async def get_case(
         raise invalid_query("as_of", "Give as_of_version or as_of, not both.")
     if as_of is not None and as_of.tzinfo is None:
         raise invalid_query("as_of", "as_of needs a time zone (RFC 3339, e.g. 2026-01-31T12:00:00Z).")
-    return view_response(await queries.get_case(deps, case_id, viewer, as_of_version=as_of_version, as_of=as_of))
+    return view_response(
+        await queries.get_case(read.deps, case_id, read.viewer, as_of_version=as_of_version, as_of=as_of)
+    )
 
 
 @router.post(
@@ -127,14 +124,12 @@ async def get_case(
 async def add_comment(
     case_id: CaseId,
     body: CommentCreate,
-    caller: CurrentCaller,
-    metadata: EventMetadata,
-    deps: Commands,
+    call: Command,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Comment on an open case (owner or agent; internal comments are for agents only)."""
     command = AddComment(case_id=case_id, comment_id=new_event_id(), body=body.body, internal=body.internal)
-    return _reply(await handlers.handle_add_comment(deps, command, caller, metadata, key))
+    return _reply(await handlers.handle_add_comment(call.deps, command, call.caller, call.metadata, key))
 
 
 @router.post(
@@ -143,15 +138,13 @@ async def add_comment(
     response_model=AttachmentRead,
     responses=problems(400, 404, 409, 413, 422),
 )
-async def add_attachment(
-    case_id: CaseId, body: AttachmentCreate, caller: CurrentCaller, metadata: EventMetadata, deps: Commands
-) -> JSONResponse:
+async def add_attachment(case_id: CaseId, body: AttachmentCreate, call: Command) -> JSONResponse:
     """Link an uploaded attachment to an open case (409 if it is already on the case)."""
     command = AddAttachment(case_id=case_id, reference=body.reference)
-    return _reply(await handlers.handle_add_attachment(deps, command, caller, metadata))
+    return _reply(await handlers.handle_add_attachment(call.deps, command, call.caller, call.metadata))
 
 
 @router.post("/{case_id}/close", response_model=CaseRead, responses=problems(404, 409, 422))
-async def close_case(case_id: CaseId, caller: CurrentCaller, metadata: EventMetadata, deps: Commands) -> JSONResponse:
+async def close_case(case_id: CaseId, call: Command) -> JSONResponse:
     """Close a case (owner or agent): closed at once and for good."""
-    return _reply(await handlers.handle_close_case(deps, CloseCase(case_id=case_id), caller, metadata))
+    return _reply(await handlers.handle_close_case(call.deps, CloseCase(case_id=case_id), call.caller, call.metadata))
