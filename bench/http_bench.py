@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 from bench.harness import Infra, Result, median, print_table, write_results
+from bench.procstat import cpu_seconds
 from casefold_local.databases import create_database, drop_database
 from casefold_local.gateway import Gateway
 from casefold_local.gateway_config import GatewaySettings, Upstream
@@ -255,18 +256,23 @@ async def _measure(
         "gateway": {"bare": gateways[1].settings.url, "open": gateways[0].settings.url,
                     "comment": gateways[0].settings.url},
     }  # fmt: skip
+    pids = {"bare": bare.process.pid, "open": cases.process.pid, "comment": cases.process.pid}
     samples: dict[tuple[str, str], list[WrkRound]] = {(r, s): [] for r in routes for s in SCENARIOS}
+    cpu: dict[tuple[str, str], list[float]] = {(r, s): [] for r in routes for s in SCENARIOS}
     for route, bases in routes.items():  # warm-up: pools filled, code paths hot, JWKS fetched
         for scenario in SCENARIOS:
             wrk_round(bases[scenario], data[scenario], f"warm-{route}-{scenario}", 2)
     for n in range(rounds):
         for route, bases in routes.items():
             for scenario in SCENARIOS:
+                before = cpu_seconds(pids[scenario])
                 measured = wrk_round(bases[scenario], data[scenario], f"r{n}-{route}-{scenario}", seconds)
+                used = (cpu_seconds(pids[scenario]) - before) * 1000 / max(measured.requests, 1)
                 samples[route, scenario].append(measured)
+                cpu[route, scenario].append(used)
                 print(f"  round {n + 1} {route:<7} {scenario:<7} {measured.requests_per_second:8.1f} req/s  "
-                      f"p50 {measured.p50_ms:6.1f} ms  p99 {measured.p99_ms:6.1f} ms  failures {measured.failures}",
-                      flush=True)  # fmt: skip
+                      f"p50 {measured.p50_ms:6.1f} ms  p99 {measured.p99_ms:6.1f} ms  "
+                      f"server CPU {used:5.2f} ms/request  failures {measured.failures}", flush=True)  # fmt: skip
     results: list[Result] = []
     for route in routes:
         base_rps = [r.requests_per_second for r in samples[route, "bare"]]
@@ -281,9 +287,13 @@ async def _measure(
                                   ">= 0.5x", rps, base_rps))  # fmt: skip
             results.append(Result(f"{label} p99", "ms", median(p99), median(base_p99), baseline_name, "<= 3x", p99,
                                   base_p99, higher_is_better=False))  # fmt: skip
+            used, base_used = cpu[route, scenario], cpu[route, "bare"]
+            results.append(Result(f"{label} server CPU/request", "ms", median(used), median(base_used), baseline_name,
+                                  "-", used, base_used, higher_is_better=False))  # fmt: skip
     if profile is not None:
         for scenario in ("open", "comment"):
-            _profiled(cases, profile / f"{scenario}", lambda s=scenario: wrk_round(cases.url, data[s], f"prof-{s}", 10))
+            _profiled(cases, profile / f"{scenario}",
+                      lambda fmt, s=scenario: wrk_round(cases.url, data[s], f"prof-{fmt}-{s}", 10))  # fmt: skip
     failures = {f"{route} {scenario}": sum(r.failures for r in rs) for (route, scenario), rs in samples.items()}
     extra = {
         "connections": CONNECTIONS,
@@ -307,7 +317,7 @@ def _profiled(served: _Served, stem: Path, load: Any) -> None:
                                      fmt, "-o", str(stem.with_suffix(suffix))])  # fmt: skip
         time.sleep(1)
         try:
-            load()
+            load(fmt)  # its own keys each time: a repeat of a key is another code path (the stored answer)
         finally:
             recorder.send_signal(2)
             recorder.wait(30)
