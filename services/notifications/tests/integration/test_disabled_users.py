@@ -9,7 +9,7 @@ import uuid
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-from notifications_builders import account_state, case_opened, closed, comment, sla_signal, user_registered, wrap
+from notifications_builders import account_state, case_opened, closed, comment, sla_signal, wrap
 from notifications_harness import Harness
 
 from casefold_events.envelope import encode, kafka_headers
@@ -20,14 +20,6 @@ from notifications.config import Settings
 pytestmark = pytest.mark.integration
 
 SUPPORT = "support-team@casefold.local"
-
-
-async def _registered(h: Harness, name: str, role: str) -> tuple[uuid.UUID, str]:
-    user_id = uuid.uuid4()
-    address = f"{user_id.hex[:10]}@{'casefold.local' if role != 'customer' else 'customer.test'}"
-    await h.publish(wrap(user_registered(user_id, address, name, role=role), user_id, stream_type="user"))
-    await h.until(lambda: _disabled_is(h, user_id, False))
-    return user_id, address
 
 
 async def _disabled_is(h: Harness, user_id: uuid.UUID, disabled: bool) -> bool:
@@ -45,8 +37,8 @@ def _text(message: object) -> str:
 
 
 async def test_sla_mail_for_a_disabled_agent_goes_to_the_support_address_until_enabled(harness: Harness) -> None:
-    owner, _ = await _registered(harness, "Ada", "customer")
-    agent, agent_address = await _registered(harness, "Grace Hopper", "agent")
+    owner, _ = await harness.registered("Ada", "customer")
+    agent, agent_address = await harness.registered("Grace Hopper", "agent")
     case_id = uuid.uuid4()
     await harness.publish(wrap(case_opened(case_id, owner, 601), case_id))
     await _set_disabled(harness, agent, 2, disabled=True)
@@ -71,8 +63,8 @@ async def test_sla_mail_for_a_disabled_agent_goes_to_the_support_address_until_e
 
 
 async def test_case_mail_to_a_disabled_customer_is_withheld_and_shown_so_to_agents(harness: Harness) -> None:
-    owner, owner_address = await _registered(harness, "Ada", "customer")
-    agent, _ = await _registered(harness, "Grace", "agent")
+    owner, owner_address = await harness.registered("Ada", "customer")
+    agent, _ = await harness.registered("Grace", "agent")
     case_id = uuid.uuid4()
     await harness.publish(wrap(case_opened(case_id, owner, 602), case_id))
     await harness.delivered(1)
@@ -102,7 +94,7 @@ async def test_case_mail_to_a_disabled_customer_is_withheld_and_shown_so_to_agen
 
 
 async def test_mail_queued_for_a_customer_when_they_are_disabled_is_withheld(harness: Harness) -> None:
-    owner, owner_address = await _registered(harness, "Ada", "customer")
+    owner, owner_address = await harness.registered("Ada", "customer")
     harness.smtp.tempfail[owner_address] = 10_000  # the acknowledgement stays queued, retried
     case_id = uuid.uuid4()
     await harness.publish(wrap(case_opened(case_id, owner, 603), case_id))
