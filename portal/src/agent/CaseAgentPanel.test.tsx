@@ -140,7 +140,25 @@ describe("case page for agents", () => {
     expect(api.of("POST", `/api/cases/${CASE_ID}/waiting`)[0]!.body).toEqual({
       waiting_on: "customer",
     });
-    expect(screen.getByRole("region", { name: "SLA" })).toHaveTextContent("Paused (3 h left)");
+    const sla = screen.getByRole("region", { name: "SLA" });
+    expect(sla).toHaveTextContent("Paused: 3 h of working time left");
+    expect(sla).toHaveTextContent("Working time counts the hours of the case's SLA target");
+  });
+
+  it("test_a_paused_clock_shows_its_working_time_in_hours_not_wall_days", async () => {
+    logIn();
+    const paused = {
+      ...anSla(),
+      resolution_due_at: null,
+      resolution_paused: true,
+      resolution_remaining_seconds: 40 * 3600, // 5 business days of 8 h
+    };
+    agentCaseApi(() => anAgentCase({ waiting_on: "customer", sla: paused }));
+    renderPortal(`/cases/${CASE_ID}`);
+    const sla = await screen.findByRole("region", { name: "SLA" });
+    expect(sla).toHaveTextContent("Paused: 40 h of working time left");
+    expect(sla).not.toHaveTextContent("1 d 16 h");
+    expect(sla).toHaveTextContent("The deadline comes back when the clock runs again.");
   });
 
   it("test_a_severity_change_needs_a_reason_and_sends_it", async () => {

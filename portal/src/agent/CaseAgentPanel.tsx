@@ -8,7 +8,13 @@ import { useSeverities, useSeverityName } from "../components/severity";
 import { useExclusive } from "../hooks/useExclusive";
 import { agentApi, type AgentCase, type SlaView, type WaitingOn } from "./api";
 import { useNow } from "./roles";
-import { readFirstResponse, readResolution, type ClockReading } from "./sla";
+import {
+  pausedWithBudget,
+  readFirstResponse,
+  readResolution,
+  WORKING_TIME_NOTE,
+  type ClockReading,
+} from "./sla";
 
 /** A command on the case: its answer is the new case view, which replaces the cached one. */
 function useCaseCommand<A>(caseId: string, run: (arg: A) => Promise<unknown>) {
@@ -182,11 +188,13 @@ function Clock({
   reading,
   due,
   answeredAt = null,
+  note = null,
 }: {
   name: string;
   reading: ClockReading;
   due: string | null;
   answeredAt?: string | null;
+  note?: string | null;
 }) {
   return (
     <div>
@@ -200,6 +208,7 @@ function Clock({
           </span>
         )}
         {answeredAt && <span className="muted"> {formatTime(answeredAt)}</span>}
+        {note && <p className="muted hint">{note}</p>}
       </dd>
     </div>
   );
@@ -218,7 +227,12 @@ function SlaPanel({ sla }: { sla: SlaView }) {
           due={sla.first_responded_at ? null : sla.first_response_due_at}
           answeredAt={sla.first_responded_at}
         />
-        <Clock name="Resolution" reading={readResolution(sla, now)} due={sla.resolution_due_at} />
+        <Clock
+          name="Resolution"
+          reading={readResolution(sla, now)}
+          due={sla.resolution_due_at}
+          note={pausedWithBudget(sla) ? WORKING_TIME_NOTE : null}
+        />
       </dl>
     </section>
   );

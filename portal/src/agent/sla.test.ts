@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { formatSpan, readDeadline, readFirstResponse, readQueueSla, readResolution } from "./sla";
+import {
+  formatSpan,
+  formatWorkingTime,
+  pausedWithBudget,
+  readDeadline,
+  readFirstResponse,
+  readQueueSla,
+  readResolution,
+} from "./sla";
 
 const NOW = Date.parse("2026-12-01T10:00:00Z");
 const later = (seconds: number) => new Date(NOW + seconds * 1000).toISOString();
@@ -55,10 +63,34 @@ describe("SLA countdowns", () => {
       resolution_remaining_seconds: 5400,
     };
     expect(readResolution(paused, NOW)).toEqual({
-      text: "Paused (1 h 30 min left)",
+      text: "Paused: 1 h 30 min of working time left",
       tone: "paused",
     });
     expect(readResolution({ ...paused, resolution_breached: true }, NOW).text).toBe("Breached");
+    expect(readResolution({ ...paused, resolution_remaining_seconds: null }, NOW).text).toBe(
+      "Paused",
+    );
+  });
+
+  it("test_a_paused_clocks_working_time_is_never_read_as_wall_days", () => {
+    // A severity-3 case paused with 5 of its business days left: 40 business hours (8 h a day), not "1 d 16 h".
+    const paused = {
+      ...SLA,
+      resolution_due_at: null,
+      resolution_paused: true,
+      resolution_remaining_seconds: 40 * 3600,
+    };
+    expect(readResolution(paused, NOW).text).toBe("Paused: 40 h of working time left");
+    expect(readResolution(paused, NOW).text).not.toMatch(/\bd\b/);
+    expect(formatWorkingTime(40 * 3600)).toBe("40 h");
+    expect(formatWorkingTime(100 * 3600 + 15 * 60)).toBe("100 h 15 min");
+    expect(formatWorkingTime(45 * 60)).toBe("45 min");
+    expect(formatWorkingTime(20)).toBe("less than 1 min");
+    // A running countdown stays wall-clock time to its deadline, in days when it is that far.
+    expect(formatSpan(40 * 3600)).toBe("1 d 16 h");
+    expect(pausedWithBudget(paused)).toBe(true);
+    expect(pausedWithBudget(SLA)).toBe(false);
+    expect(pausedWithBudget({ ...paused, resolution_breached: true })).toBe(false);
   });
 
   it("test_the_queue_cell_shows_breached_time_left_or_paused", () => {

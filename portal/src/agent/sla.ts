@@ -1,18 +1,38 @@
 import type { SlaView as Sla } from "./api";
 
-/** How the SLA clocks read: "2 h 5 min left", "Breached", "Paused (3 h left)". */
+/**
+ * How the SLA clocks read: "2 h 5 min left", "Breached", "Paused: 40 h of working time left".
+ *
+ * Two kinds of time. A running clock has a deadline, and its countdown is wall-clock time to it (nights and weekends
+ * included), so days of 24 h are right. A paused clock has no deadline: the cases service freezes the *working time*
+ * that was left, counted in the hours its SLA target counts: business hours for a business-hours target (a business
+ * day is the length of CASES_SLA_BUSINESS_HOURS, 8 h by default), every hour for a target that runs around the
+ * clock. The API does not say which, and the length of a business day is the service's setting, so working time is
+ * shown in hours and minutes, never in days: 40 business hours are "40 h of working time", not "1 d 16 h".
+ */
 
 /** A span of seconds in words a person reads at a glance: days and hours, hours and minutes, or minutes. */
 export function formatSpan(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));
   const days = Math.floor(s / 86_400);
   const hours = Math.floor((s % 86_400) / 3600);
-  const minutes = Math.floor((s % 3600) / 60);
   if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
+  return formatWorkingTime(s);
+}
+
+/** Working time (a paused clock's budget) in hours and minutes: "40 h", "2 h 30 min", "45 min". */
+export function formatWorkingTime(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const hours = Math.floor(s / 3600);
+  const minutes = Math.floor((s % 3600) / 60);
   if (hours > 0) return minutes > 0 ? `${hours} h ${minutes} min` : `${hours} h`;
   if (minutes > 0) return `${minutes} min`;
   return "less than 1 min";
 }
+
+/** What "working time" means, for the reader of a paused clock. */
+export const WORKING_TIME_NOTE =
+  "Working time counts the hours of the case's SLA target: business hours, or every hour for a target around the clock. The deadline comes back when the clock runs again.";
 
 export type ClockTone = "ok" | "soon" | "breached" | "paused" | "done";
 
@@ -45,12 +65,19 @@ export function readFirstResponse(sla: Sla, now: number): ClockReading {
     : { text: "No target", tone: "done" };
 }
 
+/** Whether the resolution clock reads as paused with working time left (what WORKING_TIME_NOTE explains). */
+export function pausedWithBudget(sla: Sla): boolean {
+  return (
+    !sla.resolution_breached && sla.resolution_paused && sla.resolution_remaining_seconds !== null
+  );
+}
+
 export function readResolution(sla: Sla, now: number): ClockReading {
   if (sla.resolution_breached) return { text: "Breached", tone: "breached" };
   if (sla.resolution_paused) {
     const left = sla.resolution_remaining_seconds;
     return {
-      text: left === null ? "Paused" : `Paused (${formatSpan(left)} left)`,
+      text: left === null ? "Paused" : `Paused: ${formatWorkingTime(left)} of working time left`,
       tone: "paused",
     };
   }

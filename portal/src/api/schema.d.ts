@@ -1584,7 +1584,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "waiting" | "queued" | "sent" | "failed";
+            status: "waiting" | "queued" | "sent" | "failed" | "withheld";
         };
         /**
          * MessageRead
@@ -1628,7 +1628,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "waiting" | "queued" | "sent" | "failed";
+            status: "waiting" | "queued" | "sent" | "failed" | "withheld";
             /** Sent At */
             sent_at: string | null;
             /** Attempts */

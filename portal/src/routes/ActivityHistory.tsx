@@ -12,6 +12,12 @@ export function kindOf(entry: Pick<Entry, "label" | "status">): string {
   return entry.status === "sent" ? entry.label : `${entry.label} (${entry.status})`;
 }
 
+/** When it went out; a withheld email (its recipient's account is disabled) never will, and says why. */
+export function sentOf(entry: Pick<Entry, "sent_at" | "status">): string {
+  if (entry.sent_at) return formatTime(entry.sent_at);
+  return entry.status === "withheld" ? "Not sent: the account is disabled" : "Not sent yet";
+}
+
 export function ActivityHistory({ caseId }: { caseId: string }) {
   const activity = useActivity(caseId);
   const columns: Column<Entry>[] = [
@@ -21,7 +27,7 @@ export function ActivityHistory({ caseId }: { caseId: string }) {
     },
     { header: "From", cell: (e) => e.from },
     { header: "To", cell: (e) => e.to ?? "" },
-    { header: "Sent", cell: (e) => (e.sent_at ? formatTime(e.sent_at) : "Not sent yet") },
+    { header: "Sent", cell: (e) => sentOf(e) },
     { header: "Type", cell: (e) => kindOf(e) },
   ];
   return (

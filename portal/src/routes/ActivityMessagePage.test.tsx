@@ -58,4 +58,23 @@ describe("an email of the activity history", () => {
     renderPortal(`/cases/${CASE_ID}/activity/m1`);
     expect(await screen.findByText("Your case 00001042 is open.")).toBeInTheDocument();
   });
+
+  it("test_an_email_withheld_from_a_disabled_account_says_it_was_never_sent", async () => {
+    logIn();
+    fakeApi({
+      "GET /api/identity/me": () => ({ json: ME }),
+      "GET /api/notifications/messages/{id}": () => ({
+        json: {
+          ...message("", "A reply."),
+          status: "withheld",
+          sent_at: null,
+          attempts: 0,
+          last_error: "not sent: the recipient's account is disabled",
+        },
+      }),
+    });
+    renderPortal(`/cases/${CASE_ID}/activity/m1`);
+    expect(await screen.findByText("Not sent: the account is disabled")).toBeInTheDocument();
+    expect(screen.queryByText("Not sent yet")).toBeNull();
+  });
 });

@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { problemOf, unwrap } from "../api/problem";
 import { ProblemMessage } from "../components/ProblemMessage";
-import { formatTime } from "../components/format";
+import { sentOf } from "./ActivityHistory";
 import { emailSrcDoc } from "./emailFrame";
 
 export default function ActivityMessagePage() {
@@ -48,7 +48,7 @@ export default function ActivityMessagePage() {
         </div>
         <div>
           <dt>Sent</dt>
-          <dd>{m.sent_at ? formatTime(m.sent_at) : "Not sent yet"}</dd>
+          <dd>{sentOf(m)}</dd>
         </div>
       </dl>
       {m.html ? (

@@ -16,6 +16,8 @@ from casefold_events.contracts import (
     SendAccountEmail,
     SlaBreached,
     SlaWarning,
+    UserDisabled,
+    UserEnabled,
     UserRegistered,
 )
 from casefold_events.envelope import Actor, Envelope, Metadata
@@ -24,6 +26,12 @@ from casefold_events.envelope import Actor, Envelope, Metadata
 def user_registered(user_id: uuid.UUID, email: str = "", name: str = "Ada Lovelace", **kw: Any) -> UserRegistered:
     return UserRegistered(user_id=user_id, email=email or f"{user_id.hex[:8]}@customer.test", display_name=name,
                           terms_version="2026-01", **kw)  # fmt: skip
+
+
+def account_state(user_id: uuid.UUID, version: int, *, disabled: bool) -> Envelope:
+    """UserDisabled / UserEnabled at this version of the user's stream, wrapped for identity.events.v1."""
+    event = UserDisabled(user_id=user_id) if disabled else UserEnabled(user_id=user_id)
+    return wrap(event, user_id, version, stream_type="user")
 
 
 def case_opened(case_id: uuid.UUID, owner: uuid.UUID, number: int = 1042, **kw: Any) -> CaseOpened:

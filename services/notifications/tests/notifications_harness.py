@@ -18,7 +18,8 @@ from aiokafka import AIOKafkaProducer
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 
-from casefold_events.envelope import Envelope, encode, kafka_headers
+from casefold_events.contracts import UserRegistered
+from casefold_events.envelope import Actor, Envelope, Metadata, encode, kafka_headers
 from casefold_testing.tokens import TestTokenIssuer
 from notifications.config import Settings
 
@@ -99,6 +100,21 @@ class Harness:
         topic = {"case": s.cases_topic, "user": s.identity_topic, "mail": s.identity_mail_topic}[envelope.stream_type]
         await self.producer.send_and_wait(topic, encode(envelope), key=envelope.stream_id.encode(),
                                           headers=kafka_headers(envelope))  # fmt: skip
+
+    async def registered(self, name: str, role: str) -> tuple[uuid.UUID, str]:
+        """A new user of this role, once the directory knows them (identity's topic is not ordered with the cases'
+        events: a case event naming a user must wait for it); their id and address."""
+        user_id = uuid.uuid4()
+        address = f"{user_id.hex[:10]}@{'casefold.local' if role != 'customer' else 'customer.test'}"
+        event = UserRegistered(user_id=user_id, email=address, display_name=name, terms_version="2026-01", role=role)
+        await self.publish(Envelope.wrap(event, stream_id=str(user_id), stream_type="user", stream_version=1,
+                                         metadata=Metadata(actor=Actor(user_id=None, role="system"))))  # fmt: skip
+
+        async def known() -> bool:
+            return bool(await self.pool.fetchval("SELECT 1 FROM users WHERE user_id = $1", user_id))
+
+        await self.until(known)
+        return user_id, address
 
     async def emails(self, case_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
         rows = await self.pool.fetch(

@@ -1,5 +1,5 @@
-"""`python -m notifications api|worker|migrate|redrive`: the HTTP API, the background worker, the migrations, and
-the re-drive of failed emails."""
+"""`python -m notifications api|worker|migrate|redrive|backfill-disabled-users`: the HTTP API, the background
+worker, the migrations, the re-drive of failed emails, and the one-off replay of who is disabled."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from casefold_events import pools
 from casefold_platform.cli import Command, run_cli
 from casefold_platform.commands import api_command, migrate_command, worker_command
 from notifications.adapters import outbox
+from notifications.backfill import backfill_disabled_users
 from notifications.bootstrap import apply_migrations, open_worker
 from notifications.config import Settings
 from notifications.main import create_app
@@ -36,6 +37,16 @@ async def redrive(settings: Settings, args: argparse.Namespace) -> None:
               "the user asks for a new one (resend / forgot password)")  # fmt: skip
 
 
+async def backfill(settings: Settings, args: argparse.Namespace) -> None:
+    pool = await pools.create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        result = await backfill_disabled_users(settings, pool)
+    finally:
+        await pool.close()
+    print(f"read {settings.identity_topic} ({result.partitions} partitions): {result.events} UserDisabled / "
+          f"UserEnabled, {result.changed} applied")  # fmt: skip
+
+
 COMMANDS: list[Command[Settings]] = [
     api_command(create_app, "serve the HTTP API (activity history, probes, /metrics)"),
     worker_command(
@@ -46,6 +57,11 @@ COMMANDS: list[Command[Settings]] = [
     migrate_command(apply_migrations),
     Command(
         "redrive", "queue failed emails again (all of them, --id ones, or --since a time)", redrive, _redrive_arguments
+    ),
+    Command(
+        "backfill-disabled-users",
+        "once after migration 0005: read identity.events.v1 from its start and mark who is disabled (workers may run)",
+        backfill,
     ),
 ]
 

@@ -32,6 +32,14 @@ ROUTES: dict[str, Route] = {
 }
 
 
+# An account's state follows the user stream's version (the backfill replays these beside running workers).
+VersionedRoute = Callable[[asyncpg.Connection, int, Any], Awaitable[None]]
+ACCOUNT_STATE: dict[str, VersionedRoute] = {
+    "UserDisabled": handlers.user_disabled,
+    "UserEnabled": handlers.user_enabled,
+}
+
+
 class InvalidPayload(ValueError):
     """The payload does not validate; says where, never what (a mail command's payload carries a secret link)."""
 
@@ -51,5 +59,7 @@ def make_handler(mailer: Mailer) -> Handler:
         route = ROUTES.get(envelope.event_type)
         if route is not None:
             await route(conn, mailer, envelope.event_id, _event(envelope))
+        elif (state := ACCOUNT_STATE.get(envelope.event_type)) is not None:
+            await state(conn, envelope.stream_version, _event(envelope))
 
     return handle

@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 from fake_cases import FakeCases
 from fastapi import FastAPI
-from notifications_builders import case_opened, user_registered, wrap
+from notifications_builders import account_state, case_opened, user_registered, wrap
 from notifications_harness import Harness, HarnessFactory
 
 from attachments.adapters import repository as attachments_repository
@@ -278,6 +278,39 @@ async def test_an_agent_answers_the_support_copy_by_email(mailroom: Harness, cas
     assert (comment["author_id"], comment["author_role"]) == (str(agent), "agent")
     direction = await mailroom.pool.fetchval("SELECT direction FROM emails WHERE message_id = $1", reply["Message-ID"])
     assert direction == "internal"  # the agent's own email (their address) is never shown to the customer
+
+
+async def test_a_disabled_customer_or_agent_may_not_reply_by_email(mailroom: Harness, cases: FakeCases) -> None:
+    case_id, address, ack = await _case_with_ack(mailroom, 309)
+    owner = await mailroom.pool.fetchval("SELECT owner_id FROM cases WHERE case_id = $1", case_id)
+    agent = uuid.uuid4()
+    await mailroom.publish(wrap(user_registered(agent, "linus@casefold.local", "Linus", role="agent"), agent,
+                                stream_type="user"))  # fmt: skip
+    await mailroom.publish(account_state(owner, 2, disabled=True))
+    await mailroom.publish(account_state(agent, 2, disabled=True))
+
+    async def both_disabled() -> bool:
+        return await mailroom.pool.fetchval("SELECT count(*) FROM users WHERE user_id = ANY($1) AND disabled",
+                                            [owner, agent]) == 2  # fmt: skip
+
+    await mailroom.until(both_disabled)
+    await mailroom.pool.execute("UPDATE users SET verified = true WHERE user_id = $1", agent)  # as EmailConfirmed does
+    agent_reply = EmailMessage()
+    agent_reply["From"] = "Linus <linus@casefold.local>"
+    agent_reply["To"] = mailroom.app.state.worker.inbound.mail.replies.address("a", case_id)
+    agent_reply["Subject"] = "Re: [Case 00000309] Login page is slow"
+    agent_reply["Message-ID"] = make_msgid(domain="casefold.local")
+    agent_reply.set_content("Closing this one.")
+
+    with pytest.raises(aiosmtplib.SMTPDataError) as customer:
+        await _send(mailroom, _reply(ack, address), address)
+    with pytest.raises(aiosmtplib.SMTPDataError) as former_agent:
+        await _send(mailroom, agent_reply, "linus@casefold.local")
+
+    assert customer.value.code == former_agent.value.code == 550
+    assert "may not reply" in former_agent.value.message
+    assert await mailroom.pool.fetchval("SELECT count(*) FROM inbound_emails WHERE case_id = $1", case_id) == 0
+    assert [c for c in cases.comments if c["case_id"] == str(case_id)] == []
 
 
 LOG = b"2026-12-01T10:00:00Z ERROR export worker stopped\n" * 40

@@ -6,25 +6,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from notifications_builders import case_opened, sla_signal, user_registered, wrap
+from notifications_builders import case_opened, sla_signal, wrap
 from notifications_harness import Harness
 
 pytestmark = pytest.mark.integration
 
 SUPPORT = "support-team@casefold.local"
-
-
-async def _registered(h: Harness, name: str, role: str) -> tuple[uuid.UUID, str]:
-    user_id = uuid.uuid4()
-    address = f"{user_id.hex[:10]}@{'casefold.local' if role != 'customer' else 'customer.test'}"
-    await h.publish(wrap(user_registered(user_id, address, name, role=role), user_id, stream_type="user"))
-    # Another topic than the cases' events: the directory must know the user before a signal names them.
-    await h.until(lambda: _known(h, user_id))
-    return user_id, address
-
-
-async def _known(h: Harness, user_id: uuid.UUID) -> bool:
-    return bool(await h.pool.fetchval("SELECT 1 FROM users WHERE user_id = $1", user_id))
 
 
 async def _opened(h: Harness, owner: uuid.UUID, number: int) -> uuid.UUID:
@@ -34,8 +21,8 @@ async def _opened(h: Harness, owner: uuid.UUID, number: int) -> uuid.UUID:
 
 
 async def test_the_warning_and_the_breach_reach_the_assigned_agent(harness: Harness) -> None:
-    owner, customer_address = await _registered(harness, "Ada", "customer")
-    agent, agent_address = await _registered(harness, "Grace Hopper", "agent")
+    owner, customer_address = await harness.registered("Ada", "customer")
+    agent, agent_address = await harness.registered("Grace Hopper", "agent")
     case_id = await _opened(harness, owner, 501)
     await harness.publish(wrap(sla_signal(case_id, "warning", assignee=agent), case_id, 2))
     await harness.publish(wrap(sla_signal(case_id, "breached", assignee=agent), case_id, 3))
@@ -59,8 +46,8 @@ async def test_the_warning_and_the_breach_reach_the_assigned_agent(harness: Harn
 
 
 async def test_an_unassigned_case_or_a_former_agent_warns_the_support_address(harness: Harness) -> None:
-    owner, _ = await _registered(harness, "Ada", "customer")
-    former, former_address = await _registered(harness, "Ex Agent", "customer")
+    owner, _ = await harness.registered("Ada", "customer")
+    former, former_address = await harness.registered("Ex Agent", "customer")
     unassigned, demoted = await _opened(harness, owner, 502), await _opened(harness, owner, 503)
     await harness.publish(wrap(sla_signal(unassigned, "breached", clock="resolution"), unassigned, 2))
     await harness.publish(wrap(sla_signal(demoted, "warning", assignee=former), demoted, 2))
@@ -79,7 +66,7 @@ async def test_an_unassigned_case_or_a_former_agent_warns_the_support_address(ha
 
 
 async def test_a_redelivered_signal_sends_one_email(harness: Harness) -> None:
-    owner, _ = await _registered(harness, "Ada", "customer")
+    owner, _ = await harness.registered("Ada", "customer")
     case_id = await _opened(harness, owner, 504)
     signal = wrap(sla_signal(case_id, "warning"), case_id, 2)
     await harness.publish(signal)
@@ -92,8 +79,8 @@ async def test_a_redelivered_signal_sends_one_email(harness: Harness) -> None:
 
 
 async def test_agents_see_sla_emails_in_the_activity_history_and_customers_never(harness: Harness) -> None:
-    owner, _ = await _registered(harness, "Ada", "customer")
-    agent, _ = await _registered(harness, "Grace", "agent")
+    owner, _ = await harness.registered("Ada", "customer")
+    agent, _ = await harness.registered("Grace", "agent")
     case_id = await _opened(harness, owner, 505)
     await harness.publish(wrap(sla_signal(case_id, "warning", assignee=agent), case_id, 2))
     await harness.publish(wrap(sla_signal(case_id, "breached", assignee=agent), case_id, 3))

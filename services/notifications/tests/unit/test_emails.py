@@ -5,13 +5,14 @@ from __future__ import annotations
 import email
 import email.policy
 import uuid
+from dataclasses import replace
 from email.message import EmailMessage
 
 from notifications.adapters.case_projection import Case
 from notifications.adapters.directory import User
 from notifications.adapters.mime import compose
 from notifications.adapters.templates import Renderer
-from notifications.app.mailer import Mailer, human_size
+from notifications.app.mailer import DISABLED_RECIPIENT, Mailer, human_size
 from notifications.domain.emails import (
     case_subject,
     describe,
@@ -167,3 +168,23 @@ def test_each_kind_is_described_for_its_reader() -> None:
     assert describe("customer-comment", for_agent=True) == "Comment from the customer"
     assert describe("agent-comment", for_agent=False) == "Reply from support"
     assert describe("something-new", for_agent=False) == "Email"
+
+
+def test_case_mail_to_a_disabled_customer_is_withheld_with_its_reason() -> None:
+    case = _case()
+    owner = User(case.owner_id, "ada@customer.test", "Ada", True, "customer", disabled=True)
+    draft = _mailer().to_customer(uuid.uuid4(), "closed", case, owner)
+    assert (draft.status, draft.withheld) == ("withheld", DISABLED_RECIPIENT)
+    assert draft.to_address == "Ada <ada@customer.test>"  # kept, so the history says to whom it was not sent
+    enabled = _mailer().to_customer(uuid.uuid4(), "closed", case, replace(owner, disabled=False))
+    assert (enabled.status, enabled.withheld) == ("queued", None)
+
+
+def test_agent_mail_for_a_disabled_or_former_agent_goes_to_the_support_address() -> None:
+    case = _case()
+    agent = User(uuid.uuid4(), "grace@casefold.local", "Grace", True, "agent")
+    context = {"clock_label": "resolution", "due": "2026-12-07 10:00 UTC", "action": "Act.", "assignee": "Grace"}
+    mailer = _mailer()
+    assert mailer.to_agent(EVENT, "sla-warning", case, agent, **context).to_address == "Grace <grace@casefold.local>"
+    for gone in (replace(agent, disabled=True), replace(agent, role="customer"), None):
+        assert mailer.to_agent(EVENT, "sla-warning", case, gone, **context).to_address == mailer.support_address

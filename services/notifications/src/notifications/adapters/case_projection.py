@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from notifications.adapters.directory import User
+from notifications.adapters.directory import COLUMNS, User
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ ON CONFLICT (case_id) DO NOTHING
 # Recording the case and reading its owner from the directory in one round trip (the consumer's hot path).
 OPEN = f"""
 WITH inserted AS ({INSERT})
-SELECT user_id, email, display_name, verified, role FROM users WHERE user_id = $4
+SELECT {COLUMNS} FROM users WHERE user_id = $4
 """
 SET_STATUS = "UPDATE cases SET status = $2, updated_at = now() WHERE case_id = $1"
 GET = """

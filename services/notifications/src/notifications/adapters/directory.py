@@ -1,4 +1,4 @@
-"""The user directory projection (id -> address, display name, verified), from identity.events.v1."""
+"""The user directory projection (id -> address, display name, verified, role, disabled), from identity.events.v1."""
 
 from __future__ import annotations
 
@@ -15,6 +15,15 @@ class User:
     display_name: str
     verified: bool
     role: str
+    disabled: bool = False
+
+    @property
+    def is_current_agent(self) -> bool:
+        """May receive agent mail and reply by email as an agent: an agent or admin whose account is enabled."""
+        return self.role in AGENT_ROLES and not self.disabled
+
+
+AGENT_ROLES = frozenset({"agent", "admin"})
 
 
 REGISTER = """
@@ -24,10 +33,15 @@ ON CONFLICT (user_id) DO NOTHING
 SET_EMAIL = "UPDATE users SET email = $2, verified = $3, updated_at = now() WHERE user_id = $1"
 SET_DISPLAY_NAME = "UPDATE users SET display_name = $2, updated_at = now() WHERE user_id = $1"
 SET_ROLE = "UPDATE users SET role = $2, updated_at = now() WHERE user_id = $1"
-GET = "SELECT user_id, email, display_name, verified, role FROM users WHERE user_id = $1"
-AGENT_BY_EMAIL = """
-SELECT user_id, email, display_name, verified, role FROM users
-WHERE lower(email) = lower($1) AND role IN ('agent', 'admin') AND verified
+# The account's state follows its stream version: a replayed older UserDisabled / UserEnabled changes nothing.
+SET_DISABLED = """
+UPDATE users SET disabled = $2, disabled_version = $3, updated_at = now() WHERE user_id = $1 AND disabled_version < $3
+"""
+COLUMNS = "user_id, email, display_name, verified, role, disabled"  # a User's fields, in order
+GET = f"SELECT {COLUMNS} FROM users WHERE user_id = $1"
+AGENT_BY_EMAIL = f"""
+SELECT {COLUMNS} FROM users
+WHERE lower(email) = lower($1) AND role IN ('agent', 'admin') AND verified AND NOT disabled
 """
 
 
@@ -48,12 +62,17 @@ async def set_role(conn: asyncpg.Connection, user_id: UUID, role: str) -> bool:
     return str(await conn.execute(SET_ROLE, user_id, role)) != "UPDATE 0"
 
 
+async def set_disabled(conn: asyncpg.Connection, user_id: UUID, *, disabled: bool, version: int) -> bool:
+    """False when nothing changed: the user is unknown, or a later event of their stream was applied already."""
+    return str(await conn.execute(SET_DISABLED, user_id, disabled, version)) != "UPDATE 0"
+
+
 async def get(conn: asyncpg.Connection, user_id: UUID) -> User | None:
     row = await conn.fetchrow(GET, user_id)
     return User(**dict(row)) if row else None
 
 
 async def agent_by_email(conn: asyncpg.Connection, email: str) -> User | None:
-    """The agent (or admin) with this verified address, if any."""
+    """The enabled agent (or admin) with this verified address, if any."""
     row = await conn.fetchrow(AGENT_BY_EMAIL, email)
     return User(**dict(row)) if row else None

@@ -19,8 +19,8 @@ LINK_REMOVED = "[link removed after delivery]"
 INSERT = f"""
 WITH inserted AS (
 INSERT INTO emails (id, message_id, case_id, kind, direction, recipient_user_id, from_address, to_address, subject,
-                    text_body, html_body, headers, secret, status, created_at, traceparent)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16)
+                    text_body, html_body, headers, secret, status, created_at, traceparent, last_error)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16, $17)
 ON CONFLICT (message_id) DO NOTHING
 RETURNING status
 )
@@ -31,6 +31,12 @@ RESOLVE_WAITING = """
 UPDATE emails SET to_address = $2, headers = jsonb_set(headers, '{To}', to_jsonb($2::text)), status = 'queued',
                   next_attempt_at = now()
 WHERE recipient_user_id = $1 AND status = 'waiting'
+"""
+# Mail to a customer not sent yet when their account is disabled is withheld too (a delivery lane holding the row
+# sends it first: this waits for its lock and then sees it sent).
+WITHHOLD_FOR = """
+UPDATE emails SET status = 'withheld', last_error = $2
+WHERE recipient_user_id = $1 AND status IN ('waiting', 'queued')
 """
 # Row locks held while sending: a second delivery worker skips these rows instead of sending them twice.
 CLAIM_DUE = """
@@ -132,7 +138,7 @@ async def insert(conn: asyncpg.Connection, draft: Draft) -> bool:
     status = await conn.fetchval(
         INSERT, draft.id, draft.message_id, draft.case_id, draft.kind, draft.direction, draft.recipient_user_id,
         draft.from_address, draft.to_address, draft.subject, draft.text, draft.html, json.dumps(draft.headers()),
-        draft.secret, draft.status, draft.created_at, draft.traceparent,
+        draft.secret, draft.status, draft.created_at, draft.traceparent, draft.withheld,
     )  # fmt: skip
     return status is not None
 
@@ -147,6 +153,11 @@ async def resolve_waiting(conn: asyncpg.Connection, user_id: UUID, to_address: s
     if count:
         await wake_delivery(conn)
     return count
+
+
+async def withhold_for(conn: asyncpg.Connection, user_id: UUID, reason: str) -> int:
+    """Withhold every email to this user not sent yet; how many."""
+    return int(str(await conn.execute(WITHHOLD_FOR, user_id, reason)).split()[-1])
 
 
 async def claim_due(conn: asyncpg.Connection, limit: int) -> list[Due]:

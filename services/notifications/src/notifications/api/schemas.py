@@ -9,7 +9,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 Direction = Literal["outbound", "inbound", "internal"]
-Status = Literal["waiting", "queued", "sent", "failed"]
+# withheld: never sent, because the recipient's account is disabled (MessageRead.last_error says so).
+Status = Literal["waiting", "queued", "sent", "failed", "withheld"]
 
 
 class ActivityEntry(BaseModel):

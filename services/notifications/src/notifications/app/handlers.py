@@ -20,15 +20,16 @@ from casefold_events.contracts import (
     SendAccountEmail,
     SlaBreached,
     SlaWarning,
+    UserDisabled,
+    UserEnabled,
     UserRegistered,
 )
 from casefold_platform.tracing import current_traceparent
 from notifications.adapters import case_projection, directory, outbox
 from notifications.adapters.case_projection import Case
-from notifications.app.mailer import Mailer, human_size
+from notifications.adapters.directory import AGENT_ROLES, User
+from notifications.app.mailer import DISABLED_RECIPIENT, Mailer, human_size
 from notifications.domain.emails import ALL_DIRECTIONS, Draft, Kind, mailbox, severity_label, thread_references
-
-AGENT_ROLES = frozenset({"agent", "admin"})
 
 
 class UnknownCase(LookupError):
@@ -114,16 +115,24 @@ _CLOCK_WORDS = {
 
 
 async def sla_signal(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: SlaWarning | SlaBreached) -> None:
-    """To the assigned agent; to the support address when the case is unassigned, or its assignee is unknown here
-    or no longer an agent (the case then counts as unassigned)."""
+    """To the assigned agent; to the support address when the case is unassigned, or its assignee is unknown here,
+    no longer an agent or disabled (the case then counts as unassigned, as in the cases service's queues)."""
     case = await _case(conn, event.case_id)
     assignee = await directory.get(conn, event.assignee_id) if event.assignee_id else None
-    agent = assignee if assignee is not None and assignee.role in AGENT_ROLES else None
     kind: Kind = "sla-breached" if isinstance(event, SlaBreached) else "sla-warning"
     label, action = _CLOCK_WORDS[event.clock]
     due = event.due_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    await _queue(conn, mail.to_agent(event_id, kind, case, agent, clock_label=label, due=due, action=action,
-                                     assignee=agent.display_name if agent else "nobody (unassigned)"))  # fmt: skip
+    await _queue(conn, mail.to_agent(event_id, kind, case, assignee, clock_label=label, due=due, action=action,
+                                     assignee=_assignee_words(assignee)))  # fmt: skip
+
+
+def _assignee_words(assignee: User | None) -> str:
+    """Who the case is assigned to, as the SLA email says it (a disabled assignee named, so the team reassigns)."""
+    if assignee is None or assignee.role not in AGENT_ROLES:
+        return "nobody (unassigned)"
+    if assignee.disabled:
+        return f"{assignee.display_name} (account disabled: the case counts as unassigned)"
+    return assignee.display_name
 
 
 async def _release_waiting(conn: asyncpg.Connection, user_id: UUID) -> None:
@@ -151,6 +160,18 @@ async def profile_updated(conn: asyncpg.Connection, mail: Mailer, event_id: UUID
 
 async def role_granted(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: RoleGranted) -> None:
     await directory.set_role(conn, event.user_id, event.role)
+
+
+async def user_disabled(conn: asyncpg.Connection, version: int, event: UserDisabled) -> None:
+    """The account is disabled from this version of the user's stream on; case mail to them not sent yet is
+    withheld (an older, replayed UserDisabled changes nothing)."""
+    if await directory.set_disabled(conn, event.user_id, disabled=True, version=version):
+        await outbox.withhold_for(conn, event.user_id, DISABLED_RECIPIENT)
+
+
+async def user_enabled(conn: asyncpg.Connection, version: int, event: UserEnabled) -> None:
+    """Mail flows again from now on; what was withheld meanwhile stays withheld (the portal shows the case)."""
+    await directory.set_disabled(conn, event.user_id, disabled=False, version=version)
 
 
 async def send_account_email(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: SendAccountEmail) -> None:

@@ -191,7 +191,7 @@ class InboundHandler:
             return (agent.user_id, agent.role) if agent else None
         case = await case_projection.get(conn, case_id)
         owner = await directory.get(conn, case.owner_id) if case else None
-        if owner is None or owner.email.lower() != sender.lower():
+        if owner is None or owner.disabled or owner.email.lower() != sender.lower():
             return None
         return owner.user_id, "customer"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,9 @@ from notifications.domain.emails import (
     thread_root,
 )
 from notifications.domain.replies import ReplyTokens, Side
+
+# Why an email to a disabled account is kept and never sent (its last_error in the history).
+DISABLED_RECIPIENT = "not sent: the recipient's account is disabled"
 
 
 def human_size(size: int) -> str:
@@ -49,18 +52,21 @@ class Mailer:
         return f"{self.public_url.rstrip('/')}/cases/{case_id}"
 
     def to_customer(self, event_id: UUID, kind: Kind, case: Case, owner: User | None, **context: Any) -> Draft:
-        """An email to the case owner; queued as waiting when the owner's address is not known yet."""
+        """An email to the case owner; queued as waiting when the owner's address is not known yet, withheld (kept
+        in the history, never sent) when their account is disabled."""
         to = mailbox(owner.email, owner.display_name) if owner else None
         greeting = owner.display_name if owner else "there"
-        return self._case_draft(event_id, kind, "outbound", case, to, owner=case.owner_id, greeting_name=greeting,
-                                **context)  # fmt: skip
+        draft = self._case_draft(event_id, kind, "outbound", case, to, owner=case.owner_id, greeting_name=greeting,
+                                 **context)  # fmt: skip
+        return replace(draft, withheld=DISABLED_RECIPIENT) if owner is not None and owner.disabled else draft
 
     def to_support(self, event_id: UUID, kind: Kind, direction: Direction, case: Case, **context: Any) -> Draft:
         return self._case_draft(event_id, kind, direction, case, self.support_address, owner=None, **context)
 
     def to_agent(self, event_id: UUID, kind: Kind, case: Case, agent: User | None, **context: Any) -> Draft:
-        """An internal email to this agent, or to the support address when there is none."""
-        to = mailbox(agent.email, agent.display_name) if agent else self.support_address
+        """An internal email to this agent, or to the support address when there is none or they are no current
+        agent (role revoked, account disabled): the team sees what the former assignee would have."""
+        to = mailbox(agent.email, agent.display_name) if agent and agent.is_current_agent else self.support_address
         return self._case_draft(event_id, kind, "internal", case, to, owner=None, **context)
 
     def _case_draft(

@@ -31,7 +31,8 @@ Kind = Literal[
 ]
 # outbound: support -> customer; inbound: a copy of what the customer wrote, to support; internal: for support only.
 Direction = Literal["outbound", "inbound", "internal"]
-Status = Literal["waiting", "queued", "sent", "failed"]
+# withheld: never sent, its recipient's account is disabled (the reason is the row's last_error).
+Status = Literal["waiting", "queued", "sent", "failed", "withheld"]
 
 ALL_DIRECTIONS: tuple[Direction, ...] = ("outbound", "inbound", "internal")
 CUSTOMER_VISIBLE: frozenset[Direction] = frozenset({"outbound", "inbound"})
@@ -115,7 +116,8 @@ def is_permanent(smtp_code: int) -> bool:
 
 @dataclass(frozen=True)
 class Draft:
-    """One rendered email, ready for the outbox. to_address None = its recipient is not known yet (waiting)."""
+    """One rendered email, ready for the outbox. to_address None = its recipient is not known yet (waiting);
+    withheld = why it is kept in the history and never sent."""
 
     id: UUID
     message_id: str
@@ -135,9 +137,12 @@ class Draft:
     auto_submitted: str = "auto-generated"  # RFC 3834: "auto-replied" for an automatic answer to a message
     secret: str | None = field(default=None, repr=False)
     traceparent: str | None = None
+    withheld: str | None = None
 
     @property
     def status(self) -> Status:
+        if self.withheld:
+            return "withheld"
         return "queued" if self.to_address else "waiting"
 
     def headers(self) -> dict[str, str]:
