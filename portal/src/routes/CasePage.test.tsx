@@ -138,6 +138,25 @@ describe("case page", () => {
     expect(screen.getByRole("alert")).toHaveTextContent("No case with this id.");
   });
 
+  it("test_a_case_number_in_the_address_opens_that_case", async () => {
+    logIn();
+    const api = caseApi({}, { "GET /api/cases/by-number/{number}": () => ({ json: aCase() }) });
+    renderPortal("/cases/00001042");
+    expect(await screen.findByRole("heading", { name: "Case 00001042" })).toBeInTheDocument();
+    expect(api.of("GET", "/api/cases/by-number/00001042")).toHaveLength(1);
+    expect(api.of("GET", "/api/cases/00001042")).toHaveLength(0);
+  });
+
+  it("test_an_address_that_is_no_case_id_says_not_found_without_asking_the_api", async () => {
+    logIn();
+    const api = caseApi();
+    renderPortal("/cases/not-a-case");
+    expect(await screen.findByRole("heading", { name: "Case not found" })).toBeInTheDocument();
+    expect(screen.getByRole("alert")).toHaveTextContent("There is no case at this address.");
+    expect(screen.queryByText("The request has invalid fields.")).not.toBeInTheDocument();
+    expect(api.of("GET", "/api/cases/not-a-case")).toHaveLength(0);
+  });
+
   it("test_activity_history_lists_emails_with_links_to_each", async () => {
     logIn();
     caseApi(

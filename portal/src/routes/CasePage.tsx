@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { Link, useLocation, useParams } from "react-router";
+import { Link, Navigate, useLocation, useParams } from "react-router";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { problemOf, unwrap } from "../api/problem";
@@ -11,7 +11,7 @@ import { useMe } from "../session/useSession";
 import { AddAttachment, AttachmentList } from "./CaseAttachments";
 import { AddComment, CommentList } from "./CaseComments";
 import { ActivityHistory } from "./ActivityHistory";
-import { useCase } from "./caseQueries";
+import { CASE_ID_PATTERN, CASE_NUMBER_PATTERN, useCase } from "./caseQueries";
 import { CaseAgentPanel } from "../agent/CaseAgentPanel";
 import { waitingLabel } from "../agent/labels";
 import { isAgentRole } from "../agent/roles";
@@ -27,7 +27,8 @@ export function backToList(state: unknown, isAgent: boolean): string {
 export default function CasePage() {
   const { caseId = "" } = useParams();
   const location = useLocation();
-  const found = useCase(caseId);
+  const wellFormed = CASE_ID_PATTERN.test(caseId);
+  const found = useCase(caseId, wellFormed);
   const me = useMe();
   const isAgent = isAgentRole(me.data?.role);
   const severityName = useSeverityName();
@@ -37,6 +38,22 @@ export default function CasePage() {
     </p>
   );
 
+  // A number typed or pasted after /cases/ is the case by its number; any other address is no case (the API would
+  // only say "invalid fields").
+  if (CASE_NUMBER_PATTERN.test(caseId))
+    return <Navigate to={`/cases/by-number/${caseId}`} replace />;
+  if (!wellFormed) {
+    return (
+      <section>
+        <h1>Case not found</h1>
+        <p role="alert">
+          There is no case at this address. Open a case from your list, or go to /cases/ followed by
+          its number.
+        </p>
+        {back}
+      </section>
+    );
+  }
   if (found.isError) {
     const problem = problemOf(found.error);
     return (

@@ -2,8 +2,14 @@ import { useQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { unwrap } from "../api/problem";
 
-export function useCase(caseId: string) {
+/** A case id as the API gives it; anything else in a case page's address is no case (never sent to the API). */
+export const CASE_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A case number as the emails and lists show it ("00001042" or "1042"). */
+export const CASE_NUMBER_PATTERN = /^[0-9]{1,12}$/;
+
+export function useCase(caseId: string, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: ["case", caseId],
     queryFn: async () =>
       unwrap(await api.GET("/api/cases/{case_id}", { params: { path: { case_id: caseId } } })),
