@@ -23,6 +23,7 @@ from notifications.domain.emails import (
     thread_references,
     thread_root,
 )
+from notifications.domain.replies import ReplyTokens
 
 EVENT = uuid.UUID("0190a3c4-0000-7000-8000-000000000001")
 
@@ -135,6 +136,32 @@ def test_the_acknowledgement_names_the_severity_in_text_and_html() -> None:
                                   severity=severity_label(2))  # fmt: skip
     assert "Severity: 2 (Major)" in draft.text
     assert '<th align="left">Severity</th><td>2 (Major)</td>' in draft.html
+
+
+def test_with_replies_by_email_on_a_case_email_says_a_reply_becomes_a_comment() -> None:
+    case = _case()
+    owner = User(case.owner_id, "ada@customer.test", "Ada", True, "customer")
+    mailer = replace(_mailer(), replies=ReplyTokens(b"k" * 32, "casefold.local"))
+
+    ack = mailer.to_customer(EVENT, "ack", case, owner, prioritised=False, product_name="Cloud", severity="2")
+    answer = mailer.to_customer(EVENT, "agent-comment", case, owner, author="Grace", body="Try again now.")
+
+    assert ack.reply_to is not None
+    assert "or reply to this email: a reply becomes a comment on the case" in ack.text
+    assert "or reply to this email: a reply becomes a comment on the case" in ack.html
+    assert "Reply to this email to answer: your reply is added to the case as a comment" in answer.text
+    assert "Reply to this email to answer: your reply is added to the case as a comment" in answer.html
+
+
+def test_without_replies_by_email_a_case_email_points_to_the_portal_only() -> None:
+    case = _case()
+    owner = User(case.owner_id, "ada@customer.test", "Ada", True, "customer")
+
+    answer = _mailer().to_customer(EVENT, "agent-comment", case, owner, author="Grace", body="Try again now.")
+
+    assert answer.reply_to is None
+    assert "Reply by adding a comment to the case in the portal." in answer.text
+    assert "reply to this email" not in answer.text.lower()
 
 
 def test_each_severity_level_has_the_name_the_portal_gives_it() -> None:

@@ -89,7 +89,7 @@ class Mailer:
         own_id = message_id(event_id, kind, self.domain)
         text, html = self.renderer.render(
             kind, title=subject, subject=case.subject, case_number=case_label(case.number).removeprefix("Case "),
-            case_url=self.case_url(case.case_id), **context,
+            case_url=self.case_url(case.case_id), replies_by_email=reply_to is not None, **context,
         )  # fmt: skip
         return Draft(
             id=new_event_id(), message_id=own_id, kind=kind, direction=direction, from_address=self.from_address,
