@@ -138,6 +138,22 @@ describe("case page", () => {
     expect(screen.getByRole("alert")).toHaveTextContent("No case with this id.");
   });
 
+  it("test_a_customer_whose_case_waits_on_them_is_told_so", async () => {
+    logIn();
+    caseApi({ waiting_on: "customer" });
+    renderPortal(`/cases/${CASE_ID}`);
+    await screen.findByRole("heading", { name: "Case 00001042" });
+    expect(screen.getByRole("status")).toHaveTextContent("Support is waiting for your reply");
+  });
+
+  it("test_a_customer_whose_case_waits_on_support_sees_no_such_notice", async () => {
+    logIn();
+    caseApi({ waiting_on: "support" });
+    renderPortal(`/cases/${CASE_ID}`);
+    await screen.findByRole("heading", { name: "Case 00001042" });
+    expect(screen.queryByText(/Support is waiting for your reply/)).not.toBeInTheDocument();
+  });
+
   it("test_a_case_number_in_the_address_opens_that_case", async () => {
     logIn();
     const api = caseApi({}, { "GET /api/cases/by-number/{number}": () => ({ json: aCase() }) });

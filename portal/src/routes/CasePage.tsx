@@ -113,6 +113,12 @@ export default function CasePage() {
           </div>
         )}
       </dl>
+      {!isAgent && !closed && c.waiting_on === "customer" && (
+        <p className="awaiting-you" role="status">
+          Support is waiting for your reply: add a comment below (or answer our last email) and the
+          case goes back to the support team.
+        </p>
+      )}
       {isAgent && <CaseAgentPanel c={c} myId={me.data?.id} />}
       <section aria-labelledby="description-heading">
         <h2 id="description-heading">Description</h2>
