@@ -1,3 +1,4 @@
+import { DUE_SOON_HOURS } from "./queueQuery";
 import { describe, expect, it } from "vitest";
 import {
   formatSpan,
@@ -31,8 +32,13 @@ describe("SLA countdowns", () => {
     expect(formatSpan(-5)).toBe("less than 1 min");
   });
 
-  it("test_a_running_deadline_shows_time_left_and_warns_within_the_last_hour", () => {
-    expect(readDeadline(later(3 * 3600), false, NOW)).toEqual({ text: "3 h left", tone: "ok" });
+  it("test_a_running_deadline_warns_within_the_queues_due_soon_window", () => {
+    expect(readDeadline(later(5 * 3600), false, NOW)).toEqual({ text: "5 h left", tone: "ok" });
+    expect(readDeadline(later(DUE_SOON_HOURS * 3600), false, NOW)).toEqual({
+      text: `${DUE_SOON_HOURS} h left`,
+      tone: "soon",
+    });
+    expect(readDeadline(later(3 * 3600), false, NOW)).toEqual({ text: "3 h left", tone: "soon" });
     expect(readDeadline(later(20 * 60), false, NOW)).toEqual({ text: "20 min left", tone: "soon" });
   });
 

@@ -1,4 +1,5 @@
 import type { SlaView as Sla } from "./api";
+import { DUE_SOON_HOURS } from "./queueQuery";
 
 /**
  * How the SLA clocks read: "2 h 5 min left", "Breached", "Paused: 40 h of working time left".
@@ -41,7 +42,8 @@ export interface ClockReading {
   tone: ClockTone;
 }
 
-const SOON_SECONDS = 3600;
+// A deadline turns amber when the Queue's "Due soon" filter would list it: one window, one meaning.
+const SOON_SECONDS = DUE_SOON_HOURS * 3600;
 
 /**
  * A running deadline read against now. Whether it is breached is the service's word (its clock is the one that
