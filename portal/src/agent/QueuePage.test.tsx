@@ -14,6 +14,9 @@ function queueApi(me: Record<string, unknown> = AGENT, items = [aQueueItem()]) {
     "GET /api/cases/queue": () => ({ json: { items, next_cursor: null } }),
     "GET /api/cases": () => ({ json: { items: [], next_cursor: null } }),
     "GET /api/cases/counts": () => ({ json: { all: 0, open: 0, closed: 0 } }),
+    "GET /api/cases/agents": () => ({
+      json: [{ id: AGENT.id, display_name: "Grace" }, OTHER_AGENT],
+    }),
   });
 }
 
@@ -59,6 +62,36 @@ describe("Queue", () => {
     expect(screen.getByRole("link", { name: "Breached" })).toHaveAttribute("aria-current", "page");
     expect(screen.getByRole("navigation", { name: "SLA" })).toHaveTextContent(/within 4 h/);
     expect(screen.getByRole("searchbox", { name: "Search" })).toHaveValue("disk");
+  });
+
+  it("test_a_named_agents_cases_are_chosen_from_the_agents_and_kept_in_the_url", async () => {
+    logIn();
+    const api = queueApi();
+    renderPortal("/queue");
+    await screen.findByRole("link", { name: "00001042" });
+    const agent = screen.getByRole("combobox", { name: "Assigned to" });
+    await waitFor(() =>
+      expect(within(agent).getByRole("option", { name: "Linus" })).toBeInTheDocument(),
+    );
+    await userEvent.selectOptions(agent, "Linus");
+    await waitFor(() => expect(window.location.search).toBe(`?assignee=${OTHER_AGENT.id}`));
+    await waitFor(() =>
+      expect(api.of("GET", "/api/cases/queue").at(-1)!.search.get("assignee")).toBe(OTHER_AGENT.id),
+    );
+    for (const name of ["Mine", "Unassigned", "Anyone"]) {
+      expect(screen.getByRole("link", { name })).not.toHaveAttribute("aria-current");
+    }
+    await userEvent.selectOptions(agent, "Any agent");
+    await waitFor(() => expect(window.location.search).toBe(""));
+  });
+
+  it("test_a_hand_edited_assignee_that_is_no_agent_id_falls_back_to_anyone", async () => {
+    logIn();
+    const api = queueApi();
+    renderPortal("/queue?assignee=somebody");
+    await screen.findByRole("link", { name: "00001042" });
+    expect(api.of("GET", "/api/cases/queue").at(-1)!.search.get("assignee")).toBe("anyone");
+    expect(screen.getByRole("link", { name: "Anyone" })).toHaveAttribute("aria-current", "page");
   });
 
   it("test_choosing_filters_writes_them_to_the_url", async () => {

@@ -101,6 +101,12 @@ function Queue() {
     queryFn: async () => unwrap(await api.GET("/api/cases/products")),
     staleTime: 10 * 60_000,
   });
+  const agents = useQuery({
+    queryKey: ["agents"],
+    queryFn: () => agentApi.agents(),
+    staleTime: 5 * 60_000,
+  });
+  const named = !ASSIGNEES.some((a) => a.value === query.assignee);
   const apiQuery = queueApiQuery(query);
   const page = useQuery({
     queryKey: ["queue", apiQuery],
@@ -194,6 +200,24 @@ function Queue() {
               onChange={(e) => go({ prioritised: e.target.checked })}
             />
             <label htmlFor="queue-prioritised">Prioritised</label>
+          </div>
+          <div className="field">
+            <label htmlFor="queue-agent">Assigned to</label>
+            <select
+              id="queue-agent"
+              value={named ? query.assignee : ""}
+              onChange={(e) => go({ assignee: e.target.value || "anyone" })}
+            >
+              <option value="">Any agent</option>
+              {named && !agents.data?.some((a) => a.id === query.assignee) && (
+                <option value={query.assignee}>An agent no longer listed</option>
+              )}
+              {agents.data?.map((a) => (
+                <option key={a.id} value={a.id}>
+                  {a.display_name ?? "An agent without a name yet"}
+                </option>
+              ))}
+            </select>
           </div>
           <div className="field">
             <label htmlFor="queue-severity">Severity</label>

@@ -2,7 +2,16 @@ import type { QueueApiQuery } from "./api";
 
 /** The Queue's filters live in the URL (?status=&assignee=&...) so Back and reload restore them. */
 export type QueueStatus = "open" | "waiting_on_support" | "waiting_on_customer" | "closed" | "all";
-export type QueueAssignee = "anyone" | "me" | "unassigned";
+/** Anyone, me, unassigned, or one agent by id (`?assignee=<uuid>`: "a named agent", as the API takes it). */
+export type QueueAssignee =
+  "anyone" | "me" | "unassigned" | (string & { readonly agentId?: never });
+
+const AGENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function assigneeOf(value: string | null): QueueAssignee {
+  if (value !== null && AGENT_ID.test(value)) return value.toLowerCase();
+  return oneOf(value, ["anyone", "me", "unassigned"], "anyone");
+}
 export type QueueSla = "" | "breached" | "due_soon";
 export type QueueSort = "urgency" | "last_activity";
 
@@ -42,7 +51,7 @@ export function readQueueQuery(params: URLSearchParams): QueueQuery {
       ["open", "waiting_on_support", "waiting_on_customer", "closed", "all"],
       "open",
     ),
-    assignee: oneOf(params.get("assignee"), ["anyone", "me", "unassigned"], "anyone"),
+    assignee: assigneeOf(params.get("assignee")),
     prioritised: params.get("prioritised") === "true",
     severity: oneOf(params.get("severity"), ["", "1", "2", "3"], ""),
     product: params.get("product") ?? "",
