@@ -23,6 +23,7 @@ from datetime import datetime
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "default_dead_letter_topic",
     "known_consumers",
     "parked",
+    "partitions_of",
     "redrive_parked",
     "redrive_topic",
 ]
@@ -242,6 +244,15 @@ def _source(headers: Sequence[tuple[str, bytes]]) -> tuple[str, int] | None:
     return topic, int(partition)
 
 
+async def partitions_of(admin: AIOKafkaAdminClient, topic: str) -> list[int]:
+    """The topic's partitions; NotFound when there is no such topic."""
+    (described,) = await admin.describe_topics([topic])
+    partitions = sorted(p["partition"] for p in described.get("partitions", ()))
+    if not partitions:
+        raise NotFound(f"there is no topic {topic}")
+    return partitions
+
+
 async def redrive_topic(
     consumer: AIOKafkaConsumer,
     producer: AIOKafkaProducer | None,
@@ -256,13 +267,9 @@ async def redrive_topic(
     """Copy the messages of a dead-letter topic's partition, from from_offset up to end_offset (default: its end
     now), back to the topic and partition each came from, if that is one of `sources` (the topics the consumer
     reads). producer None: a dry run, reporting what would be copied. `consumer` is a started consumer without a
-    group (nothing is committed). Raises TopicRedriveStopped when a publish failed, NotFound for a missing
-    partition."""
+    group (nothing is committed); the partition must exist (partitions_of). Raises TopicRedriveStopped when a publish
+    failed."""
     tp = TopicPartition(topic, partition)
-    await consumer.topics()  # metadata of every topic, the one asked for included
-    partitions = consumer.partitions_for_topic(topic) or set()
-    if partition not in partitions:
-        raise NotFound(f"{topic} has no partition {partition} (it has {sorted(partitions) or 'none'})")
     consumer.assign([tp])
     first = (await consumer.beginning_offsets([tp]))[tp]
     end = (await consumer.end_offsets([tp]))[tp]
