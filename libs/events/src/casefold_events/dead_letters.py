@@ -9,9 +9,10 @@ other reading the topic) is skipped. Our own `dlq.*` headers, which describe the
 
 A parked row is deleted only after Kafka acknowledged its copy, in the transaction that locked it (two re-drives at
 once never publish the same row twice; one that dies half-way leaves the row, to be re-driven again). A topic re-drive
-copies from a given offset up to the end the partition had when it started (a message that fails again comes back to
-the end of the same topic and is not copied again in the same run); it reports each offset copied, and where it
-stopped when a publish failed, so running it again from there loses nothing.
+copies from a given offset (by default, where the last one stopped: the drain group remembers) up to the end the
+partition had when it started (a message that fails again comes back to the end of the same topic and is not copied
+again in the same run); the drain group's position moves past each message only after its copy was acknowledged,
+so a re-drive that dies half-way is run again from where it stopped and loses nothing.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ import asyncio
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError, TopicAuthorizationFailedError
 
 __all__ = [
     "ConsumerTopics",
@@ -36,6 +38,7 @@ __all__ = [
     "Skipped",
     "TopicRedriveStopped",
     "default_dead_letter_topic",
+    "drain_group",
     "known_consumers",
     "parked",
     "partitions_of",
@@ -46,8 +49,13 @@ __all__ = [
 # Headers the consumer adds to a dead letter (consumer.py): about the failure, not part of the message.
 DLQ_HEADER_PREFIX = "dlq."
 REDRIVEN_HEADER = "dlq.redriven"
-# A refusal of this one message (its size): the next ones may still go through.
-REFUSED_THIS_MESSAGE: tuple[type[KafkaError], ...] = (MessageSizeTooLargeError, RecordTooLargeError)
+# A refusal of this message or of its topic (its size; publishing there is not allowed, as when re-driving as one
+# topic's owner letters of several topics): the next ones may still go through.
+REFUSED_THIS_MESSAGE: tuple[type[KafkaError], ...] = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+)
 
 LIST = """
     SELECT id, consumer, source_topic, source_partition, source_offset, target_topic, error, refused_by_kafka,
@@ -127,7 +135,7 @@ class PublishFailed:
 
     id: int
     error: str
-    # False: the refusal concerned this message only (its size); the re-drive went on with the next ones.
+    # False: the refusal concerned this message or its topic only; the re-drive went on with the next ones.
     stopped: bool
 
 
@@ -161,7 +169,7 @@ class TopicRedriveStopped(Exception):
 
     def __str__(self) -> str:
         return (f"stopped at {self.topic}/{self.partition} offset {self.offset}: {self.error}; "
-                f"run again with --from-offset {self.offset}")  # fmt: skip
+                "run again once that is fixed: it resumes there")  # fmt: skip
 
 
 async def parked(conn: asyncpg.Connection, consumer: str | None = None) -> list[ParkedLetter]:
@@ -187,8 +195,9 @@ async def redrive_parked(
     consumer: str | None = None,
     publish_timeout: float = 60.0,
 ) -> AsyncIterator[Redriven | PublishFailed]:
-    """Re-drive one parked letter (letter_id) or all of one consumer's, oldest first, reporting each. Stops after a
-    failure that may concern every message (the broker, the ACL); goes on after one that concerns this message only.
+    """Re-drive one parked letter (letter_id) or all of one consumer's, oldest first, reporting each. Goes on after a
+    refusal of one message or its topic (too large, not authorised), stops after any other failure (the broker down,
+    a timeout), which would fail the rest too.
     NotFound: no letter has that id (a consumer with nothing parked yields nothing)."""
     if (letter_id is None) == (consumer is None):
         raise ValueError("give exactly one of letter_id and consumer")
@@ -253,12 +262,18 @@ async def partitions_of(admin: AIOKafkaAdminClient, topic: str) -> list[int]:
     return partitions
 
 
+def drain_group(topic: str) -> str:
+    """The consumer group that remembers how far a dead-letter topic was re-driven (it never consumes by itself;
+    `<consumer>.dlq-drain`, inside the consumer's own group prefix)."""
+    return f"{topic}-drain"
+
+
 async def redrive_topic(
     consumer: AIOKafkaConsumer,
     producer: AIOKafkaProducer | None,
     topic: str,
     partition: int,
-    from_offset: int,
+    from_offset: int | None,
     *,
     sources: Collection[str],
     end_offset: int | None = None,
@@ -266,15 +281,22 @@ async def redrive_topic(
 ) -> AsyncIterator[Copied | Skipped]:
     """Copy the messages of a dead-letter topic's partition, from from_offset up to end_offset (default: its end
     now), back to the topic and partition each came from, if that is one of `sources` (the topics the consumer
-    reads). producer None: a dry run, reporting what would be copied. `consumer` is a started consumer without a
-    group (nothing is committed); the partition must exist (partitions_of). Raises TopicRedriveStopped when a publish
-    failed."""
+    reads). `consumer` is a started consumer of the drain group (drain_group): after each message copied (or
+    skipped) its next offset is committed there, and from_offset None starts where the last re-drive stopped.
+    producer None: a dry run, reporting what would be copied, committing nothing (from the start of the partition
+    when nothing was re-driven yet). The partition must exist (partitions_of). Raises TopicRedriveStopped when a
+    publish (or saving the position) failed, NotFound when from_offset is None and there is no position yet."""
     tp = TopicPartition(topic, partition)
     consumer.assign([tp])
     first = (await consumer.beginning_offsets([tp]))[tp]
     end = (await consumer.end_offsets([tp]))[tp]
     end = end if end_offset is None else min(end, end_offset)
-    start = max(from_offset, first)  # older ones are past the topic's retention
+    if from_offset is None:
+        from_offset = await consumer.committed(tp)
+        if from_offset is None and producer is not None:
+            raise NotFound(f"{topic}/{partition} was never re-driven (no position in the group {drain_group(topic)}): "
+                           f"give --from-offset (the oldest kept is {first})")  # fmt: skip
+    start = max(from_offset or 0, first)  # older ones are past the topic's retention
     if start >= end:
         return
     consumer.seek(tp, start)
@@ -283,26 +305,42 @@ async def redrive_topic(
         for record in batches.get(tp, ()):
             if record.offset >= end:
                 return
-            headers = [(k, bytes(v)) for k, v in record.headers or ()]
-            source = _source(headers)
-            if source is None or source[0] not in sources:
-                why = "no dlq.source header" if source is None else f"came from {source[0]}, not read by this consumer"
-                yield Skipped(record.offset, why)
-                continue
-            event_id = dict(headers).get("event_id")
-            copied = Copied(record.offset, source[0], source[1], event_id.decode() if event_id else None,
-                            dict(headers).get("dlq.error", b"").decode(errors="replace"))  # fmt: skip
+            outcome = await _copy(producer, record, sources, publish_timeout)
             if producer is not None:
-                origin = f"{topic}/{partition}/{record.offset}"
-                kept = _headers([k for k, _ in headers], [v for _, v in headers], origin)
-                try:
-                    async with asyncio.timeout(publish_timeout):
-                        await producer.send_and_wait(source[0], record.value, key=record.key, partition=source[1],
-                                                     headers=kept)  # fmt: skip
-                except (KafkaError, TimeoutError) as exc:
-                    raise TopicRedriveStopped(topic, partition, record.offset, _describe(exc)) from exc
-            yield copied
+                await _remember(consumer, tp, record.offset + 1)
+            yield outcome
             if record.offset + 1 >= end:
                 return
         if not batches and await consumer.position(tp) >= end:
             return
+
+
+async def _copy(
+    producer: AIOKafkaProducer | None, record: ConsumerRecord[Any, Any], sources: Collection[str], seconds: float
+) -> Copied | Skipped:
+    headers = [(k, bytes(v)) for k, v in record.headers or ()]
+    source = _source(headers)
+    if source is None or source[0] not in sources:
+        return Skipped(record.offset, "no dlq.source header" if source is None else
+                       f"came from {source[0]}, not read by this consumer")  # fmt: skip
+    named = dict(headers)
+    event_id = named.get("event_id")
+    if producer is not None:
+        kept = _headers([k for k, _ in headers], [v for _, v in headers], f"{record.topic}/{record.partition}/"
+                        f"{record.offset}")  # fmt: skip
+        try:
+            async with asyncio.timeout(seconds):
+                await producer.send_and_wait(source[0], record.value, key=record.key, partition=source[1],
+                                             headers=kept)  # fmt: skip
+        except (KafkaError, TimeoutError) as exc:
+            raise TopicRedriveStopped(record.topic, record.partition, record.offset, _describe(exc)) from exc
+    return Copied(record.offset, source[0], source[1], event_id.decode() if event_id else None,
+                  named.get("dlq.error", b"").decode(errors="replace"))  # fmt: skip
+
+
+async def _remember(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+    try:
+        await consumer.commit({tp: offset})
+    except KafkaError as exc:
+        why = f"copied up to it, but the position was not saved ({_describe(exc)})"
+        raise TopicRedriveStopped(tp.topic, tp.partition, offset, why) from exc

@@ -3,8 +3,8 @@
 - `list [--consumer NAME]`: the letters parked in the service's `dead_letters` table (Kafka refused them).
 - `redrive --id N | --consumer NAME`: publish parked letters back to the topic and partition they came from, then
   delete each row once Kafka acknowledged it.
-- `redrive-topic --topic T [--partition P] --from-offset N [--end-offset M] [--dry-run]`: copy what a dead-letter
-  topic holds, from an offset, back to where each message came from.
+- `redrive-topic --topic T [--partition P] [--from-offset N] [--end-offset M] [--dry-run]`: copy what a dead-letter
+  topic holds, from an offset (default: where the last re-drive stopped), back to where each message came from.
 
 The consumer handles a re-driven event again through its inbox (a copy of an event already handled is skipped): see
 casefold_events.dead_letters. Exit codes: 0 done, 1 a publish failed (the output says what is left), 2 bad input (an
@@ -29,6 +29,7 @@ from casefold_events.dead_letters import (
     PublishFailed,
     Skipped,
     TopicRedriveStopped,
+    drain_group,
     known_consumers,
     parked,
     partitions_of,
@@ -80,7 +81,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     )
     topic.add_argument("--topic", required=True, help="the dead-letter topic, e.g. notifications.dlq")
     topic.add_argument("--partition", type=_partition, default=0, help="its partition (default 0)")
-    topic.add_argument("--from-offset", type=_offset, required=True, help="the first offset to copy")
+    topic.add_argument(
+        "--from-offset", type=_offset,
+        help="the first offset to copy (default: where the last re-drive stopped, remembered by the group "
+             "<topic>-drain; a dry run without one starts at the oldest kept)",
+    )  # fmt: skip
     topic.add_argument("--end-offset", type=_offset, help="stop before this offset (default: the end, now)")
     topic.add_argument("--dry-run", action="store_true", help="only print what would be copied")
     _publish_as(topic)
@@ -206,7 +211,7 @@ async def _redrive_topic(settings: S, mine: Sequence[ConsumerTopics], args: argp
         await admin.close()
     if args.partition not in partitions:
         raise BadInput(f"{args.topic} has no partition {args.partition} (it has {', '.join(map(str, partitions))})")
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=drain_group(args.topic),
                                 enable_auto_commit=False, **settings.kafka_options())  # fmt: skip
     producer = None if args.dry_run else _producer(settings, options)
     await consumer.start()

@@ -45,7 +45,6 @@ async def run(settings: DemoSettings, *argv: str) -> Any:
         (("redrive", "--id", "1", "--consumer", "demo"), "not allowed with argument"),
         (("redrive", "--id", "seven"), "a dead letter's id is a whole number, not 'seven'"),
         (("redrive", "--id", "0"), "a dead letter's id is 1 or more, not 0"),
-        (("redrive-topic", "--topic", "demo.dlq"), "required: --from-offset"),
         (("redrive-topic", "--topic", "demo.dlq", "--from-offset", "-1"), "an offset is 0 or more, not -1"),
         (("redrive-topic", "--from-offset", "0"), "required: --topic"),
         (("redrive-topic", "--topic", "demo.dlq", "--from-offset", "0", "--partition", "x"), "a partition is a whole"),
@@ -69,6 +68,7 @@ def test_the_two_ways_of_choosing_what_to_redrive_parse() -> None:
     )
     topic = parse("redrive-topic", "--topic", "demo.dlq", "--from-offset", "40")
     assert (topic.partition, topic.from_offset, topic.end_offset, topic.dry_run) == (0, 40, None, False)
+    assert parse("redrive-topic", "--topic", "demo.dlq").from_offset is None  # where the last re-drive stopped
 
 
 async def test_a_topic_that_is_not_one_of_the_services_dead_letter_topics_is_refused(
