@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import asyncpg
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from events_builders import META, comment, topic_taking_at_most
+from events_builders import comment_envelope, kafka_producer, topic_taking_at_most, until
 from pydantic_settings import SettingsConfigDict
 
 from casefold_events.consumer import PARK, ConsumerRunner
@@ -45,10 +45,8 @@ async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await producer.start()
-    yield producer
-    await producer.stop()
+    async with kafka_producer(kafka_bootstrap) as producer:
+        yield producer
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -56,16 +54,6 @@ async def tiny_topic(kafka_bootstrap: str) -> AsyncIterator[str]:
     """A topic that takes no record larger than 64 bytes: every real envelope is too large for it."""
     async with topic_taking_at_most(kafka_bootstrap, "tiny", 64) as name:
         yield name
-
-
-def _envelope() -> Envelope:
-    return Envelope.wrap(comment(), stream_id=str(uuid.uuid4()), stream_type="thread", stream_version=1, metadata=META)
-
-
-async def _until(predicate: Callable[[], bool], seconds: float = 30) -> None:
-    async with asyncio.timeout(seconds):
-        while not predicate():
-            await asyncio.sleep(0.05)
 
 
 class Flaky:
@@ -85,7 +73,7 @@ class Demo:
     """A consumer that dead-letters `bad` to dead_letter_topic while the handler is broken, and the command."""
 
     def __init__(self, database: str, pool: asyncpg.Pool, bootstrap: str, topic: str, dead_letter_topic: str) -> None:
-        self.bad, self.good = _envelope(), _envelope()
+        self.bad, self.good = comment_envelope(), comment_envelope()
         self.handler = Flaky(self.bad)
         self.name = f"redrive-{uuid.uuid4().hex[:6]}"
         self.topic, self.dead_letter_topic = topic, dead_letter_topic
@@ -101,7 +89,7 @@ class Demo:
         """Publish bad then good; back once good was applied (bad was dead-lettered, or parked, before it)."""
         for envelope in (self.bad, self.good):
             await producer.send_and_wait(self.topic, encode(envelope), key=b"k", headers=kafka_headers(envelope))
-        await _until(lambda: self.handler.applied == [self.good.event_id])
+        await until(lambda: self.handler.applied == [self.good.event_id])
 
     async def cli(self, *argv: str) -> int:
         args = parser_for("demo", "", [self.command]).parse_args(["dead-letters", *argv])
@@ -138,7 +126,7 @@ async def test_a_parked_letter_redriven_is_handled_once_and_its_row_goes(
         demo.handler.fixed = True
         assert await demo.cli("redrive", "--id", str(letter_id)) == EXIT_OK
         assert f"redrove {letter_id} to {kafka_topic}/0/2; row deleted" in capsys.readouterr().out
-        await _until(lambda: demo.applied(demo.bad) == 1)
+        await until(lambda: demo.applied(demo.bad) == 1)
         assert await pool.fetchval("SELECT count(*) FROM dead_letters WHERE consumer = $1", demo.name) == 0
 
         # A re-drive that died after Kafka's ack, before the delete, leaves the row: run again, the inbox absorbs it.
@@ -167,7 +155,7 @@ async def test_a_redrive_kafka_refuses_keeps_the_row_and_goes_on_with_the_next(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     demo = Demo(database, pool, kafka_bootstrap, kafka_topic, f"{kafka_topic}.dlq")
-    too_large, fine = _envelope(), _envelope()
+    too_large, fine = comment_envelope(), comment_envelope()
     await _park_again(pool, demo.name, tiny_topic, too_large)  # its source topic takes no record this large
     await _park_again(pool, demo.name, kafka_topic, fine)
 
@@ -220,7 +208,7 @@ async def test_a_dead_letter_topic_is_copied_back_to_its_source_and_handled_once
         out = capsys.readouterr().out
         assert f"copied offset 0 to {kafka_topic}/0" in out
         assert "skipped offset 1: no dlq.source header" in out
-        await _until(lambda: demo.applied(demo.bad) == 1)
+        await until(lambda: demo.applied(demo.bad) == 1)
 
         # The drain group remembers where it stopped: the next run starts there, past what was copied.
         assert await demo.cli("redrive-topic", "--topic", demo.dead_letter_topic) == EXIT_OK
