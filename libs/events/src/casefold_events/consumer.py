@@ -10,7 +10,8 @@ so one poison message never blocks the partition for ever and is never dropped s
 When Kafka refuses the dead letter for good (too large for the dead-letter topic, not authorised, no such topic; or
 any refusal that outlasts `dead_letter_budget` seconds) the message is parked in the consumer database's
 `dead_letters` table instead (logged, counted in casefold_dead_letters_parked_total, alerted on), and the offset
-is committed: the partition moves on either way.
+is committed: the partition moves on either way. Both kinds are looked at and re-driven to the consumer with
+`python -m <service> dead-letters` (casefold_events.dead_letters).
 """
 
 from __future__ import annotations

@@ -15,10 +15,12 @@ unknown id, consumer or topic). In production a consumer's KafkaUser may only re
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -94,7 +96,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 def _publish_as(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--publish-as", metavar="KAFKA_USER",
-        help="publish with this Kafka user (SASL), its password read from stdin: the source topic's owner",
+        help="publish with this Kafka user (SASL), its password read from stdin (asked, on a terminal): the source "
+             "topic's owner",
     )  # fmt: skip
 
 
@@ -125,7 +128,7 @@ def dead_letters_command(consumers: Consumers[S]) -> Command[S]:
     )
 
 
-async def _check_consumer(conn: Any, mine: Sequence[ConsumerTopics], name: str | None) -> None:
+async def _check_consumer(conn: asyncpg.Connection, mine: Sequence[ConsumerTopics], name: str | None) -> None:
     if name is None or name in {c.name for c in mine}:
         return
     known = await known_consumers(conn, [c.name for c in mine])
@@ -156,7 +159,10 @@ def _producer_options(settings: S, args: argparse.Namespace) -> dict[str, Any]:
         return options
     if not settings.kafka_sasl_mechanism:
         raise BadInput("--publish-as needs SASL: the service's KAFKA_SASL_MECHANISM is not set")
-    password = sys.stdin.readline().rstrip("\r\n")
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Kafka password of {args.publish_as}: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise BadInput(f"--publish-as {args.publish_as}: give the user's password on stdin")
     return {**options, "sasl_plain_username": args.publish_as, "sasl_plain_password": password}
