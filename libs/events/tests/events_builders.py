@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Self
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from casefold_events.contracts import CommentAdded
 from casefold_events.contracts.base import Event
-from casefold_events.envelope import Actor, Metadata, decode
+from casefold_events.envelope import Actor, Envelope, Metadata, decode
 from casefold_events.store import Aggregate
 
 CUSTOMER = uuid.UUID("00000000-0000-7000-8000-000000000001")
@@ -81,3 +81,26 @@ async def topic_taking_at_most(bootstrap: str, prefix: str, max_bytes: int) -> A
         await admin.delete_topics([name])
     finally:
         await admin.close()
+
+
+def comment_envelope() -> Envelope:
+    """A CommentAdded on a new thread, enveloped as the relay publishes it."""
+    return Envelope.wrap(comment(), stream_id=str(uuid.uuid4()), stream_type="thread", stream_version=1, metadata=META)
+
+
+async def until(predicate: Callable[[], bool], seconds: float = 30) -> None:
+    """Wait for predicate to hold (a TimeoutError after seconds)."""
+    async with asyncio.timeout(seconds):
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def kafka_producer(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    """A started producer that waits for every in-sync replica."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()

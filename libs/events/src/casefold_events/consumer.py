@@ -10,7 +10,8 @@ so one poison message never blocks the partition for ever and is never dropped s
 When Kafka refuses the dead letter for good (too large for the dead-letter topic, not authorised, no such topic; or
 any refusal that outlasts `dead_letter_budget` seconds) the message is parked in the consumer database's
 `dead_letters` table instead (logged, counted in casefold_dead_letters_parked_total, alerted on), and the offset
-is committed: the partition moves on either way.
+is committed: the partition moves on either way. Both kinds are looked at and re-driven to the consumer with
+`python -m <service> dead-letters` (casefold_events.dead_letters).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,9 +33,10 @@ from aiokafka.errors import (
     RecordTooLargeError,
     TopicAuthorizationFailedError,
 )
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind
 
 from casefold_events.backoff import Backoff, jittered
+from casefold_events.dead_letters import default_dead_letter_topic
 from casefold_events.envelope import DecodeError, Envelope, decode
 from casefold_events.loops import BackgroundLoop
 from casefold_events.metrics import CONSUMER_LAG, DEAD_LETTERS, DEAD_LETTERS_PARKED
@@ -77,6 +80,17 @@ class ConsumerRunner(BackgroundLoop):
     """Consumes topics in the consumer group `name` and hands each new event to handler.
 
     stop() is prompt: a retry's backoff (up to backoff_max) is cut short, the message in hand stays uncommitted.
+
+    What a subclass may override or call (everything else, the underscored names, is the runner's own):
+    - handle_records(records, progress): handle one partition's fetch, in order, noting each handled offset in
+      progress (override to batch; the default calls handle_record for each record);
+    - handle_record(record): the one-by-one path, inbox and handler in one transaction, transient failures waited
+      out, others retried then dead-lettered (or parked); call it for what a faster path could not handle;
+    - processing_span(record, envelope): the CONSUMER span (child of the producer's) to handle an event in;
+    - commit_offset(consumer, tp, offset): when a partition's next offset is committed (override to defer it);
+    - commit_offset_now(consumer, tp, offset): the commit itself; a refused commit (a rebalance) is logged, not
+      raised;
+    - fetch_max_records, and the counters handled, dead_lettered, parked.
     """
 
     def __init__(
@@ -101,7 +115,7 @@ class ConsumerRunner(BackgroundLoop):
         self.topics = list(topics)
         self.pool = pool
         self.handler = handler
-        self.dead_letter_topic = dead_letter_topic or f"{name}.dlq"
+        self.dead_letter_topic = dead_letter_topic or default_dead_letter_topic(name)
         # Per source topic: a private topic's failures must not land on a dead-letter topic others may read.
         self.dead_letter_topics = dict(dead_letter_topics or {})
         self.max_attempts = max_attempts
@@ -180,14 +194,15 @@ class ConsumerRunner(BackgroundLoop):
         """Handle one partition's fetched records in order, noting in progress the offset of each one handled (its
         offset is committed, even when a later one stops the runner). One by one here; a subclass may batch."""
         for record in records:
-            await self._handle(record)
+            await self.handle_record(record)
             progress.done = record.offset
 
     async def commit_offset(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
-        """Commit the partition's next offset once what is before it is durable."""
-        await self._commit(consumer, tp, offset)
+        """Commit the partition's next offset once what is before it is durable (a subclass may defer it)."""
+        await self.commit_offset_now(consumer, tp, offset)
 
-    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+    async def commit_offset_now(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        """Commit the partition's next offset now; a refused commit is logged, never raised."""
         try:
             await consumer.commit({tp: offset})
         except KafkaError as exc:
@@ -200,7 +215,11 @@ class ConsumerRunner(BackgroundLoop):
             if end is not None and position is not None:
                 CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(0, end - position))
 
-    async def _handle(self, record: ConsumerRecord[Any, Any]) -> None:
+    async def handle_record(self, record: ConsumerRecord[Any, Any]) -> None:
+        """Handle one record by the shared path: a non-envelope is dead-lettered at once; an envelope new to the inbox
+        goes to the handler in the inbox row's transaction, transient failures are waited out, others retried
+        max_attempts times and then dead-lettered. When stop() cuts a retry short it raises an exception the caller
+        lets through to run(): the record stays unhandled and uncommitted."""
         try:
             envelope = decode(record.value or b"")
         except DecodeError as exc:
@@ -208,13 +227,7 @@ class ConsumerRunner(BackgroundLoop):
             return
         attempts = 0
         backoff = Backoff(self.backoff_initial, self.backoff_max)
-        # A CONSUMER span, child of the relay's PRODUCER span (its traceparent is in the headers).
-        with get_tracer().start_as_current_span(
-            f"process {record.topic}",
-            context=extract_context(record.headers),
-            kind=SpanKind.CONSUMER,
-            attributes=self._span_attrs(record, envelope),
-        ):
+        with self.processing_span(record, envelope):
             while True:
                 try:
                     async with self.pool.acquire() as conn, conn.transaction():
@@ -257,12 +270,16 @@ class ConsumerRunner(BackgroundLoop):
         log.error("consumer_dead_letter_parked", consumer=self.name, source=f"{record.topic}/{record.offset}",
                   topic=target, refused=why)  # fmt: skip
 
-    def _span_attrs(self, record: ConsumerRecord[Any, Any], envelope: Envelope) -> dict[str, str | int]:
-        return {
+    def processing_span(self, record: ConsumerRecord[Any, Any], envelope: Envelope) -> AbstractContextManager[Span]:
+        """A CONSUMER span to handle the event in, child of the relay's PRODUCER span (its traceparent is in the
+        headers)."""
+        attributes: dict[str, str | int] = {
             **kafka_attributes("process", record.topic, record.key, envelope.event_id),
             **kafka_position(record.partition, record.offset),
             "messaging.consumer.group.name": self.name,
         }
+        return get_tracer().start_as_current_span(f"process {record.topic}", context=extract_context(record.headers),
+                                                  kind=SpanKind.CONSUMER, attributes=attributes)  # fmt: skip
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: BaseException) -> None:
         """Put the message, as received, on the dead-letter topic with why; retried while the broker may yet take

@@ -1,4 +1,4 @@
-"""The three commands every service has, built from its parts: `api`, `worker` and `migrate`."""
+"""The commands every service has, built from its parts: `api`, `worker`, `migrate` and `dead-letters`."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from starlette.types import ASGIApp
 
 from casefold_platform.cli import Command, S
 from casefold_platform.database import create_pool
+from casefold_platform.dead_letters import dead_letters_command
 from casefold_platform.health import serve_liveness
 from casefold_platform.metrics import serve_metrics
 from casefold_platform.worker import Part, run_until_signalled
+
+__all__ = ["api_command", "dead_letters_command", "migrate_command", "worker_command"]
 
 Migrations = Callable[[S], Awaitable[list[str]]]
 WorkerFactory = Callable[[S, asyncpg.Pool], AbstractAsyncContextManager[Part]]

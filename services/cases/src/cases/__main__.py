@@ -1,5 +1,6 @@
-"""`python -m cases api|worker|migrate|rebuild-read-model|reset-user-directory`: the HTTP API, the background worker
-(outbox relay, user-directory consumer), the migrations, and the two rebuilds."""
+"""`python -m cases api|worker|migrate|rebuild-read-model|reset-user-directory|dead-letters`: the HTTP API, the
+background worker (outbox relay, user-directory consumer), the migrations, the two rebuilds, and the dead letters of
+the user-directory consumer."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import sys
 
 import structlog
 
+from casefold_events.dead_letters import ConsumerTopics
 from casefold_platform.cli import Command, run_cli
-from casefold_platform.commands import api_command, migrate_command, worker_command
+from casefold_platform.commands import api_command, dead_letters_command, migrate_command, worker_command
 from cases.adapters.rebuild import rebuild_read_model
 from cases.bootstrap import apply_migrations, open_service, open_worker
 from cases.config import Settings
@@ -30,6 +32,11 @@ async def reset_directory(settings: Settings, _: argparse.Namespace) -> None:
     log.info("user_directory_reset", group=settings.consumer_name, topic=settings.identity_topic, partitions=partitions)
 
 
+def consumers(settings: Settings) -> list[ConsumerTopics]:
+    """The user-directory consumer (consumers.identity_events_consumer), for `dead-letters`."""
+    return [ConsumerTopics.of(settings.consumer_name, [settings.identity_topic])]
+
+
 COMMANDS: list[Command[Settings]] = [
     api_command(create_app, "serve the HTTP API (cases, comments, attachments, probes, /metrics)"),
     worker_command(
@@ -48,6 +55,7 @@ COMMANDS: list[Command[Settings]] = [
         "rewind the directory consumer to the start of identity.events.v1 and empty the directory (workers stopped)",
         reset_directory,
     ),
+    dead_letters_command(consumers),
 ]
 
 

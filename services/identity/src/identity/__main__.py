@@ -1,6 +1,6 @@
 """`python -m identity api|worker|migrate|create-admin|rebuild-read-model|purge-unverified|rotate-signing-key|
-retire-signing-keys`: the HTTP API, the background worker (outbox relay, housekeeping), the migrations, and the
-operator's commands."""
+retire-signing-keys|dead-letters`: the HTTP API, the background worker (outbox relay, housekeeping), the migrations,
+and the operator's commands (identity runs no consumer today: `dead-letters` finds none, the table is shared)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import getpass
 import os
 import sys
 
+from casefold_events.dead_letters import ConsumerTopics
 from casefold_platform.cli import Command, run_cli
-from casefold_platform.commands import api_command, migrate_command, worker_command
+from casefold_platform.commands import api_command, dead_letters_command, migrate_command, worker_command
 from casefold_platform.problems import DomainError
 from identity.adapters import signing_keys, users
 from identity.app import accounts
@@ -111,6 +112,11 @@ def _older_than(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--older-than", required=True, help="an age such as 1d, 12h or 30m")
 
 
+def consumers(_: Settings) -> list[ConsumerTopics]:
+    """identity runs no consumer yet, for `dead-letters` (its database has the shared table all the same)."""
+    return []
+
+
 COMMANDS: list[Command[Settings]] = [
     api_command(create_app, "serve the HTTP API (accounts, sessions, tokens, JWKS, user administration, /metrics)"),
     worker_command(
@@ -130,6 +136,7 @@ COMMANDS: list[Command[Settings]] = [
     Command("purge-unverified", "expire unverified accounts older than IDENTITY_UNVERIFIED_TTL_SECONDS now", purge),
     Command("rotate-signing-key", "add a new signing key; the previous ones stay published", rotate),
     Command("retire-signing-keys", "stop publishing keys older than an age, e.g. 1d", retire, _older_than),
+    dead_letters_command(consumers),
 ]
 
 

@@ -1,5 +1,6 @@
-"""`python -m notifications api|worker|migrate|redrive|backfill-disabled-users`: the HTTP API, the background
-worker, the migrations, the re-drive of failed emails, and the one-off replay of who is disabled."""
+"""`python -m notifications api|worker|migrate|redrive|backfill-disabled-users|dead-letters`: the HTTP API, the
+background worker, the migrations, the re-drive of failed EMAILS (`redrive`), the one-off replay of who is disabled,
+and the dead letters of the event consumer (`dead-letters list|redrive|redrive-topic`: events, not emails)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from datetime import datetime
 from uuid import UUID
 
 from casefold_events import pools
+from casefold_events.dead_letters import ConsumerTopics
 from casefold_platform.cli import Command, run_cli
-from casefold_platform.commands import api_command, migrate_command, worker_command
+from casefold_platform.commands import api_command, dead_letters_command, migrate_command, worker_command
 from notifications.adapters import outbox
 from notifications.backfill import backfill_disabled_users
 from notifications.bootstrap import apply_migrations, open_worker
@@ -47,6 +49,11 @@ async def backfill(settings: Settings, args: argparse.Namespace) -> None:
           f"UserEnabled, {result.changed} applied")  # fmt: skip
 
 
+def consumers(settings: Settings) -> list[ConsumerTopics]:
+    """The event consumer (bootstrap's BatchConsumer), for `dead-letters`."""
+    return [ConsumerTopics.of(settings.consumer_name, settings.topics, settings.dead_letter_topics)]
+
+
 COMMANDS: list[Command[Settings]] = [
     api_command(create_app, "serve the HTTP API (activity history, probes, /metrics)"),
     worker_command(
@@ -56,13 +63,17 @@ COMMANDS: list[Command[Settings]] = [
     ),
     migrate_command(apply_migrations),
     Command(
-        "redrive", "queue failed emails again (all of them, --id ones, or --since a time)", redrive, _redrive_arguments
+        "redrive",
+        "queue failed EMAILS again (all of them, --id ones, or --since a time); for events see dead-letters",
+        redrive,
+        _redrive_arguments,
     ),
     Command(
         "backfill-disabled-users",
         "once after migration 0005: read identity.events.v1 from its start and mark who is disabled (workers may run)",
         backfill,
     ),
+    dead_letters_command(consumers),
 ]
 
 

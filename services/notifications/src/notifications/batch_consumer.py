@@ -21,11 +21,9 @@ from typing import Any, TypeAlias
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from opentelemetry.trace import SpanKind
 
 from casefold_events.consumer import ConsumerRunner, Progress
 from casefold_events.envelope import DecodeError, Envelope, decode
-from casefold_events.tracecontext import extract_context, get_tracer
 
 log = structlog.get_logger("notifications.consumer")
 
@@ -56,7 +54,7 @@ class BatchConsumer(ConsumerRunner):
         """Commit the offset of what is durable while the next batch is handled: the broker's round trip no longer
         holds up the next event. One commit in flight at a time, in order."""
         await self._committed()
-        self._committing = asyncio.create_task(self._commit(consumer, tp, offset))
+        self._committing = asyncio.create_task(self.commit_offset_now(consumer, tp, offset))
 
     async def _committed(self) -> None:
         committing, self._committing = self._committing, None
@@ -77,7 +75,7 @@ class BatchConsumer(ConsumerRunner):
             except DecodeError:
                 done = await self._flush(run, done)
                 run = []
-                await self._handle(record)  # dead-lettered by the shared path, in its place
+                await self.handle_record(record)  # dead-lettered by the shared path, in its place
                 done = record.offset
         return await self._flush(run, done)
 
@@ -91,21 +89,18 @@ class BatchConsumer(ConsumerRunner):
             log.warning("consumer_batch_failed", consumer=self.name, records=len(run), error=type(exc).__name__,
                         detail=str(exc)[:300])  # fmt: skip
             for record, _ in run:
-                await self._handle(record)
+                await self.handle_record(record)
                 done = record.offset
             return done
         last: int = run[-1][0].offset
         return last
 
     async def _in_one_transaction(self, run: list[tuple[Record, Envelope]]) -> None:
-        tracer = get_tracer()
         async with self.pool.acquire() as conn, conn.transaction():
             new = {r["event_id"] for r in await conn.fetch(RECORD_MANY, self.name, [e.event_id for _, e in run])}
             for record, envelope in run:
                 # A CONSUMER span per event, child of the relay's PRODUCER span, as on the one-by-one path.
-                with tracer.start_as_current_span(f"process {record.topic}", context=extract_context(record.headers),
-                                                  kind=SpanKind.CONSUMER,
-                                                  attributes=self._span_attrs(record, envelope)):  # fmt: skip
+                with self.processing_span(record, envelope):
                     if envelope.event_id in new:
                         new.discard(envelope.event_id)  # a second copy in this batch is a redelivery too
                         await self.handler(conn, envelope)

@@ -3,15 +3,14 @@ and the consumer moves on (real broker: a dead-letter topic whose max.message.by
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from events_builders import META, comment, topic_taking_at_most
+from events_builders import comment_envelope, kafka_producer, topic_taking_at_most, until
 from prometheus_client import REGISTRY
 
 from casefold_events.consumer import ConsumerRunner
@@ -22,10 +21,8 @@ pytestmark = pytest.mark.integration
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await producer.start()
-    yield producer
-    await producer.stop()
+    async with kafka_producer(kafka_bootstrap) as producer:
+        yield producer
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -35,21 +32,11 @@ async def tiny_topic(kafka_bootstrap: str) -> AsyncIterator[str]:
         yield name
 
 
-def _envelope() -> Envelope:
-    return Envelope.wrap(comment(), stream_id=str(uuid.uuid4()), stream_type="thread", stream_version=1, metadata=META)
-
-
-async def _until(predicate: Callable[[], bool], seconds: float = 30) -> None:
-    async with asyncio.timeout(seconds):
-        while not predicate():
-            await asyncio.sleep(0.05)
-
-
 async def _run_past_a_poison_message(
     pool: asyncpg.Pool, kafka_bootstrap: str, producer: AIOKafkaProducer, topic: str, dead_letter_topic: str,
     **options: float,
 ) -> tuple[ConsumerRunner, Envelope]:  # fmt: skip
-    bad, good = _envelope(), _envelope()
+    bad, good = comment_envelope(), comment_envelope()
     handled: list[uuid.UUID] = []
 
     async def handle(conn: asyncpg.Connection, envelope: Envelope) -> None:
@@ -64,7 +51,7 @@ async def _run_past_a_poison_message(
     try:
         for envelope in (bad, good):
             await producer.send_and_wait(topic, encode(envelope), key=b"k", headers=kafka_headers(envelope))
-        await _until(lambda: handled == [good.event_id])  # the partition moved on past the refused dead letter
+        await until(lambda: handled == [good.event_id])  # the partition moved on past the refused dead letter
     finally:
         await runner.stop()
     return runner, bad
