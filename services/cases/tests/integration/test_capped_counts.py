@@ -60,6 +60,8 @@ async def test_a_search_counts_exactly_up_to_the_cap_then_says_it_stopped(user: 
     assert await counts(agent, q="wal tim") == exact(2, 2, 0)
     assert await counts(agent, q="walrus timeouts") == exact(1, 1, 0)
     assert await counts(agent, q="walrus zzzq") == exact(0, 0, 0)
+    for nothing in ("%", "_", "___", "zq:* | !(qz)"):  # no word, or wildcards taken literally: nothing matches
+        assert await counts(agent, q=nothing) == exact(0, 0, 0), nothing
 
 
 async def test_every_case_is_counted_per_status_up_to_the_cap(user: UserFactory) -> None:
