@@ -1008,13 +1008,31 @@ export interface components {
         CaseCounts: {
             /**
              * All
-             * @description every case the caller may see (with q: whose subject matches)
+             * @description every case the caller may see (with q: whose subject matches); always open + closed, so a lower bound when either is
              */
             all: number;
             /** Open */
             open: number;
             /** Closed */
             closed: number;
+            /**
+             * All Capped
+             * @description true: a lower bound, there may be more: an agent's counting stopped at the cap (CASES_COUNT_CAP, 1,000 by default; the portal shows e.g. "1,000+"). Without q each status is counted up to the cap; with q the matches are, and past it open and closed are those among the first cap matches. false: exact (a customer's counts always are)
+             * @default false
+             */
+            all_capped: boolean;
+            /**
+             * Open Capped
+             * @description true: a lower bound, there may be more: an agent's counting stopped at the cap (CASES_COUNT_CAP, 1,000 by default; the portal shows e.g. "1,000+"). Without q each status is counted up to the cap; with q the matches are, and past it open and closed are those among the first cap matches. false: exact (a customer's counts always are)
+             * @default false
+             */
+            open_capped: boolean;
+            /**
+             * Closed Capped
+             * @description true: a lower bound, there may be more: an agent's counting stopped at the cap (CASES_COUNT_CAP, 1,000 by default; the portal shows e.g. "1,000+"). Without q each status is counted up to the cap; with q the matches are, and past it open and closed are those among the first cap matches. false: exact (a customer's counts always are)
+             * @default false
+             */
+            closed_capped: boolean;
         };
         /**
          * CaseCreate

@@ -24,3 +24,10 @@ export function formatSize(bytes: number): string {
 export function statusLabel(status: string): string {
   return status === "closed" ? "Closed" : status === "open" ? "Open" : status;
 }
+
+const countFormat = new Intl.NumberFormat("en-US");
+
+/** A count as a tab shows it: "1,234"; one that stopped at the service's cap, "10,000+" (there are more). */
+export function formatCount(count: number, capped = false): string {
+  return `${countFormat.format(count)}${capped ? "+" : ""}`;
+}

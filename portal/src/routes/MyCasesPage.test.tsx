@@ -61,6 +61,29 @@ describe("My Cases", () => {
     expect(api.of("GET", "/api/cases/counts").at(-1)!.search.get("q")).toBe("disk");
   });
 
+  it("test_an_agents_capped_counts_show_a_plus_and_exact_ones_do_not", async () => {
+    logIn();
+    fakeApi({
+      "GET /api/identity/me": () => ({ json: ME }),
+      "GET /api/cases/severities": () => ({ json: SEVERITIES }),
+      "GET /api/cases/counts": () => ({
+        json: {
+          all: 1345,
+          open: 1000,
+          closed: 345,
+          all_capped: true,
+          open_capped: true,
+          closed_capped: false,
+        },
+      }),
+      "GET /api/cases": () => ({ json: { items: [aCase()], next_cursor: null } }),
+    });
+    renderPortal("/cases");
+    expect(await screen.findByRole("link", { name: "All (1,345+)" })).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Open (1,000+)" })).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Closed (345)" })).toBeInTheDocument();
+  });
+
   it("test_table_has_the_guide_columns_and_links_each_case", async () => {
     logIn();
     listApi();

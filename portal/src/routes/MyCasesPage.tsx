@@ -7,7 +7,7 @@ import { unwrap } from "../api/problem";
 import { DataTable, pageSource, type Column } from "../components/DataTable";
 import { caseColumns } from "../components/caseColumns";
 import { useSearchText } from "../components/Pager";
-import { formatTime, statusLabel } from "../components/format";
+import { formatCount, formatTime, statusLabel } from "../components/format";
 import { useSeverityName } from "../components/severity";
 import { useCaseCounts } from "../hooks/useCaseCounts";
 import { previousCursors, readCasesQuery, writeCasesQuery, type StatusFilter } from "./casesQuery";
@@ -83,6 +83,7 @@ export default function MyCasesPage() {
         <nav aria-label="Case status" className="filters">
           {FILTERS.map((f) => {
             const count = counts?.[f.value];
+            const capped = counts?.[`${f.value}_capped`] ?? false;
             return (
               <Link
                 key={f.value}
@@ -90,7 +91,7 @@ export default function MyCasesPage() {
                 aria-current={query.status === f.value ? "page" : undefined}
                 className="filter"
               >
-                {count === undefined ? f.label : `${f.label} (${count})`}
+                {count === undefined ? f.label : `${f.label} (${formatCount(count, capped)})`}
               </Link>
             );
           })}

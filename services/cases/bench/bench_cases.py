@@ -129,7 +129,7 @@ WORDS = [
 BULK_OWNERS = 10_000
 BULK_NUMBER_OFFSET = 10_000_000
 SECONDARY_INDEXES = ("number", "activity", "status_activity", "owner_activity", "owner_status_activity",
-                     "subject_fts", "subject_trgm")  # fmt: skip
+                     "subject_fts", "subject_trgm", "subject_prefixes")  # fmt: skip
 
 
 # The user directory: every bulk owner has a name (the first BULK_OWNERS ids), among more users who own no case.

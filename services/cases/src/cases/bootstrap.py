@@ -80,7 +80,7 @@ def build(settings: Settings, pool: asyncpg.Pool, clock: Clock | None = None) ->
             clock=clock,
             sla=policy,
         ),
-        queries=QueryDeps(pool=pool, repository=repository, clock=clock),
+        queries=QueryDeps(pool=pool, repository=repository, clock=clock, count_cap=settings.count_cap),
         relay=database.outbox_relay(settings, "cases"),
         directory_consumer=identity_events_consumer(settings, pool),
         sla_worker=SlaWorker(pool, repository, policy, clock, poll_seconds=settings.sla_poll_seconds),

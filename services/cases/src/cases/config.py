@@ -8,6 +8,7 @@ from pydantic_settings import SettingsConfigDict
 from casefold_events.contracts import CASES_TOPIC, IDENTITY_TOPIC
 from casefold_platform.settings import DEV_RECEIPT_KEY, ReceiptKeySettings, refuse_placeholder
 from cases.domain.model import DEFAULT_MAX_COMMENTS_PER_CASE
+from cases.domain.views import COUNT_CAP
 from cases.sla_config import SlaSettings
 
 DEV_INTERNAL_API_KEY = "dev-internal-api-key-change-me"
@@ -55,6 +56,9 @@ class Settings(SlaSettings, ReceiptKeySettings):
     # A case's page and its replay stay bounded; past this a conversation goes on in a new case (409 case-full).
     max_comments_per_case: int = Field(default=DEFAULT_MAX_COMMENTS_PER_CASE, ge=1)
     command_retries: int = Field(default=3, ge=0, le=10)
+    # An agent's case counts stop at this many and say so (CaseCounts.*_capped; the portal shows "1,000+"):
+    # counting every match of a common word costs a read of each.
+    count_cap: int = Field(default=COUNT_CAP, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
     @model_validator(mode="after")

@@ -21,6 +21,8 @@ SUBJECTS = [
     "Export to CSV times out",
     "Production database slow",
     "Billing: invoice totals wrong",
+    "Configuration export stalls",
+    "Configurator login timeout",
 ]
 
 
@@ -72,10 +74,43 @@ async def test_status_filters(owner: User) -> None:
         ("_", set()),
         ("a:* | !(b)", set()),
         ("'; DROP TABLE case_summaries; --", set()),
+        ("login timeout", {"Configurator login timeout"}),
+        ("TIMEOUT log", {"Configurator login timeout"}),
+        ("time", {"Export to CSV times out", "Configurator login timeout"}),
+        ("export", {"Export to CSV times out", "Configuration export stalls"}),
+        # longer than the prefix index's keys (10 characters): its candidates hold both, the search one
+        ("configuration", {"Configuration export stalls"}),
+        ("configurat", {"Configuration export stalls", "Configurator login timeout"}),
+        ("configurations", set()),
+        ("configuration stalls", {"Configuration export stalls"}),
+        ("login stalls", set()),
     ],
 )
-async def test_keyword_search_on_the_subject(owner: User, q: str, expected: set[str]) -> None:
+@pytest.mark.parametrize("window", [1, 10_000])
+async def test_keyword_search_on_the_subject(
+    owner: User, monkeypatch: pytest.MonkeyPatch, window: int, q: str, expected: set[str]
+) -> None:
+    """The same cases whether the recent window answers (10,000) or the prefix index does (1: the window never
+    fills a page, so every search falls back to the indexes)."""
+    monkeypatch.setattr(read_model, "RECENT_WINDOW", window)
+
     assert set(await _subjects(owner, q=q)) == expected
+
+
+@pytest.mark.parametrize("window", [1, 10_000])
+async def test_a_customer_finds_only_their_own_cases_an_agent_finds_all(
+    user: Callable[..., User], monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    monkeypatch.setattr(read_model, "RECENT_WINDOW", window)
+    alice, bob, agent = user(), user(), user(role="agent")
+    word = "quasar" if window == 1 else "nebula"
+    mine = await alice.open(subject=f"{word} login timeout")
+    theirs = await bob.open(subject=f"{word} login timeouts again")
+
+    assert [i["id"] for i in (await alice.list(q=f"{word} login timeout"))["items"]] == [mine["id"]]
+    assert [i["id"] for i in (await bob.list(q=f"{word[:4]} timeout"))["items"]] == [theirs["id"]]
+    found = (await agent.list(q=f"{word} timeout log"))["items"]
+    assert [i["id"] for i in found] == [theirs["id"], mine["id"]]
 
 
 async def test_search_combines_with_status(owner: User) -> None:

@@ -54,7 +54,10 @@ def test_the_new_fields_and_routes_are_in_the_document(document: dict[str, Any])
     assert "opened_by_name" in schemas["CaseSummaryView"]["properties"]
     assert "opened_by_email" not in schemas["CaseSummaryView"]["properties"]
     assert {"author_name", "author_role"} <= set(schemas["CommentView"]["properties"])
-    assert set(schemas["CaseCounts"]["properties"]) == {"all", "open", "closed"}
+    counts = schemas["CaseCounts"]
+    # the capped flags were added beside the counts (nothing renamed), and are always sent
+    assert set(counts["properties"]) == {"all", "open", "closed", "all_capped", "open_capped", "closed_capped"}
+    assert set(counts["required"]) == set(counts["properties"])
     assert set(schemas["SeverityView"]["properties"]) == {"level", "name", "description"}
     assert {"/api/cases/severities", "/api/cases/counts"} <= set(document["paths"])
 

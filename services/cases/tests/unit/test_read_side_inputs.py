@@ -34,6 +34,7 @@ def test_search_terms_are_prefixes_of_each_word_plus_a_substring() -> None:
     terms = SearchTerms.parse("Prod DOWN!")
 
     assert terms.tsquery == "prod:* & down:*"
+    assert terms.words == "prod down"
     assert terms.like is None
     assert SearchTerms.parse("duction").like == "%duction%"
 
@@ -42,6 +43,7 @@ def test_search_terms_never_carry_tsquery_syntax_and_escape_like_wildcards() -> 
     terms = SearchTerms.parse("a:*|!(b)&50%_off")
 
     assert terms.tsquery == "a:* & b:* & 50:* & _off:*"
+    assert terms.words == "a b 50 _off"
     assert terms.like == "%a:*|!(b)&50\\%\\_off%"
 
 

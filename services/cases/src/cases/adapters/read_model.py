@@ -15,6 +15,7 @@ from cases.adapters import directory
 from cases.adapters.cursor import decode_cursor, encode_cursor
 from cases.domain.commands import Caller
 from cases.domain.views import (
+    COUNT_CAP,
     AttachmentView,
     CaseCounts,
     CasePage,
@@ -62,6 +63,16 @@ COUNTS = """
            count(*) FILTER (WHERE status = 'closed') AS closed
     FROM {source} {filters}
 """
+# An agent counts every case up to a cap (cap + 1 rows found: "more than cap"). Without a search, each status on its
+# own: a range of the status index, read index-only. With one, the matches in one pass (counting one status alone
+# walks every match when that status is rare among them): the first cap + 1 of SubjectSearch.disjoint; past the
+# cap, open and closed are those among the first cap matches, lower bounds too.
+CAPPED_STATUS = "(SELECT count(*) FROM (SELECT 1 FROM case_summaries WHERE status = '{status}' LIMIT {take}) AS c)"
+CAPPED_MATCHES = """
+    SELECT count(*) AS seen, count(*) FILTER (WHERE status = 'open' AND n <= {cap}) AS open,
+           count(*) FILTER (WHERE status = 'closed' AND n <= {cap}) AS closed
+    FROM (SELECT status, row_number() OVER () AS n FROM ({matches}) AS m LIMIT {take}) AS counted
+"""
 # A customer's search is counted among their own cases, read by the owner index first (OFFSET 0 keeps the planner
 # from merging the two): left alone, the prepared statement's generic plan asks the text indexes for every
 # customer's matches of a common prefix and filters by owner after (25 ms instead of 0.3 ms at 1M cases).
@@ -88,9 +99,11 @@ MIN_PARTIAL_LENGTH = 3
 RECENT_WINDOW = 5000
 # A custom plan too: the generic plan a prepared statement gets after five runs cannot see how selective the
 # words are (at 1,000,000 cases a word found nowhere took 13 ms that way, 2 ms planned for its words).
+# And one process: a parallel bitmap scan (which the planner takes for a count of a common word's matches) only adds
+# the workers' start to a request's time on a busy machine.
 FORCE_TEXT_INDEXES = (
     "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off; "
-    "SET LOCAL plan_cache_mode = force_custom_plan"
+    "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL max_parallel_workers_per_gather = 0"
 )
 
 
@@ -98,6 +111,8 @@ FORCE_TEXT_INDEXES = (
 class SearchTerms:
     tsquery: str | None
     like: str | None
+    # The same words, space-separated: what the prefix index is probed with (cases_subject_probe, migration 0008).
+    words: str | None = None
 
     @classmethod
     def parse(cls, q: str) -> SearchTerms:
@@ -111,7 +126,45 @@ class SearchTerms:
         if len(text) >= MIN_PARTIAL_LENGTH and not any(c.isspace() for c in text):
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             like = f"%{escaped}%"
-        return cls(tsquery, like)
+        return cls(tsquery, like, " ".join(words) or None)
+
+
+@dataclass(frozen=True)
+class SubjectSearch:
+    """A subject search as SQL conditions over case_summaries: exact is the search itself (every word a prefix of a
+    subject word, or the fragment a substring); candidates holds whenever exact does and is what the indexes answer:
+    the words' prefixes are exact keys of the prefix index (migration 0008), so GIN intersects them by its fast scan
+    instead of reading every posting of every word that starts so. A query word longer than the index's prefixes is
+    looked up by its first characters: candidates is a superset, and exact is always checked too."""
+
+    words: str | None  # every word a prefix of a subject word (the subject's text index)
+    prefixes: str | None  # candidates of words (the prefix index)
+    like: str | None  # the fragment a substring (the trigram index)
+    # How many of the last parameters only candidates uses (a statement without exact's caller passes none of them).
+    candidates_own_args: int = 0
+
+    @property
+    def exact(self) -> str:
+        return "(" + (" OR ".join(c for c in (self.words, self.like) if c) or "false") + ")"
+
+    @property
+    def candidates(self) -> str:
+        # The substring first: the trigram index's candidates are rechecked on the table, and an OR stops at its
+        # first true arm, so the prefixes (computed from the subject's words for each row rechecked) mostly are not.
+        return "(" + (" OR ".join(c for c in (self.like, self.prefixes) if c) or "false") + ")"
+
+    def disjoint(self, columns: str) -> str:
+        """The matches as a UNION ALL of disjoint parts, each answered by one index, the prefix index's first: a
+        LIMIT above stops before the trigram index is read at all when the words' matches reach it."""
+        parts = []
+        if self.words and self.prefixes:
+            # the exact test above an OFFSET 0 fence, so that the subject's text index is not brought in for it
+            parts.append(f"SELECT {columns} FROM (SELECT {columns}, subject_tsv FROM case_summaries "
+                         f"WHERE {self.prefixes} OFFSET 0) AS w WHERE {self.words}")  # fmt: skip
+        if self.like:
+            rest = f" AND NOT {self.words}" if self.words else ""
+            parts.append(f"SELECT {columns} FROM case_summaries WHERE {self.like}{rest}")
+        return " UNION ALL ".join(f"({part})" for part in parts) or f"SELECT {columns} FROM case_summaries WHERE false"
 
 
 def summary_fields(row: asyncpg.Record) -> dict[str, Any]:
@@ -228,7 +281,7 @@ async def get_case(conn: asyncpg.Connection, case_id: UUID, viewer: Caller, now:
 
 
 async def _search(
-    conn: asyncpg.Connection, filters: str, search: str, args: list[object], limit: int
+    conn: asyncpg.Connection, filters: str, search: SubjectSearch, args: list[object], limit: int
 ) -> list[asyncpg.Record]:
     """Up to limit + 1 matching summaries, newest activity first (see RECENT_WINDOW)."""
     order = _ORDER
@@ -242,19 +295,22 @@ async def _search(
         SELECT seen.n AS scanned, m.* FROM (SELECT count(*) AS n FROM recent) AS seen
         LEFT JOIN LATERAL (
             SELECT {_SUMMARY_COLUMNS} FROM case_summaries
-            WHERE id IN (SELECT id FROM recent WHERE {search} {order} LIMIT {limit + 1})
+            WHERE id IN (SELECT id FROM recent WHERE {search.exact} {order} LIMIT {limit + 1})
         ) AS m ON true
     """
-    found = await conn.fetch(_named(recent), *args)
+    found = await conn.fetch(_named(recent), *args[: len(args) - search.candidates_own_args])
     rows = [r for r in found if r["id"] is not None]
     if len(rows) > limit or found[0]["scanned"] < RECENT_WINDOW:
         return rows
-    where = f"{filters} AND {search}" if filters else f"WHERE {search}"
+    # The indexes give the candidates; the exact test runs above the OFFSET 0 fence, on them alone (left beside
+    # the candidates' condition, the planner may also bitmap-scan the subject's text index for it, which is the
+    # prefix cost the candidates avoid).
+    where = f"{filters} AND {search.candidates}" if filters else f"WHERE {search.candidates}"
+    candidates = f"SELECT {_SUMMARY_COLUMNS}, subject_tsv FROM case_summaries {where} OFFSET 0"
+    page = f"SELECT {_SUMMARY_COLUMNS} FROM ({candidates}) AS c WHERE {search.exact} {order} LIMIT {limit + 1}"
     async with conn.transaction(readonly=True):
         await conn.execute(FORCE_TEXT_INDEXES)
-        older: list[asyncpg.Record] = await conn.fetch(
-            _named(f"SELECT {_SUMMARY_COLUMNS} FROM case_summaries {where} {order} LIMIT {limit + 1}"), *args
-        )
+        older: list[asyncpg.Record] = await conn.fetch(_named(page), *args)
         return older
 
 
@@ -278,15 +334,17 @@ class _Where:
         if not viewer.is_agent:
             self.conditions.append(f"opened_by = {self.arg(viewer.user_id)}")
 
-    def search(self, q: str) -> str:
-        """The subject-search condition for q (not added to the conditions: the search path places it)."""
+    def search(self, q: str) -> SubjectSearch:
+        """The subject-search conditions for q (not added to the conditions: the search path places them)."""
         terms = SearchTerms.parse(q)
-        branches = []
-        if terms.tsquery:
-            branches.append(f"subject_tsv @@ to_tsquery('simple', {self.arg(terms.tsquery)})")
-        if terms.like:
-            branches.append(f"subject ILIKE {self.arg(terms.like)}")
-        return "(" + (" OR ".join(branches) or "false") + ")"
+        like = f"subject ILIKE {self.arg(terms.like)}" if terms.like else None
+        words = prefixes = None
+        if terms.tsquery and terms.words:
+            words = f"subject_tsv @@ to_tsquery('simple', {self.arg(terms.tsquery)})"
+            probe = f"cases_subject_probe({self.arg(terms.words)})"  # the last parameter: see candidates_own_args
+            # Every array contains the empty one: words without a lexeme match nothing, as their tsquery does.
+            prefixes = f"(cardinality({probe}) > 0 AND cases_subject_prefixes(subject_tsv) @> {probe})"
+        return SubjectSearch(words, prefixes, like, candidates_own_args=1 if prefixes else 0)
 
     @property
     def sql(self) -> str:
@@ -328,17 +386,45 @@ async def list_cases(
     return CasePage(items=items, next_cursor=next_cursor)
 
 
-async def count_cases(conn: asyncpg.Connection, viewer: Caller, *, q: str | None = None) -> CaseCounts:
-    """How many cases the viewer may see: all, open, closed; with q, those whose subject matches (as the list)."""
-    where = _Where()
+async def count_cases(
+    conn: asyncpg.Connection, viewer: Caller, *, q: str | None = None, cap: int = COUNT_CAP
+) -> CaseCounts:
+    """How many cases the viewer may see: all, open, closed; with q, those whose subject matches (as the list).
+    A customer's counts are exact; an agent's stop at cap each (see CaseCounts)."""
     words = _searching(q)
-    source = "case_summaries"
-    if not viewer.is_agent and words is not None:
+    if viewer.is_agent:
+        return await _capped_counts(conn, words, cap)
+    where = _Where()
+    source, unused = "case_summaries", 0
+    if words is not None:
         source = OWN_CASES.format(owner=where.arg(viewer.user_id))
+        search = where.search(words)
+        where.conditions.append(search.exact)
+        unused = search.candidates_own_args
     else:
         where.visible_to(viewer)
-    if words is not None:
-        where.conditions.append(where.search(words))
-    row = await conn.fetchrow(COUNTS.format(source=source, filters=where.sql), *where.args)
+    row = await conn.fetchrow(COUNTS.format(source=source, filters=where.sql), *where.args[: len(where.args) - unused])
     assert row is not None
     return CaseCounts(all=row["all"], open=row["open"], closed=row["closed"])
+
+
+async def _capped_counts(conn: asyncpg.Connection, words: str | None, cap: int) -> CaseCounts:
+    """Every case (with words: whose subject matches) counted up to cap (see CAPPED_MATCHES)."""
+    if words is None:
+        open_, closed = (CAPPED_STATUS.format(status=s, take=cap + 1) for s in ("open", "closed"))
+        row = await conn.fetchrow(f"SELECT {open_} AS open, {closed} AS closed")
+        assert row is not None
+        open_capped, closed_capped = row["open"] > cap, row["closed"] > cap
+        open_n, closed_n = min(row["open"], cap), min(row["closed"], cap)
+        return CaseCounts(all=open_n + closed_n, open=open_n, closed=closed_n, all_capped=open_capped or closed_capped,
+                          open_capped=open_capped, closed_capped=closed_capped)  # fmt: skip
+    where = _Where()
+    search = where.search(words)
+    query = CAPPED_MATCHES.format(cap=cap, take=cap + 1, matches=search.disjoint("status"))
+    async with conn.transaction(readonly=True):
+        await conn.execute(FORCE_TEXT_INDEXES)
+        row = await conn.fetchrow(query, *where.args)
+    assert row is not None
+    capped = row["seen"] > cap
+    return CaseCounts(all=row["open"] + row["closed"], open=row["open"], closed=row["closed"], all_capped=capped,
+                      open_capped=capped, closed_capped=capped)  # fmt: skip

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -17,17 +16,7 @@ from cases.domain.clock import Clock, SystemClock
 from cases.domain.commands import Caller
 from cases.domain.errors import CaseNotFound, NotAllowed
 from cases.domain.model import Case
-from cases.domain.views import CaseCounts, CasePage, CaseView, PersonView, QueuePage, StatusFilter
-
-# Counting every case reads the whole status index (about 0.2 s at 1M cases), and every agent gets the same
-# answer: it is shared for a few seconds. A customer's counts (their own cases, an index range) are always fresh.
-ALL_CASES_COUNTS_TTL = 5.0
-
-
-@dataclass
-class _SharedCounts:
-    value: CaseCounts | None = None
-    at: float = 0.0
+from cases.domain.views import COUNT_CAP, CaseCounts, CasePage, CaseView, PersonView, QueuePage, StatusFilter
 
 
 @dataclass(frozen=True)
@@ -35,7 +24,8 @@ class QueryDeps:
     pool: asyncpg.Pool
     repository: Repository[Case]
     clock: Clock = field(default_factory=SystemClock)
-    all_cases_counts: _SharedCounts = field(default_factory=_SharedCounts)
+    # An agent's counts stop at this many cases per status (read_model.COUNT_CAP; CASES_COUNT_CAP).
+    count_cap: int = COUNT_CAP
 
 
 async def get_case(
@@ -91,14 +81,9 @@ async def list_cases(
 
 
 async def count_cases(deps: QueryDeps, viewer: Caller, *, q: str | None = None) -> CaseCounts:
-    shared = deps.all_cases_counts if viewer.is_agent and not (q and q.strip()) else None
-    if shared is not None and shared.value is not None and time.monotonic() - shared.at < ALL_CASES_COUNTS_TTL:
-        return shared.value
+    """Always fresh: an agent's counts are capped (a few milliseconds at any size), a customer's are their own."""
     async with deps.pool.acquire() as conn:
-        counts = await read_model.count_cases(conn, viewer, q=q)
-    if shared is not None:
-        shared.value, shared.at = counts, time.monotonic()
-    return counts
+        return await read_model.count_cases(conn, viewer, q=q, cap=deps.count_cap)
 
 
 def _ensure_agent(viewer: Caller) -> None:

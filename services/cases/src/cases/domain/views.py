@@ -138,10 +138,31 @@ class CasePage(View):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
 
 
+# An agent's counts stop here (CASES_COUNT_CAP): counting every case a common word matches reads each of them (tens
+# of thousands at 1,000,000 cases), and "more than 1,000" is all a tab needs to say. Each match counted is a read
+# of the table: at 1M cases a common word's count took 8.6 ms at 1,000 and 17.6 ms at 10,000 (docs/performance.md).
+COUNT_CAP = 1_000
+_CAPPED = (
+    "true: a lower bound, there may be more: an agent's counting stopped at the cap (CASES_COUNT_CAP, "
+    f'{COUNT_CAP:,} by default; the portal shows e.g. "{COUNT_CAP:,}+"). Without q each status is counted up to '
+    "the cap; with q the matches are, and past it open and closed are those among the first cap matches. "
+    "false: exact (a customer's counts always are)"
+)
+
+
 class CaseCounts(View):
-    all: int = Field(description="every case the caller may see (with q: whose subject matches)")
+    # the flags are always sent: required in the served schema, defaulted only for the code that builds exact counts
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
+
+    all: int = Field(
+        description="every case the caller may see (with q: whose subject matches); always open + closed, so a "
+        "lower bound when either is"
+    )
     open: int
     closed: int
+    all_capped: bool = Field(default=False, description=_CAPPED)
+    open_capped: bool = Field(default=False, description=_CAPPED)
+    closed_capped: bool = Field(default=False, description=_CAPPED)
 
 
 def _until(due: datetime | None, now: datetime) -> int | None:
