@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any, Self
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import AIOKafkaConsumer
 
 from casefold_events.contracts import CommentAdded
 from casefold_events.contracts.base import Event
@@ -69,20 +67,6 @@ async def event_ids_on(bootstrap: str, topic: str, at_least: int, seconds: float
         await consumer.stop()
 
 
-@contextlib.asynccontextmanager
-async def topic_taking_at_most(bootstrap: str, prefix: str, max_bytes: int) -> AsyncIterator[str]:
-    """A fresh one-partition topic whose broker refuses any record batch larger than max_bytes; deleted after."""
-    name = f"{prefix}.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, 1, 1, topic_configs={"max.message.bytes": str(max_bytes)})])
-        yield name
-        await admin.delete_topics([name])
-    finally:
-        await admin.close()
-
-
 def comment_envelope() -> Envelope:
     """A CommentAdded on a new thread, enveloped as the relay publishes it."""
     return Envelope.wrap(comment(), stream_id=str(uuid.uuid4()), stream_type="thread", stream_version=1, metadata=META)
@@ -93,14 +77,3 @@ async def until(predicate: Callable[[], bool], seconds: float = 30) -> None:
     async with asyncio.timeout(seconds):
         while not predicate():
             await asyncio.sleep(0.05)
-
-
-@contextlib.asynccontextmanager
-async def kafka_producer(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    """A started producer that waits for every in-sync replica."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        yield producer
-    finally:
-        await producer.stop()

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from events_builders import comment_envelope, kafka_producer, topic_taking_at_most, until
+from events_builders import comment_envelope, until
 from pydantic_settings import SettingsConfigDict
 
 from casefold_events.consumer import PARK, ConsumerRunner
@@ -41,19 +41,6 @@ async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
         yield pool
     finally:
         await pool.close()
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    async with kafka_producer(kafka_bootstrap) as producer:
-        yield producer
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def tiny_topic(kafka_bootstrap: str) -> AsyncIterator[str]:
-    """A topic that takes no record larger than 64 bytes: every real envelope is too large for it."""
-    async with topic_taking_at_most(kafka_bootstrap, "tiny", 64) as name:
-        yield name
 
 
 class Flaky:

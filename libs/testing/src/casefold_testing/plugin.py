@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 import pytest_asyncio
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from casefold_local.databases import create_database, drop_database
 from casefold_testing.infra import TestInfrastructure
+from casefold_testing.kafka import kafka_producer, topic_taking_at_most
 
 TopicFactory = Callable[..., Awaitable[str]]
 
@@ -78,3 +80,17 @@ async def topic_factory(kafka_bootstrap: str, request: pytest.FixtureRequest) ->
 async def kafka_topic(topic_factory: TopicFactory) -> str:
     """One fresh single-partition topic for this test."""
     return await topic_factory()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    """A started producer that waits for every in-sync replica, shared by the session's tests."""
+    async with kafka_producer(kafka_bootstrap) as started:
+        yield started
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def tiny_topic(kafka_bootstrap: str) -> AsyncIterator[str]:
+    """A fresh topic that takes no record larger than 64 bytes: every real envelope is too large for it."""
+    async with topic_taking_at_most(kafka_bootstrap, "tiny", 64) as name:
+        yield name

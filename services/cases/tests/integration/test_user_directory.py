@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,14 +40,6 @@ def settings(database: str, topics: dict[str, str], kafka_bootstrap: str) -> Set
         environment="test", database_url=database, topic=topics["cases"], identity_topic=topics["identity"],
         consumer_name=topics["consumer"], kafka_bootstrap_servers=kafka_bootstrap, run_workers=True,
     )  # fmt: skip
-
-
-@pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    the_producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await the_producer.start()
-    yield the_producer
-    await the_producer.stop()
 
 
 def envelope(event: Event, user_id: uuid.UUID, version: int) -> Envelope:

@@ -36,14 +36,6 @@ async def migrated(database: str) -> str:
     return database
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await producer.start()
-    yield producer
-    await producer.stop()
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def harness_factory(
     migrated: str,

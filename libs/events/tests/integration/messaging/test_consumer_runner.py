@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import asyncpg
 import pytest
-import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from events_builders import META, comment
 from opentelemetry import trace
@@ -30,14 +29,6 @@ pytestmark = pytest.mark.integration
 
 def _envelope(meta: Metadata = META) -> Envelope:
     return Envelope.wrap(comment(), stream_id=str(uuid.uuid4()), stream_type="thread", stream_version=1, metadata=meta)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 async def _send(producer: AIOKafkaProducer, topic: str, envelope: Envelope) -> None:

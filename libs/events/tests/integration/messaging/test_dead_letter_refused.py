@@ -4,32 +4,17 @@ and the consumer moves on (real broker: a dead-letter topic whose max.message.by
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from events_builders import comment_envelope, kafka_producer, topic_taking_at_most, until
+from events_builders import comment_envelope, until
 from prometheus_client import REGISTRY
 
 from casefold_events.consumer import ConsumerRunner
 from casefold_events.envelope import Envelope, encode, kafka_headers
 
 pytestmark = pytest.mark.integration
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    async with kafka_producer(kafka_bootstrap) as producer:
-        yield producer
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def tiny_topic(kafka_bootstrap: str) -> AsyncIterator[str]:
-    """A dead-letter topic that takes no record larger than 64 bytes: every real envelope is too large for it."""
-    async with topic_taking_at_most(kafka_bootstrap, "tiny.dlq", 64) as name:
-        yield name
 
 
 async def _run_past_a_poison_message(

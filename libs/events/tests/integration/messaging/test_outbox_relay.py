@@ -11,11 +11,12 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaError
-from events_builders import META, comment, topic_taking_at_most
+from events_builders import META, comment
 
 from casefold_events.envelope import RecordedEvent, decode
 from casefold_events.relay import PRODUCER_DEFAULTS, OutboxRelay
 from casefold_events.store import NO_STREAM, EventStore
+from casefold_testing.kafka import topic_taking_at_most
 
 pytestmark = pytest.mark.integration
 
