@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from bench.harness import Infra, Result, median, print_table, write_results
-from bench.procstat import cpu_seconds
+from bench.procstat import cpu_seconds, database_and_broker, tree_cpu_seconds
 from casefold_local.databases import create_database, drop_database
 from casefold_local.gateway import Gateway
 from casefold_local.gateway_config import GatewaySettings, Upstream
@@ -219,7 +219,8 @@ async def run(infra: Infra, *, quick: bool = False, profile: Path | None = None)
             await _wait_ready(bare, work)
             gateways += [_gateway(work / "gw-cases", identity_port, cases.port),
                          _gateway(work / "gw-bare", identity_port, bare.port)]  # fmt: skip
-            results, extra = await _measure(work, issuer, cases, bare, gateways, rounds, seconds, profile)
+            servers = database_and_broker(infra.postgres_dsn, infra.kafka_bootstrap)
+            results, extra = await _measure(work, issuer, cases, bare, gateways, servers, rounds, seconds, profile)
     finally:
         for gateway in gateways:
             gateway.stop()
@@ -240,6 +241,7 @@ async def _measure(
     cases: _Served,
     bare: _Served,
     gateways: list[Gateway],
+    servers: dict[str, int],
     rounds: int,
     seconds: float,
     profile: Path | None,
@@ -259,6 +261,11 @@ async def _measure(
     pids = {"bare": bare.process.pid, "open": cases.process.pid, "comment": cases.process.pid}
     samples: dict[tuple[str, str], list[WrkRound]] = {(r, s): [] for r in routes for s in SCENARIOS}
     cpu: dict[tuple[str, str], list[float]] = {(r, s): [] for r in routes for s in SCENARIOS}
+    # what the database and the broker spent per request in the same rounds: the bare endpoint's one INSERT beside a
+    # command's statements, the outbox and NOTIFY, and the relay's produce (the broker idles for the bare endpoint)
+    server_cpu: dict[tuple[str, str, str], list[float]] = {
+        (r, s, name): [] for r in routes for s in SCENARIOS for name in servers
+    }
     for route, bases in routes.items():  # warm-up: pools filled, code paths hot, JWKS fetched
         for scenario in SCENARIOS:
             wrk_round(bases[scenario], data[scenario], f"warm-{route}-{scenario}", 2)
@@ -266,13 +273,21 @@ async def _measure(
         for route, bases in routes.items():
             for scenario in SCENARIOS:
                 before = cpu_seconds(pids[scenario])
+                servers_before = {name: tree_cpu_seconds(pid) for name, pid in servers.items()}
                 measured = wrk_round(bases[scenario], data[scenario], f"r{n}-{route}-{scenario}", seconds)
-                used = (cpu_seconds(pids[scenario]) - before) * 1000 / max(measured.requests, 1)
+                per_request = 1000 / max(measured.requests, 1)
+                service_used = (cpu_seconds(pids[scenario]) - before) * per_request
                 samples[route, scenario].append(measured)
-                cpu[route, scenario].append(used)
+                cpu[route, scenario].append(service_used)
+                spent = ""
+                for name, pid in servers.items():
+                    server_used = (tree_cpu_seconds(pid) - servers_before[name]) * per_request
+                    server_cpu[route, scenario, name].append(server_used)
+                    spent += f"  {name} {server_used:4.2f}"
                 print(f"  round {n + 1} {route:<7} {scenario:<7} {measured.requests_per_second:8.1f} req/s  "
                       f"p50 {measured.p50_ms:6.1f} ms  p99 {measured.p99_ms:6.1f} ms  "
-                      f"server CPU {used:5.2f} ms/request  failures {measured.failures}", flush=True)  # fmt: skip
+                      f"server CPU {service_used:5.2f} ms/request{spent}  failures {measured.failures}",
+                      flush=True)  # fmt: skip
     results: list[Result] = []
     for route in routes:
         base_rps = [r.requests_per_second for r in samples[route, "bare"]]
@@ -290,6 +305,10 @@ async def _measure(
             used, base_used = cpu[route, scenario], cpu[route, "bare"]
             results.append(Result(f"{label} server CPU/request", "ms", median(used), median(base_used), baseline_name,
                                   "-", used, base_used, higher_is_better=False))  # fmt: skip
+            for name in servers:
+                used, base_used = server_cpu[route, scenario, name], server_cpu[route, "bare", name]
+                results.append(Result(f"{label} {name} CPU/request", "ms", median(used), median(base_used),
+                                      baseline_name, "-", used, base_used, higher_is_better=False))  # fmt: skip
     if profile is not None:
         for scenario in ("open", "comment"):
             _profiled(cases, profile / f"{scenario}",

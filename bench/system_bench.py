@@ -36,12 +36,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from bench.harness import Infra, Result, percentile, print_table, write_results
-from bench.procstat import tree_cpu_seconds
+from bench.procstat import database_and_broker, tree_cpu_seconds
 from casefold_local.gateway import Gateway
 from casefold_local.system import System
 
@@ -141,23 +140,6 @@ def _memory_mb(pid: int, field: str) -> float:
     return 0.0
 
 
-def listener(port: int) -> int | None:
-    """The process listening on 127.0.0.1:port (PostgreSQL's and Kafka's, which the harness started)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError):
-            for row in Path(table).read_text().splitlines()[1:]:
-                cols = row.split()
-                if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
-                    inodes.add(f"socket:[{cols[9]}]")
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
-                    return int(entry.name)
-    return None
-
-
 SERVICES = ("identity", "cases", "attachments", "notifications")
 
 
@@ -170,10 +152,7 @@ class Processes:
             self.pids["mailbox"] = system.mailbox.proc.pid
         if (gateway := system.gateway.pid()) is not None:
             self.pids["envoy"] = gateway
-        ports = {"postgres": urlsplit(infra.postgres_dsn).port, "kafka": int(infra.kafka_bootstrap.rsplit(":")[-1])}
-        for name, port in ports.items():
-            if port is not None and (pid := listener(port)) is not None:
-                self.pids[name] = pid
+        self.pids |= database_and_broker(infra.postgres_dsn, infra.kafka_bootstrap)
         self.peak_rss: dict[str, float] = dict.fromkeys(self.pids, 0.0)
 
     def cpu(self) -> dict[str, float]:
