@@ -6,6 +6,8 @@
     uv run python -m bench portal       # the portal: initial JS gzipped, My Cases in Chromium beside its API calls
     uv run python -m bench http         # open case / add comment over HTTP (wrk) beside a bare FastAPI endpoint
     uv run python -m bench system       # the whole system through the gateway, rising load (Go load generator)
+    uv run python -m bench.roundtrips   # the statements one open case and one comment send
+    uv run python -m bench.statements   # bench http --quick under pg_stat_statements: PostgreSQL's time per statement
 
 Service benchmarks live with their services (services/<name>/bench/bench_<name>.py) and run as subprocesses
 against the same servers (CASEFOLD_BENCH_DATABASE_URL / CASEFOLD_BENCH_KAFKA_BOOTSTRAP).

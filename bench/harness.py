@@ -33,15 +33,18 @@ class Infra:
 
 
 @contextlib.contextmanager
-def servers() -> Iterator[Infra]:
-    """Servers for a benchmark run: CASEFOLD_BENCH_* URLs when given, else private ones (durable settings)."""
+def servers(postgres_settings: dict[str, str] | None = None) -> Iterator[Infra]:
+    """Servers for a benchmark run: CASEFOLD_BENCH_* URLs when given, else private ones (durable settings, and
+    postgres_settings for a private PostgreSQL)."""
     pg_url = os.environ.get("CASEFOLD_BENCH_DATABASE_URL")
     kafka_url = os.environ.get("CASEFOLD_BENCH_KAFKA_BOOTSTRAP")
     root = Path(tempfile.mkdtemp(prefix="casefold-bench-"))
     started: list[PostgresServer | KafkaServer] = []
     try:
         if not pg_url:
-            pg = PostgresServer(root / "pg", port=free_port(), settings={"shared_buffers": "256MB"})
+            pg = PostgresServer(
+                root / "pg", port=free_port(), settings={"shared_buffers": "256MB", **(postgres_settings or {})}
+            )
             pg.start()
             started.append(pg)
             pg_url = pg.dsn()

@@ -190,8 +190,9 @@ SCENARIOS = ("bare", "open", "comment")
 NAMES = {"open": "open case (POST /api/cases)", "comment": "add comment (POST .../comments)"}
 
 
-async def run(infra: Infra, *, quick: bool = False, profile: Path | None = None) -> None:
-    """Measure (and with profile, a folder, record where an open-case and an add-comment round spend their time)."""
+async def run(infra: Infra, *, quick: bool = False, profile: Path | None = None, results_name: str = "http") -> None:
+    """Measure (and with profile, a folder, record where an open-case and an add-comment round spend their time);
+    the figures go to bench/results/<results_name>.json."""
     rounds = 2 if quick else 5
     seconds = 3 if quick else 10
     work = Path(tempfile.mkdtemp(prefix="casefold-http-bench-"))
@@ -231,7 +232,7 @@ async def run(infra: Infra, *, quick: bool = False, profile: Path | None = None)
         shutil.rmtree(work, ignore_errors=True)
     print_table(f"HTTP commands vs a bare FastAPI endpoint (wrk, {CONNECTIONS} connections, medians of {rounds} "
                 f"rounds of {seconds:g}s)", results)  # fmt: skip
-    path = write_results("http", results, extra)
+    path = write_results(results_name, results, extra)
     print(f"\nwritten to {path.relative_to(ROOT)}")
 
 
