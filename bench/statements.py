@@ -1,7 +1,7 @@
 """Where PostgreSQL's time goes while `bench http --quick` runs: pg_stat_statements over the bench's private server,
-the statements with the most execution time, each per call. `track = all` lists what runs inside a statement too
-(the read model's trigger into case_search, the subject-prefix index's expression), so nested time is counted twice:
-once in its own line, once in the statement that ran it.
+the statements with the most execution time, each per call, with its planning time. `track = all` lists what runs
+inside a statement too (the read model's trigger into case_search, the subject-prefix index's expression), so nested
+time is counted twice: once in its own line, once in the statement that ran it.
 
     uv run python -m bench.statements            # needs the private server: CASEFOLD_BENCH_DATABASE_URL unset
 """
@@ -18,9 +18,14 @@ import asyncpg
 from bench import http_bench
 from bench.harness import RESULTS, servers
 
-SETTINGS = {"shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "all"}
+SETTINGS = {
+    "shared_preload_libraries": "pg_stat_statements",
+    "pg_stat_statements.track": "all",
+    "pg_stat_statements.track_planning": "on",
+}
 TOP = """
     SELECT calls, total_exec_time AS total_ms, total_exec_time * 1000 / calls AS us_per_call,
+           total_plan_time * 1000 / calls AS plan_us_per_call,
            wal_bytes / calls AS wal_bytes_per_call, left(regexp_replace(query, '\\s+', ' ', 'g'), $2) AS query
     FROM pg_stat_statements WHERE calls > 0 ORDER BY total_exec_time DESC LIMIT $1
 """
@@ -52,9 +57,10 @@ def main() -> int:
         asyncio.run(_reset(infra.postgres_dsn))
         asyncio.run(http_bench.run(infra, quick=True, results_name="http-statements"))
         rows = asyncio.run(_top(infra.postgres_dsn))
-    print(f"\n{'calls':>8} {'total ms':>9} {'us/call':>8} {'WAL B/call':>10}  statement")
+    print(f"\n{'calls':>8} {'total ms':>9} {'us/call':>8} {'plan us':>8} {'WAL B/call':>10}  statement")
     for r in rows:
-        print(f"{r['calls']:>8} {r['total_ms']:>9.0f} {r['us_per_call']:>8.1f} {r['wal_bytes_per_call']:>10.0f}  "
+        print(f"{r['calls']:>8} {r['total_ms']:>9.0f} {r['us_per_call']:>8.1f} {r['plan_us_per_call']:>8.1f} "
+              f"{r['wal_bytes_per_call']:>10.0f}  "
               f"{r['query']}")  # fmt: skip
     path = RESULTS / "statements.json"
     path.write_text(json.dumps(rows, indent=2, default=float) + "\n")
