@@ -16,7 +16,7 @@ import sys
 import asyncpg
 
 from bench import http_bench
-from bench.harness import RESULTS, servers
+from bench.harness import RESULTS, Infra, servers
 
 SETTINGS = {
     "shared_preload_libraries": "pg_stat_statements",
@@ -31,18 +31,13 @@ TOP = """
 """
 
 
-async def _reset(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn)
+async def _measure(infra: Infra, limit: int = 20, width: int = 160) -> list[dict[str, object]]:
+    """Reset the statistics, run the HTTP bench, and read the statements with the most execution time."""
+    conn = await asyncpg.connect(infra.postgres_dsn)
     try:
         await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         await conn.execute("SELECT pg_stat_statements_reset()")
-    finally:
-        await conn.close()
-
-
-async def _top(dsn: str, limit: int = 20, width: int = 160) -> list[dict[str, object]]:
-    conn = await asyncpg.connect(dsn)
-    try:
+        await http_bench.run(infra, quick=True, results_name="http-statements")
         return [dict(r) for r in await conn.fetch(TOP, limit, width)]
     finally:
         await conn.close()
@@ -54,9 +49,7 @@ def main() -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     with servers(postgres_settings=SETTINGS) as infra:
-        asyncio.run(_reset(infra.postgres_dsn))
-        asyncio.run(http_bench.run(infra, quick=True, results_name="http-statements"))
-        rows = asyncio.run(_top(infra.postgres_dsn))
+        rows = asyncio.run(_measure(infra))
     print(f"\n{'calls':>8} {'total ms':>9} {'us/call':>8} {'plan us':>8} {'WAL B/call':>10}  statement")
     for r in rows:
         print(f"{r['calls']:>8} {r['total_ms']:>9.0f} {r['us_per_call']:>8.1f} {r['plan_us_per_call']:>8.1f} "
