@@ -1,5 +1,5 @@
-"""Kafka helpers for tests that need more than a plain topic: a producer that waits for every replica, and a topic
-whose broker refuses records above a size (to make a publish fail for good on a real broker)."""
+"""Kafka helpers for tests that need more than a plain topic: a topic whose broker refuses records above a size (to
+make a publish fail for good on a real broker)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-
-@contextlib.asynccontextmanager
-async def kafka_producer(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    """A started producer that waits for every in-sync replica."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        yield producer
-    finally:
-        await producer.stop()
 
 
 @contextlib.asynccontextmanager

@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from casefold_local.databases import create_database, drop_database
 from casefold_testing.infra import TestInfrastructure
-from casefold_testing.kafka import kafka_producer, topic_taking_at_most
+from casefold_testing.kafka import topic_taking_at_most
 
 TopicFactory = Callable[..., Awaitable[str]]
 
@@ -85,8 +85,12 @@ async def kafka_topic(topic_factory: TopicFactory) -> str:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
     """A started producer that waits for every in-sync replica, shared by the session's tests."""
-    async with kafka_producer(kafka_bootstrap) as started:
-        yield started
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
 
 
 @pytest_asyncio.fixture(loop_scope="session")
