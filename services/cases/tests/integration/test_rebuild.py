@@ -142,3 +142,26 @@ async def test_rebuild_gives_the_same_waiting_states_assignees_and_severity_hist
                             "IS NOT NULL")  # fmt: skip
     assert sorted(str(r["waiting_on"]) for r in rows) == ["None", "customer", "customer", "support"]
     assert all('"reason"' in r["severity_changes"] for r in rows)
+
+
+async def test_commands_after_a_rebuild_write_to_the_new_search_documents(
+    user: UserFactory, pool: asyncpg.Pool
+) -> None:
+    # The mirror's statements are planned once per session (migration 0009): the sessions that planned them before
+    # the swap write to the swapped-in case_search after it, not to the dropped one.
+    alice = user()
+    for i in range(4):
+        await alice.open(subject=f"warming the sessions {i}")
+    await rebuild_read_model(pool, SlaPolicy())
+
+    for i in range(4):
+        case = await alice.open(subject=f"after the swap {i}")
+        await alice.comment(case["id"], "still mirrored")
+        await alice.close(case["id"])
+
+    mirrored = await pool.fetch(
+        "SELECT s.status, d.status AS search_status FROM case_summaries s LEFT JOIN case_search d USING (id) "
+        "WHERE s.subject LIKE 'after the swap %'"
+    )
+    assert len(mirrored) == 4
+    assert all(r["search_status"] == r["status"] == "closed" for r in mirrored)
