@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from casefold_events.consumer import ConsumerRunner
+from casefold_events.doorbell import Doorbell
 from casefold_events.migrate import migrate, package_migrations, shared_migrations
 from casefold_events.relay import OutboxRelay
 from casefold_events.store import EventStore, Repository
@@ -67,6 +68,9 @@ def build(settings: Settings, pool: asyncpg.Pool, clock: Clock | None = None) ->
     # Events are stamped by the same clock, so that deadlines folded from them and "now" share one timeline.
     repository = Repository(EventStore(topics={STREAM_TYPE: settings.events_topic}), Case,
                             snapshot_every=settings.snapshot_every or None, clock=clock.now)  # fmt: skip
+    relay = database.outbox_relay(settings, "cases")
+    # The commands wake the relay after COMMIT: directly while this process's relay leads, by NOTIFY otherwise.
+    doorbell = Doorbell(pool, local=relay)
     return Service(
         settings=settings,
         pool=pool,
@@ -75,13 +79,14 @@ def build(settings: Settings, pool: asyncpg.Pool, clock: Clock | None = None) ->
             repository=repository,
             catalogue={p.id: p.name for p in settings.products},
             receipt_key=settings.receipt_key_bytes,
+            doorbell=doorbell,
             retries=settings.command_retries,
             max_comments_per_case=settings.max_comments_per_case,
             clock=clock,
             sla=policy,
         ),
         queries=QueryDeps(pool=pool, repository=repository, clock=clock, count_cap=settings.count_cap),
-        relay=database.outbox_relay(settings, "cases"),
+        relay=relay,
         directory_consumer=identity_events_consumer(settings, pool),
         sla_worker=SlaWorker(pool, repository, policy, clock, poll_seconds=settings.sla_poll_seconds),
         clock=clock,

@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         finally:
             if workers is not None:
                 await workers.stop()
+            await service.commands.doorbell.close()
             await pool.close()
 
     app = service_app(

@@ -121,16 +121,18 @@ class Repository(Generic[A]):
         metadata: Metadata,
         *,
         defer: Writes | None = None,
+        notify: bool = True,
     ) -> list[RecordedEvent]:
         """Append events at the version the aggregate was loaded at, apply them, snapshot when due.
 
         defer: the append (and snapshot) ride with the transaction's other writes, sent when it is flushed
-        (casefold_events.writes); the aggregate is applied at once, as if they had been sent.
+        (casefold_events.writes); the aggregate is applied at once, as if they had been sent. notify=False: the
+        caller wakes the relay after COMMIT (EventStore.append, casefold_events.doorbell).
         """
         before = aggregate.version
         recorded = await self.store.append(
             conn, aggregate.id, self.cls.stream_type, events, expected_version=before, metadata=metadata,
-            occurred_at=self.clock() if self.clock is not None else None, defer=defer,
+            occurred_at=self.clock() if self.clock is not None else None, defer=defer, notify=notify,
         )  # fmt: skip
         aggregate.replay(recorded)
         every = self.snapshot_every

@@ -3,7 +3,8 @@
 append() is one SQL statement: it checks the stream's current version, inserts the events, writes their outbox
 rows (when the stream type has a topic) and notifies the relay, all inside the caller's transaction, so the
 caller's read-model update commits or rolls back with it. It may ride in one statement with the caller's other
-writes (casefold_events.writes).
+writes (casefold_events.writes). A caller on the hot path leaves the NOTIFY out (notify=False) and rings a doorbell
+after COMMIT instead (casefold_events.doorbell: a NOTIFY in the transaction serialises every such commit).
 """
 
 from __future__ import annotations
@@ -61,23 +62,33 @@ _QUEUED = """
 """
 
 
-def _append(insert: str, count: str) -> tuple[Write, Write]:
-    """The append's write (casefold_events.writes) without and with the outbox row and the relay's NOTIFY, its
-    parameters still to be given; the results are the number of events inserted (and of outbox rows, and NOTIFY's)."""
-    plain = Write(ctes=(("inserted", insert),), results=("(SELECT count(*) FROM inserted)",))
-    with_outbox = Write(
-        ctes=(("inserted", insert), ("queued", _QUEUED.format(count=count))),
-        results=(
-            "(SELECT count(*) FROM inserted)",
-            "(SELECT count(*) FROM queued)",
-            f"pg_notify('{OUTBOX_CHANNEL}', '')",
-        ),
+@dataclass(frozen=True)
+class _Appends:
+    """The append's writes (casefold_events.writes), their parameters still to be given; the results are the number
+    of events inserted (and of outbox rows, and the NOTIFY's)."""
+
+    plain: Write  # no topic: no outbox row
+    with_outbox: Write  # the outbox row and the relay's NOTIFY
+    with_outbox_quiet: Write  # the outbox row; the caller rings a doorbell after COMMIT (casefold_events.doorbell)
+
+    def write(self, *, outbox: bool, notify: bool) -> Write:
+        if not outbox:
+            return self.plain
+        return self.with_outbox if notify else self.with_outbox_quiet
+
+
+def _append(insert: str, count: str) -> _Appends:
+    counts = ("(SELECT count(*) FROM inserted)", "(SELECT count(*) FROM queued)")
+    ctes = (("inserted", insert), ("queued", _QUEUED.format(count=count)))
+    return _Appends(
+        plain=Write(ctes=(("inserted", insert),), results=counts[:1]),
+        with_outbox=Write(ctes=ctes, results=(*counts, f"pg_notify('{OUTBOX_CHANNEL}', '')")),
+        with_outbox_quiet=Write(ctes=ctes, results=counts),
     )
-    return plain, with_outbox
 
 
-APPEND, APPEND_WITH_OUTBOX = _append(_INSERT_EVENTS, "cardinality($3::uuid[])")
-APPEND_ONE, APPEND_ONE_WITH_OUTBOX = _append(_INSERT_EVENT, "1")
+APPEND = _append(_INSERT_EVENTS, "cardinality($3::uuid[])")
+APPEND_ONE = _append(_INSERT_EVENT, "1")
 
 CURRENT_VERSION = "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1"
 
@@ -173,12 +184,14 @@ class EventStore:
         metadata: Metadata,
         occurred_at: datetime | None = None,
         defer: Writes | None = None,
+        notify: bool = True,
     ) -> list[RecordedEvent]:
         """Append events after expected_version (an int, NO_STREAM or ANY); ConcurrencyError if it moved.
 
         Must run inside the caller's transaction: nothing is visible (or published) unless it commits. With defer,
         the append rides with the transaction's other writes (casefold_events.writes): it is sent, and its version
-        checked, when defer is flushed; the recorded events are returned at once.
+        checked, when defer is flushed; the recorded events are returned at once. notify=False leaves the relay's
+        NOTIFY out of the transaction: the caller rings a Doorbell once it has committed (casefold_events.doorbell).
         """
         if not conn.is_in_transaction():
             raise RuntimeError("append() must run inside a transaction")
@@ -203,13 +216,13 @@ class EventStore:
             event = events[0]
             params: tuple[Any, ...] = (stream_id, stream_type, recorded[0].event_id, event.event_type,
                                        event.schema_version, event.model_dump_json(), *shared)  # fmt: skip
-            plain, with_outbox = APPEND_ONE, APPEND_ONE_WITH_OUTBOX
+            appends = APPEND_ONE
         else:
             params = (stream_id, stream_type, [r.event_id for r in recorded], [e.event_type for e in events],
                       [e.schema_version for e in events], [e.model_dump_json() for e in events], *shared)  # fmt: skip
-            plain, with_outbox = APPEND, APPEND_WITH_OUTBOX
+            appends = APPEND
         topic = self.topics.get(stream_type)
-        template = plain if topic is None else with_outbox
+        template = appends.write(outbox=topic is not None, notify=notify)
         args = params if topic is None else (*params, topic)
 
         def check(values: tuple[Any, ...]) -> None:

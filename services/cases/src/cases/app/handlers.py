@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from casefold_events import idempotency
+from casefold_events.doorbell import Doorbell
 from casefold_events.envelope import Metadata
 from casefold_events.store import ConcurrencyError, Repository, in_transaction
 from casefold_events.writes import Writes
@@ -46,6 +47,7 @@ class CommandDeps:
     repository: Repository[Case]
     catalogue: Mapping[str, str]
     receipt_key: bytes
+    doorbell: Doorbell
     retries: int = 3
     max_comments_per_case: int = DEFAULT_MAX_COMMENTS_PER_CASE
     clock: Clock = field(default_factory=SystemClock)
@@ -66,11 +68,14 @@ class ConcurrentChange(Conflict):
 
 
 async def _run(deps: CommandDeps, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    # The writer lock is the first statement of every command transaction, sent with its BEGIN.
+    # The writer lock is the first statement of every command transaction, sent with its BEGIN. The commands append
+    # with notify=False: the relay is woken once the transaction has committed (casefold_events.doorbell).
     try:
-        return await in_transaction(deps.pool, work, retries=deps.retries, first=HOLD_WRITER_LOCK)
+        result = await in_transaction(deps.pool, work, retries=deps.retries, first=HOLD_WRITER_LOCK)
     except ConcurrencyError as exc:
         raise ConcurrentChange("The case was changed by someone else at the same time; please retry.") from exc
+    deps.doorbell.ring()
+    return result
 
 
 # What a command already read of the directory (the caller, with its idempotency claim): None for "not there".
@@ -179,7 +184,7 @@ async def handle_open_case(
             event = open_case(command, verified, number=number)
             # A new stream: nothing to load, the save checks that it is still new.
             case = Case(str(command.case_id))
-            envelopes = await deps.repository.save(conn, case, [event], metadata, defer=pending)
+            envelopes = await deps.repository.save(conn, case, [event], metadata, defer=pending, notify=False)
             await project(conn, envelopes, sla=deps.sla, defer=pending)
             if caller.is_agent:  # an agent's reply reads the SLA clocks just written
                 await pending.flush(conn)
@@ -209,7 +214,7 @@ async def handle_add_comment(
         async def produce() -> Reply:
             case = await deps.repository.load(conn, str(command.case_id))
             events = case.add_comment(command, caller, max_comments=deps.max_comments_per_case)
-            envelopes = await deps.repository.save(conn, case, events, metadata, defer=pending)
+            envelopes = await deps.repository.save(conn, case, events, metadata, defer=pending, notify=False)
             await project(conn, envelopes, sla=deps.sla, defer=pending)
             people = await _people(conn, {caller.user_id}, known)
             return Reply(201, comment_view(case.state.comments[-1], people).model_dump(mode="json"))
@@ -234,7 +239,7 @@ async def handle_add_attachment(deps: CommandDeps, command: AddAttachment, calle
         case.ensure_visible_to(caller)
         attachment = verify_reference(deps.receipt_key, command.reference, "reference")
         events = case.add_attachment(attachment, caller)
-        envelopes = await deps.repository.save(conn, case, events, metadata)
+        envelopes = await deps.repository.save(conn, case, events, metadata, notify=False)
         await project(conn, envelopes, sla=deps.sla)
         return Reply(201, attachment_view(case.state.attachments[-1]).model_dump(mode="json"))
 
@@ -247,7 +252,7 @@ async def handle_close_case(deps: CommandDeps, command: CloseCase, caller: Calle
     async def work(conn: asyncpg.Connection) -> Reply:
         case = await deps.repository.load(conn, str(command.case_id))
         events = case.close(caller)
-        envelopes = await deps.repository.save(conn, case, events, metadata)
+        envelopes = await deps.repository.save(conn, case, events, metadata, notify=False)
         await project(conn, envelopes, sla=deps.sla)
         return Reply(200, await _case_reply(deps, conn, case, caller))
 
@@ -271,7 +276,8 @@ async def _agent_command(
             case = await deps.repository.load(conn, str(case_id))
             events = await decide(conn, case)
             if events:
-                await project(conn, await deps.repository.save(conn, case, events, metadata), sla=deps.sla)
+                saved = await deps.repository.save(conn, case, events, metadata, notify=False)
+                await project(conn, saved, sla=deps.sla)
             return Reply(200, await _case_reply(deps, conn, case, caller))
 
         return await _idempotent(conn, idempotency_key, f"{caller.user_id}:{name}:{case_id}", request, produce)
