@@ -53,7 +53,7 @@ class WaitSampler(threading.Thread):
         self.dsn, self.every = dsn, every
         self.samples = 0
         self.counts: Counter[tuple[str, str, str, str | None]] = Counter()
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
 
     def run(self) -> None:
         asyncio.run(self._sample())
@@ -61,7 +61,7 @@ class WaitSampler(threading.Thread):
     async def _sample(self) -> None:
         conn = await asyncpg.connect(self.dsn)
         try:
-            while not self._stop.is_set():
+            while not self._stopping.is_set():
                 self.counts.update((r["database"], r["type"], r["event"], r["during"]) for r in await conn.fetch(WAITS))
                 self.samples += 1
                 await asyncio.sleep(self.every)
@@ -70,7 +70,7 @@ class WaitSampler(threading.Thread):
 
     def stop(self) -> list[dict[str, object]]:
         """Stop, and the shares: active backends per sample, by database and wait, the largest first."""
-        self._stop.set()
+        self._stopping.set()
         self.join()
         return [{"database": d, "wait": f"{t}: {e}" if e else t, "during": q, "backends": n / max(self.samples, 1)}
                 for (d, t, e, q), n in self.counts.most_common() if n / max(self.samples, 1) >= 0.01]  # fmt: skip
