@@ -82,7 +82,14 @@ class SmtpSink:
             self._controller = None
 
     def to(self, address: str) -> list[EmailMessage]:
+        """The messages to address, in the order SMTP accepted them (the delivery lanes send concurrently, so two
+        emails of one case may arrive in either order: pick one by its kind, `of_kind`)."""
         return [m for m in self.received if address in str(m["To"])]
+
+    def of_kind(self, address: str, kind: str) -> EmailMessage:
+        """The one message of this kind (its Message-ID is <event id>.<kind>@domain) to address."""
+        [message] = [m for m in self.to(address) if str(m["Message-ID"]).split("@")[0].endswith(f".{kind}")]
+        return message
 
 
 @dataclass

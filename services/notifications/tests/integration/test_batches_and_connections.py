@@ -96,7 +96,7 @@ async def test_a_comment_sees_the_case_opened_earlier_in_its_batch(harness: Harn
     await _consumer(harness).handle_batch(_records(harness.settings.cases_topic, opened, reply))
 
     await harness.delivered(2)
-    ack, answer = harness.smtp.to(address)
+    ack, answer = harness.smtp.of_kind(address, "ack"), harness.smtp.of_kind(address, "agent-comment")
     assert answer["In-Reply-To"] == ack["Message-ID"]  # threaded under the acknowledgement of the same batch
 
 
