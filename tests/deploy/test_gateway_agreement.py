@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import uvicorn
 
 from casefold_local import gateway_config as local
 from casefold_local.gateway_config import GatewaySettings, Upstream
@@ -90,6 +91,21 @@ def test_timeouts_agree_and_uploads_get_300_seconds(manifests, settings):
     for name in ("identity-public", "portal", "api-not-found"):
         k8s = policy_for_route(manifests, name)["spec"]["timeout"]["http"]["requestTimeout"]
         assert int(k8s.rstrip("s")) == settings.timeout_seconds, name
+
+
+def test_upstream_connections_idle_out_on_both_before_the_services_keep_alive_does(manifests, settings):
+    # A request sent on a connection the service is closing fails with a 503: Envoy must close idle ones first.
+    idle = f"{local.UPSTREAM_IDLE_SECONDS}s"
+    assert uvicorn.Config("cases.main:create_app").timeout_keep_alive > local.UPSTREAM_IDLE_SECONDS
+    http_options = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+    for cluster in local.clusters(settings):
+        assert cluster["typed_extension_protocol_options"][http_options]["common_http_protocol_options"] == {
+            "idle_timeout": idle
+        }, cluster["name"]
+    policies = manifests.of_kind("BackendTrafficPolicy")
+    assert policies
+    for policy in policies:
+        assert policy["spec"]["timeout"]["http"]["connectionIdleTimeout"] == idle, policy["metadata"]["name"]
 
 
 def test_every_route_limits_each_client_address_as_the_local_gateway_does(manifests, settings):

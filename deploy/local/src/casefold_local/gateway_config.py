@@ -314,12 +314,25 @@ def tracing(settings: GatewaySettings) -> dict[str, Any] | None:
     }
 
 
+# An upstream connection idle this long is closed by Envoy, before the service closes it: uvicorn ends a kept-alive
+# connection after 5 idle seconds (its timeout_keep_alive), and a request Envoy sends on a connection the service is
+# closing at that moment fails with a 503 (upstream_reset_before_response_started{connection_termination}).
+UPSTREAM_IDLE_SECONDS = 4
+
+
 def _static_cluster(name: str, address: str, port: int) -> dict[str, Any]:
     endpoint = {"address": {"socket_address": {"address": address, "port_value": port}}}
     return {
         "name": name,
         "type": "STATIC",
         "connect_timeout": "1s",
+        "typed_extension_protocol_options": {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "common_http_protocol_options": {"idle_timeout": f"{UPSTREAM_IDLE_SECONDS}s"},
+                "explicit_http_config": {"http_protocol_options": {}},
+            }
+        },
         "load_assignment": {
             "cluster_name": name,
             "endpoints": [{"lb_endpoints": [{"endpoint": endpoint}]}],
