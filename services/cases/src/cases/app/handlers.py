@@ -13,7 +13,7 @@ import asyncpg
 
 from casefold_events import idempotency
 from casefold_events.doorbell import Doorbell
-from casefold_events.envelope import Metadata
+from casefold_events.envelope import Metadata, RecordedEvent
 from casefold_events.store import ConcurrencyError, Repository, in_transaction
 from casefold_events.writes import Writes
 from casefold_platform.problems import Conflict
@@ -69,13 +69,21 @@ class ConcurrentChange(Conflict):
 
 async def _run(deps: CommandDeps, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     # The writer lock is the first statement of every command transaction, sent with its BEGIN. The commands append
-    # with notify=False: the relay is woken once the transaction has committed (casefold_events.doorbell).
+    # without NOTIFY (_save): the relay is woken once the transaction has committed (casefold_events.doorbell).
     try:
         result = await in_transaction(deps.pool, work, retries=deps.retries, first=HOLD_WRITER_LOCK)
     except ConcurrencyError as exc:
         raise ConcurrentChange("The case was changed by someone else at the same time; please retry.") from exc
     deps.doorbell.ring()
     return result
+
+
+async def _save(
+    deps: CommandDeps, conn: asyncpg.Connection, case: Case, events: Sequence[Any], metadata: Metadata,
+    defer: Writes | None = None,
+) -> list[RecordedEvent]:  # fmt: skip
+    """A command's append: without NOTIFY in its transaction, since _run rings the doorbell after COMMIT."""
+    return await deps.repository.save(conn, case, events, metadata, defer=defer, notify=False)
 
 
 # What a command already read of the directory (the caller, with its idempotency claim): None for "not there".
@@ -184,7 +192,7 @@ async def handle_open_case(
             event = open_case(command, verified, number=number)
             # A new stream: nothing to load, the save checks that it is still new.
             case = Case(str(command.case_id))
-            envelopes = await deps.repository.save(conn, case, [event], metadata, defer=pending, notify=False)
+            envelopes = await _save(deps, conn, case, [event], metadata, pending)
             await project(conn, envelopes, sla=deps.sla, defer=pending)
             if caller.is_agent:  # an agent's reply reads the SLA clocks just written
                 await pending.flush(conn)
@@ -214,7 +222,7 @@ async def handle_add_comment(
         async def produce() -> Reply:
             case = await deps.repository.load(conn, str(command.case_id))
             events = case.add_comment(command, caller, max_comments=deps.max_comments_per_case)
-            envelopes = await deps.repository.save(conn, case, events, metadata, defer=pending, notify=False)
+            envelopes = await _save(deps, conn, case, events, metadata, pending)
             await project(conn, envelopes, sla=deps.sla, defer=pending)
             people = await _people(conn, {caller.user_id}, known)
             return Reply(201, comment_view(case.state.comments[-1], people).model_dump(mode="json"))
@@ -239,7 +247,7 @@ async def handle_add_attachment(deps: CommandDeps, command: AddAttachment, calle
         case.ensure_visible_to(caller)
         attachment = verify_reference(deps.receipt_key, command.reference, "reference")
         events = case.add_attachment(attachment, caller)
-        envelopes = await deps.repository.save(conn, case, events, metadata, notify=False)
+        envelopes = await _save(deps, conn, case, events, metadata)
         await project(conn, envelopes, sla=deps.sla)
         return Reply(201, attachment_view(case.state.attachments[-1]).model_dump(mode="json"))
 
@@ -252,7 +260,7 @@ async def handle_close_case(deps: CommandDeps, command: CloseCase, caller: Calle
     async def work(conn: asyncpg.Connection) -> Reply:
         case = await deps.repository.load(conn, str(command.case_id))
         events = case.close(caller)
-        envelopes = await deps.repository.save(conn, case, events, metadata, notify=False)
+        envelopes = await _save(deps, conn, case, events, metadata)
         await project(conn, envelopes, sla=deps.sla)
         return Reply(200, await _case_reply(deps, conn, case, caller))
 
@@ -276,7 +284,7 @@ async def _agent_command(
             case = await deps.repository.load(conn, str(case_id))
             events = await decide(conn, case)
             if events:
-                saved = await deps.repository.save(conn, case, events, metadata, notify=False)
+                saved = await _save(deps, conn, case, events, metadata)
                 await project(conn, saved, sla=deps.sla)
             return Reply(200, await _case_reply(deps, conn, case, caller))
 
