@@ -423,7 +423,7 @@ async def run(infra: Infra, quick: bool = False) -> list[Result]:
         es_read.samples_ours = replay[0].samples_ours
         es_read.name = "replay 1,000 events (decoded) vs eventsourcing read"
         results += replay
-        results += await bench_relay(dsn, pool, infra.kafka_bootstrap, n * 2, ROUNDS, spreads)
+        results += await bench_relay(dsn, pool, infra.kafka_bootstrap, n * 10, ROUNDS, spreads)
         results += await bench_latency(dsn, pool, infra.kafka_bootstrap, 60 if quick else 300)
     finally:
         await pool.close()
