@@ -33,7 +33,7 @@ ROUTES: dict[str, Route] = {
 
 
 # An account's state follows the user stream's version (the backfill replays these beside running workers).
-VersionedRoute = Callable[[asyncpg.Connection, int, Any], Awaitable[None]]
+VersionedRoute = Callable[[asyncpg.Connection, Mailer, int, Any], Awaitable[None]]
 ACCOUNT_STATE: dict[str, VersionedRoute] = {
     "UserDisabled": handlers.user_disabled,
     "UserEnabled": handlers.user_enabled,
@@ -60,6 +60,6 @@ def make_handler(mailer: Mailer) -> Handler:
         if route is not None:
             await route(conn, mailer, envelope.event_id, _event(envelope))
         elif (state := ACCOUNT_STATE.get(envelope.event_type)) is not None:
-            await state(conn, envelope.stream_version, _event(envelope))
+            await state(conn, mailer, envelope.stream_version, _event(envelope))
 
     return handle

@@ -1,6 +1,7 @@
 """Disabled accounts (UserDisabled / UserEnabled of identity.events.v1) over real Kafka, PostgreSQL and SMTP: agent
-mail for a disabled agent goes to the support address; case mail to a disabled customer is withheld (kept in the
-history, never sent); enabling the account again lets mail flow; the backfill replays who is disabled."""
+mail for a disabled agent goes to the support address, and so does what was still queued for them (or for an agent
+whose role is revoked); case mail to a disabled customer is withheld (kept in the history, never sent); enabling
+the account again lets mail flow; the backfill replays who is disabled."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 from notifications_builders import account_state, case_opened, closed, comment, sla_signal, wrap
 from notifications_harness import Harness
 
+from casefold_events.contracts import RoleGranted
 from casefold_events.envelope import encode, kafka_headers
 from notifications.app.mailer import DISABLED_RECIPIENT
 from notifications.backfill import backfill_disabled_users
@@ -109,6 +111,49 @@ async def test_mail_queued_for_a_customer_when_they_are_disabled_is_withheld(har
 
     assert [(r["kind"], r["status"], r["last_error"]) for r in rows] == [("ack", "withheld", DISABLED_RECIPIENT)]
     assert harness.smtp.to(owner_address) == []
+
+
+@pytest.mark.parametrize("change", ["disabled", "role revoked"])
+async def test_mail_queued_for_an_agent_who_stops_being_one_goes_to_the_support_address(
+    harness: Harness, change: str
+) -> None:
+    owner, _ = await harness.registered("Ada", "customer")
+    agent, agent_address = await harness.registered("Grace Hopper", "agent")
+    harness.smtp.tempfail[agent_address] = 10_000  # the warning stays queued, retried, for as long as the test runs
+    case_id = uuid.uuid4()
+    await harness.publish(wrap(case_opened(case_id, owner, 604), case_id))
+    await harness.publish(wrap(sla_signal(case_id, "warning", assignee=agent), case_id, 2))
+
+    async def tried() -> bool:
+        return any(r["kind"] == "sla-warning" and r["attempts"] > 0 for r in await harness.emails(case_id))
+
+    await harness.until(tried)
+    if change == "disabled":
+        await _set_disabled(harness, agent, 2, disabled=True)
+    else:
+        await harness.publish(wrap(RoleGranted(user_id=agent, role="customer"), agent, 2, stream_type="user"))
+    rows = await harness.settled(case_id)
+
+    [warning] = [r for r in rows if r["kind"] == "sla-warning"]
+    assert (warning["status"], warning["to_address"], warning["agent_user_id"]) == ("sent", SUPPORT, None)
+    assert harness.smtp.to(agent_address) == []
+    [received] = harness.smtp.to(SUPPORT)
+    assert (received["Message-ID"], received["To"]) == (warning["message_id"], SUPPORT)
+    assert "Grace Hopper" in _text(received)  # the body as written: the team sees whose case it was
+
+
+async def test_agent_mail_is_sent_to_the_agent_and_remembers_them_until_it_is(harness: Harness) -> None:
+    owner, _ = await harness.registered("Ada", "customer")
+    agent, agent_address = await harness.registered("Grace Hopper", "agent")
+    case_id = uuid.uuid4()
+    await harness.publish(wrap(case_opened(case_id, owner, 605), case_id))
+    await harness.publish(wrap(sla_signal(case_id, "warning", assignee=agent), case_id, 2))
+    await harness.delivered(2)
+    rows = await harness.settled(case_id)
+
+    assert [(r["kind"], r["agent_user_id"]) for r in rows] == [("ack", None), ("sla-warning", agent)]
+    assert [m["To"] for m in harness.smtp.to(agent_address)] == [f"Grace Hopper <{agent_address}>"]
+    assert harness.smtp.to(SUPPORT) == []
 
 
 async def _emails_of(h: Harness, case_id: uuid.UUID, count: int) -> bool:

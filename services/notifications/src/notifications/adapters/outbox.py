@@ -19,8 +19,8 @@ LINK_REMOVED = "[link removed after delivery]"
 INSERT = f"""
 WITH inserted AS (
 INSERT INTO emails (id, message_id, case_id, kind, direction, recipient_user_id, from_address, to_address, subject,
-                    text_body, html_body, headers, secret, status, created_at, traceparent, last_error)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16, $17)
+                    text_body, html_body, headers, secret, status, created_at, traceparent, last_error, agent_user_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16, $17, $18)
 ON CONFLICT (message_id) DO NOTHING
 RETURNING status
 )
@@ -37,6 +37,14 @@ WHERE recipient_user_id = $1 AND status = 'waiting'
 WITHHOLD_FOR = """
 UPDATE emails SET status = 'withheld', last_error = $2
 WHERE recipient_user_id = $1 AND status IN ('waiting', 'queued')
+"""
+# Internal mail still queued for an agent who is no current agent any more (disabled, or the role revoked) goes to the
+# support address, due at once (a delivery lane holding the row sends it first, as above). An agent email is never
+# waiting or withheld: an agent's address is known when it is written.
+REDIRECT_AGENT_MAIL = """
+UPDATE emails SET to_address = $2, headers = jsonb_set(headers, '{To}', to_jsonb($2::text)), agent_user_id = NULL,
+                  next_attempt_at = now()
+WHERE agent_user_id = $1 AND status = 'queued'
 """
 # Row locks held while sending: a second delivery worker skips these rows instead of sending them twice.
 CLAIM_DUE = """
@@ -138,7 +146,7 @@ async def insert(conn: asyncpg.Connection, draft: Draft) -> bool:
     status = await conn.fetchval(
         INSERT, draft.id, draft.message_id, draft.case_id, draft.kind, draft.direction, draft.recipient_user_id,
         draft.from_address, draft.to_address, draft.subject, draft.text, draft.html, json.dumps(draft.headers()),
-        draft.secret, draft.status, draft.created_at, draft.traceparent, draft.withheld,
+        draft.secret, draft.status, draft.created_at, draft.traceparent, draft.withheld, draft.agent_user_id,
     )  # fmt: skip
     return status is not None
 
@@ -158,6 +166,14 @@ async def resolve_waiting(conn: asyncpg.Connection, user_id: UUID, to_address: s
 async def withhold_for(conn: asyncpg.Connection, user_id: UUID, reason: str) -> int:
     """Withhold every email to this user not sent yet; how many."""
     return int(str(await conn.execute(WITHHOLD_FOR, user_id, reason)).split()[-1])
+
+
+async def redirect_agent_mail(conn: asyncpg.Connection, agent_id: UUID, to_address: str) -> int:
+    """Send what is still queued for this former agent to to_address (the support address) instead; how many."""
+    count = int(str(await conn.execute(REDIRECT_AGENT_MAIL, agent_id, to_address)).split()[-1])
+    if count:
+        await wake_delivery(conn)
+    return count
 
 
 async def claim_due(conn: asyncpg.Connection, limit: int) -> list[Due]:

@@ -159,17 +159,22 @@ async def profile_updated(conn: asyncpg.Connection, mail: Mailer, event_id: UUID
 
 
 async def role_granted(conn: asyncpg.Connection, mail: Mailer, event_id: UUID, event: RoleGranted) -> None:
+    """A role from now on; an agent's role revoked sends what is still queued for them to the support address."""
     await directory.set_role(conn, event.user_id, event.role)
+    if event.role not in AGENT_ROLES:
+        await outbox.redirect_agent_mail(conn, event.user_id, mail.support_address)
 
 
-async def user_disabled(conn: asyncpg.Connection, version: int, event: UserDisabled) -> None:
-    """The account is disabled from this version of the user's stream on; case mail to them not sent yet is
-    withheld (an older, replayed UserDisabled changes nothing)."""
+async def user_disabled(conn: asyncpg.Connection, mail: Mailer, version: int, event: UserDisabled) -> None:
+    """The account is disabled from this version of the user's stream on (an older, replayed UserDisabled changes
+    nothing): case mail to them not sent yet is withheld, and agent mail still queued for them goes to the support
+    address, as it would have had they been disabled when it was written."""
     if await directory.set_disabled(conn, event.user_id, disabled=True, version=version):
         await outbox.withhold_for(conn, event.user_id, DISABLED_RECIPIENT)
+        await outbox.redirect_agent_mail(conn, event.user_id, mail.support_address)
 
 
-async def user_enabled(conn: asyncpg.Connection, version: int, event: UserEnabled) -> None:
+async def user_enabled(conn: asyncpg.Connection, mail: Mailer, version: int, event: UserEnabled) -> None:
     """Mail flows again from now on; what was withheld meanwhile stays withheld (the portal shows the case)."""
     await directory.set_disabled(conn, event.user_id, disabled=False, version=version)
 

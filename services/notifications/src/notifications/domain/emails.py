@@ -117,7 +117,8 @@ def is_permanent(smtp_code: int) -> bool:
 @dataclass(frozen=True)
 class Draft:
     """One rendered email, ready for the outbox. to_address None = its recipient is not known yet (waiting);
-    withheld = why it is kept in the history and never sent."""
+    withheld = why it is kept in the history and never sent; agent_user_id = the agent an internal email is addressed
+    to (if they stop being a current agent before it is sent, it goes to the support address instead)."""
 
     id: UUID
     message_id: str
@@ -138,6 +139,7 @@ class Draft:
     secret: str | None = field(default=None, repr=False)
     traceparent: str | None = None
     withheld: str | None = None
+    agent_user_id: UUID | None = None
 
     @property
     def status(self) -> Status:
