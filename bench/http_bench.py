@@ -158,10 +158,12 @@ def wrk_round(base: str, data_file: Path, tag: str, seconds: float, connections:
                   figures["p99_us"] / 1000, figures["requests"], failures)  # fmt: skip
 
 
-def lua_data(path: Path, kind: str, targets: list[tuple[str, str]]) -> Path:
-    """The data file wrk_post.lua reads: the kind of request and the (path, bearer token) targets, in turn."""
+def lua_data(path: Path, kind: str, targets: list[tuple[str, str]], subjects: list[str] | None = None) -> Path:
+    """The data file wrk_post.lua reads: the kind of request and the (path, bearer token) targets, in turn; subjects:
+    what new cases' subjects start with, in turn (the script's own when None)."""
     rows = ",\n".join(f'  {{path = "{p}", token = "{t}"}}' for p, t in targets)
-    path.write_text(f'return {{kind = "{kind}", targets = {{\n{rows}\n}}}}\n')
+    words = "" if subjects is None else ", subjects = {" + ", ".join(f'"{s}"' for s in subjects) + "}"
+    path.write_text(f'return {{kind = "{kind}"{words}, targets = {{\n{rows}\n}}}}\n')
     return path
 
 

@@ -1,7 +1,8 @@
 -- wrk script of `python -m bench http` and `queue`: POST bodies with a bearer token per user and a unique
 -- Idempotency-Key per request (as the portal sends), or GETs of the targets in turn.
 -- wrk ... -s bench/wrk_post.lua URL -- <data.lua> <tag>
--- data.lua returns {kind = "case" | "comment" | "get", targets = {{path = ..., token = ...}, ...}}.
+-- data.lua returns {kind = "case" | "comment" | "get", targets = {{path = ..., token = ...}, ...}, subjects = {...}}
+-- (subjects: what new cases' subjects start with, in turn; "login timeout" when absent).
 local data, tag
 local thread_number = 0
 local counter = 0
@@ -25,8 +26,9 @@ function request()
   end
   local body
   if data.kind == "case" then
-    body = string.format('{"product":"casefold-cloud","subject":"login timeout %s %d","description":"%s",'
-      .. '"severity":%d}', tag, counter, description, 1 + counter % 3)
+    local subject = data.subjects and data.subjects[(counter % #data.subjects) + 1] or "login timeout"
+    body = string.format('{"product":"casefold-cloud","subject":"%s %s %d","description":"%s",'
+      .. '"severity":%d}', subject, tag, counter, description, 1 + counter % 3)
   else
     body = string.format('{"body":"comment %s %d"}', tag, counter)
   end

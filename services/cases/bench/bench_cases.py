@@ -6,7 +6,9 @@
 (from the repository root: the shared helpers come from bench.harness)
 
 - open-case and add-comment: throughput and p50/p99 latency over HTTP (uvicorn in its own process, one worker),
-  baseline: a raw asyncpg INSERT of one row per transaction at the same concurrency;
+  driven by wrk (bench/wrk_post.lua, --concurrency connections, --seconds, after a warm-up), baseline: a raw
+  asyncpg INSERT of one row per transaction at the same concurrency (`bench http` compares the same commands with
+  a bare FastAPI endpoint, the issue's baseline);
 - list and search p50/p99 with --cases summaries in the read model (bulk-loaded with generate_series, default
   1,000,000), baseline: a raw SELECT by primary key; GET /healthz shows the bare HTTP cost.
 
@@ -214,31 +216,42 @@ async def load(n: int, concurrency: int, op: Callable[[int], Awaitable[None]]) -
     return n / (time.perf_counter() - started), latencies
 
 
-def _lines(name: str, ours: tuple[float, list[float]], base: tuple[float, list[float]], base_name: str,
-           throughput: bool = True) -> list[Result]:  # fmt: skip
-    lines = []
-    if throughput:
-        lines.append(Result(f"{name} throughput", "req/s", ours[0], base[0], base_name, "report"))
-    for p in (50, 99):
-        lines.append(Result(f"{name} p{p}", "ms", percentile(ours[1], p), percentile(base[1], p), base_name,
-                            "report", higher_is_better=False))  # fmt: skip
-    return lines
+# The write scenarios' cases stay in the read model, the newest of it (the searches' recent window): their subjects
+# mix the vocabulary like the bulk-loaded ones, two words each.
+WRITTEN_SUBJECTS = [f"{WORDS[i % len(WORDS)]} {WORDS[(i * 7) % len(WORDS)]}" for i in range(7 * len(WORDS))]
 
 
-def wrk_get(base: str, path: str, token: str, *, seconds: float, connections: int) -> WrkRound:
-    """GET path as the bearer of token with wrk (a compiled client: the bench's Python does not compete with the
-    service for the CPU), after a two-second warm-up; any failed request fails the bench."""
+def _wrk(base: str, kind: str, targets: list[tuple[str, str]], *, seconds: float, connections: int) -> WrkRound:
+    """Requests of this kind (bench/wrk_post.lua: "get", or "case" / "comment" POSTs with a fresh Idempotency-Key
+    each) to the (path, bearer token) targets in turn with wrk, a compiled client (the bench's Python does not
+    compete with the service for the CPU), after a two-second warm-up; any failed request fails the bench."""
     with tempfile.TemporaryDirectory() as work:
-        data = lua_data(Path(work) / "get.lua", "get", [(path, token)])
-        wrk_round(base, data, "warm", 2, connections=connections, warm_up=True)
-        measured = wrk_round(base, data, "get", seconds, connections=connections)
+        data = lua_data(Path(work) / f"{kind}.lua", kind, targets, WRITTEN_SUBJECTS if kind == "case" else None)
+        wrk_round(base, data, f"warm-{kind}", 2, connections=connections, warm_up=True)
+        measured = wrk_round(base, data, kind, seconds, connections=connections)
     if measured.failures:
-        raise RuntimeError(f"GET {path}: {measured.failures} of {measured.requests} requests failed")
+        raise RuntimeError(f"{kind} {targets[0][0]}: {measured.failures} of {measured.requests} requests failed")
     return measured
 
 
+def wrk_get(base: str, path: str, token: str, *, seconds: float, connections: int) -> WrkRound:
+    """GET path as the bearer of token with wrk (see _wrk)."""
+    return _wrk(base, "get", [(path, token)], seconds=seconds, connections=connections)
+
+
+def _write_lines(name: str, measured: WrkRound, base: tuple[float, list[float]], base_name: str) -> list[Result]:
+    """A command's throughput and p50/p99 under wrk beside the baseline's (operations per second, latencies)."""
+    return [
+        Result(f"{name} throughput", "req/s", measured.requests_per_second, base[0], base_name, "report"),
+        Result(f"{name} p50", "ms", measured.p50_ms, percentile(base[1], 50), base_name, "report",
+               higher_is_better=False),
+        Result(f"{name} p99", "ms", measured.p99_ms, percentile(base[1], 99), base_name, "report",
+               higher_is_better=False),
+    ]  # fmt: skip
+
+
 def wrk_lines(name: str, measured: WrkRound, baseline: list[float], target: str) -> list[Result]:
-    """p50 and p99 of a wrk run beside the baseline's latencies (ms), named like _lines."""
+    """p50 and p99 of a wrk run beside the baseline's latencies (ms), named like _write_lines."""
     return [
         Result(f"{name} p50", "ms", measured.p50_ms, percentile(baseline, 50), "raw SELECT by pk", "report",
                higher_is_better=False),
@@ -301,38 +314,27 @@ async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, 
     customers = [(uid := uuid.uuid4(), {"Authorization": f"Bearer {issuer.mint(user_id=uid, expires_in=7200)}"})
                  for _ in range(200)]  # fmt: skip
     agent = {"Authorization": f"Bearer {issuer.mint(role='agent', expires_in=7200)}"}
-    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
+    tokens = {uid: headers["Authorization"].removeprefix("Bearer ") for uid, headers in customers}
     pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
     assert pool is not None
     await pool.execute("CREATE TABLE bench_raw (id uuid PRIMARY KEY, body text NOT NULL, at timestamptz NOT NULL)")
-    opened: list[tuple[str, dict[str, str]]] = []
     results: list[Result] = []
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
-
-        async def open_case(i: int) -> None:
-            _, headers = customers[i % len(customers)]
-            subject = f"{WORDS[i % len(WORDS)]} {WORDS[(i * 7) % len(WORDS)]} {i}"
-            body = {"product": "casefold-cloud", "subject": subject,
-                    "description": "Steps to reproduce: " + "x" * 300, "severity": 1 + i % 3}  # fmt: skip
-            response = await http.post("/api/cases", json=body, headers=headers)
-            assert response.status_code == 201, response.text
-            opened.append((response.json()["id"], headers))
-
-        async def comment(i: int) -> None:
-            case_id, headers = opened[i % len(opened)]
-            response = await http.post(f"/api/cases/{case_id}/comments", json={"body": f"comment {i}"},
-                                       headers=headers)  # fmt: skip
-            assert response.status_code == 201, response.text
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
 
         async def raw_insert(i: int) -> None:
             await pool.execute("INSERT INTO bench_raw VALUES ($1, $2, now())", uuid.uuid4(), "x" * 300)
 
-        await load(50, concurrency, open_case)  # warm-up
-        await load(50, concurrency, raw_insert)
-        results += _lines("open case (POST /api/cases)", await load(requests, concurrency, open_case),
-                          await load(requests, concurrency, raw_insert), "raw INSERT 1 row/tx")  # fmt: skip
-        results += _lines("add comment (POST .../comments)", await load(requests, concurrency, comment),
-                          await load(requests, concurrency, raw_insert), "raw INSERT 1 row/tx")  # fmt: skip
+        await load(50, concurrency, raw_insert)  # warm-up
+        opening = _wrk(base, "case", [("/api/cases", token) for token in tokens.values()], seconds=seconds,
+                       connections=concurrency)  # fmt: skip
+        results += _write_lines("open case (POST /api/cases)", opening, await load(requests, concurrency, raw_insert),
+                                "raw INSERT 1 row/tx")  # fmt: skip
+        # Comments by each case's owner, spread over the cases just opened (a few each: far below the per-case limit).
+        opened = await pool.fetch("SELECT id, opened_by FROM case_summaries ORDER BY number LIMIT 2000")
+        commenting = _wrk(base, "comment", [(f"/api/cases/{r['id']}/comments", tokens[r["opened_by"]]) for r in opened],
+                          seconds=seconds, connections=concurrency)  # fmt: skip
+        results += _write_lines("add comment (POST .../comments)", commenting,
+                                await load(requests, concurrency, raw_insert), "raw INSERT 1 row/tx")  # fmt: skip
 
         print(f"bulk-loading {cases:,} cases into the read model ...", flush=True)
         load_seconds = await bulk_load(dsn, cases)
@@ -446,10 +448,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="20,000 cases, fewer requests (a smoke run)")
     parser.add_argument("--cases", type=int, default=None, help="summaries in the read model (default 1,000,000)")
-    parser.add_argument("--requests", type=int, default=None, help="requests per write scenario (default 2000)")
+    parser.add_argument("--requests", type=int, default=None, help="raw INSERTs per write baseline (default 2000)")
     parser.add_argument("--reads", type=int, default=None, help="requests per read scenario (default 400)")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=None, help="wrk's time per read scenario (default 5 s)")
+    parser.add_argument("--seconds", type=float, default=None, help="wrk's time per scenario (default 5 s)")
     args = parser.parse_args(argv)
     cases = args.cases or (20_000 if args.quick else 1_000_000)
     requests = args.requests or (300 if args.quick else 2000)
