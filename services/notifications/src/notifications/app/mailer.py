@@ -66,11 +66,11 @@ class Mailer:
     def to_agent(self, event_id: UUID, kind: Kind, case: Case, agent: User | None, **context: Any) -> Draft:
         """An internal email to this agent, or to the support address when there is none or they are no current
         agent (role revoked, account disabled): the team sees what the former assignee would have."""
-        if agent is None or not agent.is_current_agent:
-            return self._case_draft(event_id, kind, "internal", case, self.support_address, owner=None, **context)
-        to = mailbox(agent.email, agent.display_name)
+        to, agent_id = self.support_address, None
+        if agent is not None and agent.is_current_agent:
+            to, agent_id = mailbox(agent.email, agent.display_name), agent.user_id
         draft = self._case_draft(event_id, kind, "internal", case, to, owner=None, **context)
-        return replace(draft, agent_user_id=agent.user_id)
+        return replace(draft, agent_user_id=agent_id)
 
     def _case_draft(
         self,
