@@ -239,25 +239,21 @@ def wrk_get(base: str, path: str, token: str, *, seconds: float, connections: in
     return _wrk(base, "get", [(path, token)], seconds=seconds, connections=connections)
 
 
+def wrk_lines(name: str, measured: WrkRound, baseline: list[float], target: str,
+              baseline_name: str = "raw SELECT by pk") -> list[Result]:  # fmt: skip
+    """p50 and p99 of a wrk run beside the baseline's latencies (ms)."""
+    return [
+        Result(f"{name} p50", "ms", measured.p50_ms, percentile(baseline, 50), baseline_name, "report",
+               higher_is_better=False),
+        Result(f"{name} p99", "ms", measured.p99_ms, percentile(baseline, 99), baseline_name, target,
+               higher_is_better=False),
+    ]  # fmt: skip
+
+
 def _write_lines(name: str, measured: WrkRound, base: tuple[float, list[float]], base_name: str) -> list[Result]:
-    """A command's throughput and p50/p99 under wrk beside the baseline's (operations per second, latencies)."""
-    return [
-        Result(f"{name} throughput", "req/s", measured.requests_per_second, base[0], base_name, "report"),
-        Result(f"{name} p50", "ms", measured.p50_ms, percentile(base[1], 50), base_name, "report",
-               higher_is_better=False),
-        Result(f"{name} p99", "ms", measured.p99_ms, percentile(base[1], 99), base_name, "report",
-               higher_is_better=False),
-    ]  # fmt: skip
-
-
-def wrk_lines(name: str, measured: WrkRound, baseline: list[float], target: str) -> list[Result]:
-    """p50 and p99 of a wrk run beside the baseline's latencies (ms), named like _write_lines."""
-    return [
-        Result(f"{name} p50", "ms", measured.p50_ms, percentile(baseline, 50), "raw SELECT by pk", "report",
-               higher_is_better=False),
-        Result(f"{name} p99", "ms", measured.p99_ms, percentile(baseline, 99), "raw SELECT by pk", target,
-               higher_is_better=False),
-    ]  # fmt: skip
+    """A command's throughput, p50 and p99 under wrk beside the baseline's (operations per second, latencies)."""
+    throughput = Result(f"{name} throughput", "req/s", measured.requests_per_second, base[0], base_name, "report")
+    return [throughput, *wrk_lines(name, measured, base[1], "report", base_name)]
 
 
 async def bulk_load(dsn: str, cases: int) -> float:
@@ -311,10 +307,8 @@ async def run(admin_dsn: str, *, cases: int, requests: int, reads: int, concurre
 
 async def _measure(dsn: str, base: str, issuer: TestTokenIssuer, *, cases: int, requests: int, reads: int,
                    concurrency: int, seconds: float) -> tuple[list[Result], dict[str, Any]]:  # fmt: skip
-    customers = [(uid := uuid.uuid4(), {"Authorization": f"Bearer {issuer.mint(user_id=uid, expires_in=7200)}"})
-                 for _ in range(200)]  # fmt: skip
+    tokens = {uid: issuer.mint(user_id=uid, expires_in=7200) for uid in (uuid.uuid4() for _ in range(200))}
     agent = {"Authorization": f"Bearer {issuer.mint(role='agent', expires_in=7200)}"}
-    tokens = {uid: headers["Authorization"].removeprefix("Bearer ") for uid, headers in customers}
     pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
     assert pool is not None
     await pool.execute("CREATE TABLE bench_raw (id uuid PRIMARY KEY, body text NOT NULL, at timestamptz NOT NULL)")

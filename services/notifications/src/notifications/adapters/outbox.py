@@ -156,24 +156,31 @@ async def wake_delivery(conn: asyncpg.Connection) -> None:
     await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
 
 
-async def resolve_waiting(conn: asyncpg.Connection, user_id: UUID, to_address: str) -> int:
-    count = int(str(await conn.execute(RESOLVE_WAITING, user_id, to_address)).split()[-1])
+async def _updated(conn: asyncpg.Connection, statement: str, *args: object) -> int:
+    """Run an UPDATE; how many rows it changed (its command status, "UPDATE n")."""
+    return int(str(await conn.execute(statement, *args)).split()[-1])
+
+
+async def _made_due(conn: asyncpg.Connection, statement: str, *args: object) -> int:
+    """Run an UPDATE that makes emails due now, and wake the delivery loop when it made any; how many."""
+    count = await _updated(conn, statement, *args)
     if count:
         await wake_delivery(conn)
     return count
+
+
+async def resolve_waiting(conn: asyncpg.Connection, user_id: UUID, to_address: str) -> int:
+    return await _made_due(conn, RESOLVE_WAITING, user_id, to_address)
 
 
 async def withhold_for(conn: asyncpg.Connection, user_id: UUID, reason: str) -> int:
     """Withhold every email to this user not sent yet; how many."""
-    return int(str(await conn.execute(WITHHOLD_FOR, user_id, reason)).split()[-1])
+    return await _updated(conn, WITHHOLD_FOR, user_id, reason)
 
 
 async def redirect_agent_mail(conn: asyncpg.Connection, agent_id: UUID, to_address: str) -> int:
     """Send what is still queued for this former agent to to_address (the support address) instead; how many."""
-    count = int(str(await conn.execute(REDIRECT_AGENT_MAIL, agent_id, to_address)).split()[-1])
-    if count:
-        await wake_delivery(conn)
-    return count
+    return await _made_due(conn, REDIRECT_AGENT_MAIL, agent_id, to_address)
 
 
 async def claim_due(conn: asyncpg.Connection, limit: int) -> list[Due]:
