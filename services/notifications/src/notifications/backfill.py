@@ -3,7 +3,8 @@ UserDisabled / UserEnabled; this reads identity.events.v1 from its start to its 
 
 It reads without a consumer group (the worker's offsets and inbox are untouched) and changes only the disabled flag,
 which follows the user stream's version: an event older than what the directory holds changes nothing, so it is
-safe beside running workers and safe to run twice."""
+safe beside running workers and safe to run twice. A user it finds disabled has their queued mail stopped as the
+worker's UserDisabled would have: case mail withheld, agent mail sent to the support address instead."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from casefold_events.contracts import UserDisabled, UserEnabled
 from casefold_events.envelope import DecodeError, decode
 from notifications.adapters import directory
+from notifications.app import handlers
 from notifications.config import Settings
 
 ACCOUNT_STATE_EVENTS = frozenset({"UserDisabled", "UserEnabled"})
@@ -66,8 +68,11 @@ async def backfill_disabled_users(settings: Settings, pool: asyncpg.Pool, poll_m
                             events += 1
                             disabled = isinstance(event, UserDisabled)
                             version = envelope.stream_version
-                            changed += await directory.set_disabled(conn, event.user_id, disabled=disabled,
-                                                                    version=version)  # fmt: skip
+                            if await directory.set_disabled(conn, event.user_id, disabled=disabled,
+                                                            version=version):  # fmt: skip
+                                changed += 1
+                                if disabled:
+                                    await handlers.stop_queued_mail(conn, event.user_id, settings.support_address)
         return Backfilled(len(partitions), events, changed)
     finally:
         await consumer.stop()

@@ -185,6 +185,10 @@ async def test_the_backfill_marks_who_is_disabled_and_never_undoes_a_later_chang
                                          headers=kafka_headers(envelope))  # fmt: skip
         await producer.send_and_wait(topic, b"not an envelope", key=b"poison")
 
+        # Mail queued for them while the directory thought them enabled: to each as a customer and as an agent.
+        queued = {(user, kind): await _queued_email(pool, user, as_agent=kind == "internal")
+                  for user in (still, later) for kind in ("outbound", "internal")}  # fmt: skip
+
         first = await backfill_disabled_users(settings, pool, poll_ms=200)
         second = await backfill_disabled_users(settings, pool, poll_ms=200)
 
@@ -193,5 +197,28 @@ async def test_the_backfill_marks_who_is_disabled_and_never_undoes_a_later_chang
         assert flags == {still: True, again: False, later: False}
         assert (first.partitions, first.events, first.changed) == (2, 4, 3)
         assert (second.events, second.changed) == (4, 0)
+        state = "SELECT status, to_address, headers ->> 'To' FROM emails WHERE id = $1"
+        mail = {key: tuple(await pool.fetchrow(state, email_id)) for key, email_id in queued.items()}
+        assert mail == {
+            (still, "outbound"): ("withheld", f"{still.hex[:10]}@casefold.local", f"{still.hex[:10]}@casefold.local"),
+            (still, "internal"): ("queued", SUPPORT, SUPPORT),
+            (later, "outbound"): ("queued", f"{later.hex[:10]}@casefold.local", f"{later.hex[:10]}@casefold.local"),
+            (later, "internal"): ("queued", f"{later.hex[:10]}@casefold.local", f"{later.hex[:10]}@casefold.local"),
+        }
     finally:
         await pool.close()
+
+
+async def _queued_email(pool: asyncpg.Pool, user: uuid.UUID, *, as_agent: bool) -> uuid.UUID:
+    """A queued email to this user's address: internal mail to them as the agent, or outbound to them as the owner."""
+    email_id, address = uuid.uuid4(), f"{user.hex[:10]}@casefold.local"
+    await pool.execute(
+        """INSERT INTO emails (id, message_id, case_id, kind, direction, recipient_user_id, agent_user_id, from_address,
+                               to_address, subject, text_body, html_body, headers, status)
+           VALUES ($1::uuid, $1::uuid::text || '@casefold.local', gen_random_uuid(), $2, $3, $4, $5,
+                   'support@casefold.local', $6,
+                   'Case update', 'text', '<p>html</p>', jsonb_build_object('To', $6::text), 'queued')""",
+        email_id, "sla-warning" if as_agent else "comment", "internal" if as_agent else "outbound",
+        None if as_agent else user, user if as_agent else None, address,
+    )  # fmt: skip
+    return email_id

@@ -170,8 +170,14 @@ async def user_disabled(conn: asyncpg.Connection, mail: Mailer, version: int, ev
     nothing): case mail to them not sent yet is withheld, and agent mail still queued for them goes to the support
     address, as it would have had they been disabled when it was written."""
     if await directory.set_disabled(conn, event.user_id, disabled=True, version=version):
-        await outbox.withhold_for(conn, event.user_id, DISABLED_RECIPIENT)
-        await outbox.redirect_agent_mail(conn, event.user_id, mail.support_address)
+        await stop_queued_mail(conn, event.user_id, mail.support_address)
+
+
+async def stop_queued_mail(conn: asyncpg.Connection, user_id: UUID, support_address: str) -> None:
+    """What is still queued for a user just found disabled: their case mail is withheld, their agent mail goes to
+    the support address (the backfill applies it too)."""
+    await outbox.withhold_for(conn, user_id, DISABLED_RECIPIENT)
+    await outbox.redirect_agent_mail(conn, user_id, support_address)
 
 
 async def user_enabled(conn: asyncpg.Connection, mail: Mailer, version: int, event: UserEnabled) -> None:
