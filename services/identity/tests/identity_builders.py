@@ -93,7 +93,7 @@ async def mail_commands(dsn: str, topic: str, user_id: str | None = None) -> lis
 
 
 def token_of(command: dict[str, Any]) -> str:
-    url = command["payload"]["action_url"]
+    url: str = command["payload"]["action_url"]
     return parse_qs(urlparse(url).query)["token"][0]
 
 

@@ -45,14 +45,14 @@ def case_opened(case_id: uuid.UUID, owner: uuid.UUID, number: int = 1042, **kw: 
 
 def comment(case_id: uuid.UUID, author: uuid.UUID, role: str = "agent", internal: bool = False,
             body: str = "Could you send the logs?") -> CommentAdded:  # fmt: skip
-    return CommentAdded(case_id=case_id, comment_id=uuid.uuid4(), author_id=author, author_role=role,  # type: ignore[arg-type]
+    return CommentAdded(case_id=case_id, comment_id=uuid.uuid4(), author_id=author, author_role=role,
                         body=body, internal=internal)  # fmt: skip
 
 
 def attachment(case_id: uuid.UUID, by: uuid.UUID, role: str = "customer") -> AttachmentAdded:
     ref = AttachmentRef(attachment_id=uuid.uuid4(), filename="server.log", size=2048, content_type="text/plain",
                         sha256="a" * 64)  # fmt: skip
-    return AttachmentAdded(case_id=case_id, attachment=ref, added_by=by, added_by_role=role)  # type: ignore[arg-type]
+    return AttachmentAdded(case_id=case_id, attachment=ref, added_by=by, added_by_role=role)
 
 
 def closed(case_id: uuid.UUID, by: uuid.UUID) -> CaseClosed:
@@ -65,7 +65,7 @@ SECRET_URL = "https://portal.test/confirm?token=s3cr3t&x=1"
 def account_email(
     user_id: uuid.UUID, to: str, url: str | None = SECRET_URL, template: str = "confirm-email"
 ) -> SendAccountEmail:
-    return SendAccountEmail(user_id=user_id, template=template, to=to, display_name="Ada", action_url=url,  # type: ignore[arg-type]
+    return SendAccountEmail(user_id=user_id, template=template, to=to, display_name="Ada", action_url=url,
                             expires_at=datetime.now(UTC) + timedelta(days=1) if url else None)  # fmt: skip
 
 
@@ -80,4 +80,4 @@ def sla_signal(
 ) -> SlaWarning | SlaBreached:
     made = SlaWarning if kind == "warning" else SlaBreached
     due = datetime(2026, 12, 7, 10, tzinfo=UTC)
-    return made(case_id=case_id, clock=clock, due_at=due, assignee_id=assignee)  # type: ignore[arg-type]
+    return made(case_id=case_id, clock=clock, due_at=due, assignee_id=assignee)

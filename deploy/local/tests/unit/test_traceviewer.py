@@ -41,7 +41,8 @@ def test_spans_from_two_services_form_one_tree(viewer: tuple[str, TraceStore]) -
             insert.set_status(StatusCode.ERROR)
     trace_id = format(root.get_span_context().trace_id, "032x")
 
-    spans = store.wait_for(lambda s: len(s.trace(trace_id)) == 3 and s.trace(trace_id), 5)
+    store.wait_for(lambda s: len(s.trace(trace_id)) == 3, 5)
+    spans = store.trace(trace_id)
 
     assert [(s.name, s.service, s.kind) for s in spans] == [
         ("ingress", "gateway", "SERVER"),

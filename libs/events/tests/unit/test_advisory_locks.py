@@ -28,10 +28,10 @@ def test_keyed_spaces_hash_distinct_expressions() -> None:
 
 
 def test_every_lock_names_its_owner_module() -> None:
-    for lock in (*locks.FIXED, *locks.KEYED):
-        package = lock.owner.split(".")[0]
-        module = Path(*lock.owner.split(".")).with_suffix(".py")
-        assert any(REPO.glob(f"*/*/src/{module}")), f"{lock.owner} is not a module ({package})"
+    for owner in [lock.owner for lock in locks.FIXED] + [space.owner for space in locks.KEYED]:
+        package = owner.split(".")[0]
+        module = Path(*owner.split(".")).with_suffix(".py")
+        assert any(REPO.glob(f"*/*/src/{module}")), f"{owner} is not a module ({package})"
 
 
 def test_no_module_spells_a_lock_key_outside_the_table() -> None:

@@ -21,7 +21,7 @@ from casefold_events.consumer import PARK, ConsumerRunner
 from casefold_events.dead_letters import ConsumerTopics
 from casefold_events.envelope import Envelope, encode, kafka_headers
 from casefold_events.migrate import migrate, shared_migrations
-from casefold_platform.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, parser_for
+from casefold_platform.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Command, parser_for
 from casefold_platform.commands import dead_letters_command
 from casefold_platform.settings import ServiceSettings
 from casefold_testing.plugin import TopicFactory
@@ -68,7 +68,7 @@ class Demo:
                                      dead_letter_topic=dead_letter_topic, max_attempts=1, backoff_initial=0.01,
                                      backoff_max=0.2)  # fmt: skip
         self.settings = DemoSettings(database_url=database, kafka_bootstrap_servers=bootstrap)
-        self.command = dead_letters_command(
+        self.command: Command[DemoSettings] = dead_letters_command(
             lambda _: [ConsumerTopics.of(self.name, [topic], dead_letter_topic=dead_letter_topic)]
         )
 

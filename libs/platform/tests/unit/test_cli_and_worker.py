@@ -25,6 +25,10 @@ class DemoSettings(ServiceSettings):
 ran: list[str] = []
 
 
+def _name_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", default="you")
+
+
 def _sync(settings: DemoSettings, args: argparse.Namespace) -> None:
     ran.append(f"sync {args.name}")
 
@@ -43,7 +47,7 @@ def _interrupted(settings: DemoSettings, _: argparse.Namespace) -> None:
 
 
 COMMANDS = [
-    Command("greet", "say hello", _sync, lambda p: p.add_argument("--name", default="you")),
+    Command("greet", "say hello", _sync, _name_argument),
     Command("count", "an async command with its own exit code", _async),
     Command("fail", "raises", _fails),
     Command("stop", "interrupted", _interrupted),

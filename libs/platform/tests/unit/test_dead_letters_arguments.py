@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from casefold_events.dead_letters import ConsumerTopics
-from casefold_platform.cli import EXIT_USAGE, parser_for
+from casefold_platform.cli import EXIT_USAGE, Command, parser_for
 from casefold_platform.commands import dead_letters_command
 from casefold_platform.settings import ServiceSettings
 
@@ -22,7 +22,7 @@ class DemoSettings(ServiceSettings):
 
 # Nothing listens here: a test that got past the argument checks would fail to connect, not pass.
 NOWHERE = DemoSettings(database_url="postgresql://nobody@127.0.0.1:9/none", kafka_bootstrap_servers="127.0.0.1:9")
-COMMAND = dead_letters_command(
+COMMAND: Command[DemoSettings] = dead_letters_command(
     lambda _: [ConsumerTopics.of("demo", ["demo.events.v1", "demo.mail.v1"], {"demo.mail.v1": "demo.mail.dlq"})]
 )
 

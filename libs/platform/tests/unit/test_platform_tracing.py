@@ -6,12 +6,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -40,6 +41,7 @@ def test_a_consumer_span_continues_the_producer_trace(provider: TracerProvider, 
     assert [key for key, _ in headers] == ["traceparent"]
     assert all(isinstance(value, bytes) for _, value in headers)
     assert consumer.get_span_context().trace_id == producer.get_span_context().trace_id
+    assert isinstance(consumer, ReadableSpan)
     assert consumer.parent is not None
     assert consumer.parent.span_id == producer.get_span_context().span_id
 
@@ -57,6 +59,7 @@ def test_no_headers_start_a_new_trace(provider: TracerProvider) -> None:
     with provider.get_tracer("t").start_as_current_span("consume", context=extract_context(None)) as span:
         pass
 
+    assert isinstance(span, ReadableSpan)
     assert span.parent is None
 
 
@@ -118,7 +121,10 @@ def test_probes_are_not_traced(
 
 
 def test_the_access_line_carries_the_request_trace_id(
-    app_factory: Callable[..., FastAPI], provider: TracerProvider, spans: InMemorySpanExporter, log_lines: Callable
+    app_factory: Callable[..., FastAPI],
+    provider: TracerProvider,
+    spans: InMemorySpanExporter,
+    log_lines: Callable[[], list[dict[str, Any]]],
 ) -> None:
     TestClient(app_factory(tracer_provider=provider)).get("/things/5", headers={"traceparent": TRACEPARENT})
 

@@ -89,7 +89,8 @@ async def test_events_from_kafka_link_uploads_and_grant_access(
 
         async def closed() -> bool:
             async with service.pool.acquire() as conn:
-                return await conn.fetchval("SELECT status FROM case_access WHERE case_id = $1", case_id) == "closed"
+                status = await conn.fetchval("SELECT status FROM case_access WHERE case_id = $1", case_id)
+                return bool(status == "closed")
 
         await until(closed)
     finally:

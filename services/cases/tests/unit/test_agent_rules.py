@@ -123,7 +123,7 @@ def test_the_customers_comment_puts_a_case_waiting_on_them_back_to_support() -> 
     back = events[1]
     assert isinstance(back, WaitingStateChanged)
     assert (back.waiting_on, back.changed_by, back.changed_by_role) == ("support", owner.user_id, "customer")
-    assert case.state.waiting_on == "support"
+    assert _waiting_on(case) == "support"
 
 
 @pytest.mark.parametrize("internal", [False, True])
@@ -236,3 +236,8 @@ def test_agent_commands_are_for_admins_too() -> None:
 
     assert isinstance(event, WaitingStateChanged)
     assert event.changed_by_role == "admin"
+
+
+def _waiting_on(case: Case) -> str | None:
+    """The case's waiting state read afresh (an assert on the attribute narrows it for mypy past the next fold)."""
+    return case.state.waiting_on

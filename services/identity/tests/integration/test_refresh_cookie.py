@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import jwt
 import pytest
@@ -91,8 +93,9 @@ async def test_logout_by_cookie_revokes_the_session_and_clears_the_cookie(client
 
 @pytest.mark.parametrize(("method", "path"), [("POST", REFRESH), ("DELETE", LOGOUT)])
 async def test_no_token_in_body_or_cookie_is_a_401_problem(client: httpx.AsyncClient, method: str, path: str) -> None:
-    for kwargs in ({}, {"json": {}}):
-        response = await client.request(method, path, **kwargs)  # type: ignore[arg-type]
+    bodies: list[dict[str, Any]] = [{}, {"json": {}}]
+    for kwargs in bodies:
+        response = await client.request(method, path, **kwargs)
         assert response.status_code == 401, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert "casefold_refresh" in response.json()["detail"]

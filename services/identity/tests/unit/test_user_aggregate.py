@@ -52,6 +52,7 @@ def test_an_admin_cannot_change_their_own_role() -> None:
 def test_granting_a_role_records_who_granted_it() -> None:
     admin_id = uuid.uuid4()
     [event] = registered().grant_role("agent", granted_by=admin_id)
+    assert isinstance(event, RoleGranted)
     assert event == RoleGranted(user_id=event.user_id, role="agent", granted_by=admin_id)
 
 

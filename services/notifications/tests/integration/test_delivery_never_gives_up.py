@@ -43,7 +43,9 @@ async def _open(h: Harness, owner: uuid.UUID, number: int) -> uuid.UUID:
 def _old_retry_budget(h: Harness) -> float:
     """How long the old code kept trying: OLD_MAX_ATTEMPTS attempts with the harness's doubling, capped delays."""
     s = h.settings
-    return sum(min(s.retry_initial_seconds * 2 ** (n - 1), s.retry_max_seconds) for n in range(1, OLD_MAX_ATTEMPTS))
+    return float(
+        sum(min(s.retry_initial_seconds * 2 ** (n - 1), s.retry_max_seconds) for n in range(1, OLD_MAX_ATTEMPTS))
+    )
 
 
 async def test_an_outage_longer_than_the_old_retry_budget_delays_mail_and_loses_none(harness: Harness) -> None:
@@ -165,7 +167,7 @@ async def test_redrive_leaves_account_emails_whose_link_is_gone(harness: Harness
 
     async def failed() -> bool:
         status = await harness.pool.fetchval("SELECT status FROM emails WHERE to_address LIKE $1", f"%{to}%")
-        return status == "failed"
+        return bool(status == "failed")
 
     await harness.until(failed)
     async with harness.pool.acquire() as conn:

@@ -290,8 +290,9 @@ async def test_a_disabled_customer_or_agent_may_not_reply_by_email(mailroom: Har
     await mailroom.publish(account_state(agent, 2, disabled=True))
 
     async def both_disabled() -> bool:
-        return await mailroom.pool.fetchval("SELECT count(*) FROM users WHERE user_id = ANY($1) AND disabled",
-                                            [owner, agent]) == 2  # fmt: skip
+        disabled = await mailroom.pool.fetchval("SELECT count(*) FROM users WHERE user_id = ANY($1) AND disabled",
+                                                [owner, agent])  # fmt: skip
+        return bool(disabled == 2)
 
     await mailroom.until(both_disabled)
     await mailroom.pool.execute("UPDATE users SET verified = true WHERE user_id = $1", agent)  # as EmailConfirmed does

@@ -35,7 +35,7 @@ def test_smtp_connections_default_to_four_and_must_leave_the_pool_room(monkeypat
 def test_the_worker_sends_over_the_configured_connections_and_bounds_the_fetch_wait() -> None:
     settings = Settings(environment="test", smtp_connections=3, consumer_fetch_max_wait_ms=50)
 
-    worker = Worker(settings, pool=None)  # type: ignore[arg-type]  # nothing connects before start()
+    worker = Worker(settings, pool=None)  # nothing connects before start()
 
     assert len(worker.delivery.lanes) == 3
     assert len({id(lane.sender) for lane in worker.delivery.lanes}) == 3  # a connection of its own each

@@ -185,12 +185,12 @@ def exporter() -> Iterator[InMemorySpanExporter]:
         trace.set_tracer_provider(provider)
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    instrumentor = AsyncPGInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+    instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+    instrumentor.instrument(tracer_provider=provider)
     try:
         yield exporter
     finally:
-        instrumentor.uninstrument()  # type: ignore[no-untyped-call]
+        instrumentor.uninstrument()
         exporter.shutdown()  # the provider stays for the rest of the session; later tests' spans are not kept here
 
 

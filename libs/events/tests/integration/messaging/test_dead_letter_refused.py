@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 async def _run_past_a_poison_message(
     pool: asyncpg.Pool, kafka_bootstrap: str, producer: AIOKafkaProducer, topic: str, dead_letter_topic: str,
-    **options: float,
+    dead_letter_budget: float = 300.0,
 ) -> tuple[ConsumerRunner, Envelope]:  # fmt: skip
     bad, good = comment_envelope(), comment_envelope()
     handled: list[uuid.UUID] = []
@@ -31,7 +31,8 @@ async def _run_past_a_poison_message(
 
     name = f"refused-{uuid.uuid4().hex[:6]}"
     runner = ConsumerRunner(name, kafka_bootstrap, [topic], pool, handle, dead_letter_topic=dead_letter_topic,
-                            max_attempts=1, backoff_initial=0.01, backoff_max=0.2, **options)  # fmt: skip
+                            max_attempts=1, backoff_initial=0.01, backoff_max=0.2,
+                            dead_letter_budget=dead_letter_budget)  # fmt: skip
     await runner.start()
     try:
         for envelope in (bad, good):
@@ -83,6 +84,7 @@ async def _committed(bootstrap: str, group: str, topic: str) -> int | None:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
-        return await consumer.committed(TopicPartition(topic, 0))
+        committed: int | None = await consumer.committed(TopicPartition(topic, 0))
+        return committed
     finally:
         await consumer.stop()

@@ -114,9 +114,10 @@ async def test_the_standby_takes_over_when_the_leaders_connection_goes_silent(
     parts = urlsplit(database)
     proxy = SilenceableProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
     proxied = _through(database, await proxy.start())
-    timeouts = {"command_timeout": COMMAND_TIMEOUT, "lock_idle_timeout": LOCK_IDLE_TIMEOUT}
-    leader = OutboxRelay(proxied, kafka_bootstrap, "test", poll_interval=0.2, standby_poll=0.1, **timeouts)
-    standby = OutboxRelay(database, kafka_bootstrap, "test", poll_interval=0.2, standby_poll=0.2, **timeouts)
+    leader = OutboxRelay(proxied, kafka_bootstrap, "test", poll_interval=0.2, standby_poll=0.1,
+                         command_timeout=COMMAND_TIMEOUT, lock_idle_timeout=LOCK_IDLE_TIMEOUT)  # fmt: skip
+    standby = OutboxRelay(database, kafka_bootstrap, "test", poll_interval=0.2, standby_poll=0.2,
+                          command_timeout=COMMAND_TIMEOUT, lock_idle_timeout=LOCK_IDLE_TIMEOUT)  # fmt: skip
     await leader.start()
     try:
         async with asyncio.timeout(10):
