@@ -1,10 +1,10 @@
 """`python -m notifications backfill-disabled-users`: directories projected before migration 0005 skipped
 UserDisabled / UserEnabled; this reads identity.events.v1 from its start to its current end and sets who is disabled.
 
-It reads without a consumer group (the worker's offsets and inbox are untouched) and changes only the disabled flag,
-which follows the user stream's version: an event older than what the directory holds changes nothing, so it is
-safe beside running workers and safe to run twice. A user it finds disabled has their queued mail stopped as the
-worker's UserDisabled would have: case mail withheld, agent mail sent to the support address instead."""
+It reads without a consumer group (the worker's offsets and inbox are untouched) and sets the disabled flag, which
+follows the user stream's version: an event older than what the directory holds changes nothing, so it is safe
+beside running workers and safe to run twice. A user it finds disabled has their queued mail stopped as the worker's
+UserDisabled would have: case mail withheld, agent mail sent to the support address instead."""
 
 from __future__ import annotations
 
