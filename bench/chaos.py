@@ -5,18 +5,19 @@
 
 Private PostgreSQL and Kafka on free ports in a temporary folder, the local runner's System on free ports (inbox,
 the four services, gateway; the relays and consumers run inside the API processes, as in `make run`). Several
-clients open cases as fast as they can, each command with an Idempotency-Key and retried (same key) on a connection
-error, a 5xx or a 429, as a real client would. Meanwhile a chaos monkey, at random moments, kill -9s each service in
-turn, the inbox (SMTP) and the Kafka broker (restarted after a pause), stops SMTP for longer than the delivery
-loop's connection backoff (75 s, `--smtp-outage`), and restarts PostgreSQL; the local runner
-restarts the crashed services with backoff, as Kubernetes would. Then, once everything is quiet, it checks:
+clients open cases as fast as they can and comment on each one they opened, each command with an Idempotency-Key
+and retried (same key) on a connection error, a 5xx or a 429, as a real client would. Meanwhile a chaos monkey, at
+random moments, kill -9s each service in turn, the inbox (SMTP) and the Kafka broker (restarted after a pause), stops
+SMTP for longer than the delivery loop's connection backoff (75 s, `--smtp-outage`), and restarts PostgreSQL; the
+local runner restarts the crashed services with backoff, as Kubernetes would. Then, once everything is quiet, it checks:
 
 - every accepted case was opened exactly once (one CaseOpened event in the cases database per accepted command, no
-  case from a retried command twice);
+  case from a retried command twice), and every accepted comment was added exactly once (one CommentAdded);
 - every one of those events reached Kafka (its event id on cases.events.v1; redeliveries are counted, since the
   relay is at-least-once and consumers deduplicate by event id);
-- every case has exactly one acknowledgement email in the dev inbox (one distinct Message-ID; an identical resend
-  after a crash between the SMTP server's "250" and the mark is counted apart, as the receiving end would drop it).
+- every case has exactly one acknowledgement email in the dev inbox, and every comment exactly one notice to the
+  support address (one distinct Message-ID each; an identical resend after a crash between the SMTP server's "250"
+  and the mark is counted apart, as the receiving end would drop it).
 
 The figures go to bench/results/chaos.json and the console; the exit code is 1 when anything was lost or duplicated.
 """
@@ -40,6 +41,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -60,6 +62,7 @@ from e2e.e2e_system import private_layout
 
 TARGETS = ("cases", "notifications", "identity", "attachments", "mailbox", "smtp-outage", "kafka", "postgres")
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+SUPPORT_ADDRESS = "support-team@casefold.local"  # notifications' default, which the private layout keeps
 
 
 @dataclass
@@ -69,16 +72,19 @@ class Figures:
     clients: int
     seed: int
     commands_accepted: int = 0
+    comments_accepted: int = 0
     commands_rejected: int = 0
     client_retries: int = 0
     kills: dict[str, int] = field(default_factory=dict)
     restarts_by_runner: dict[str, int] = field(default_factory=dict)
     cases_in_database: int = 0
     cases_opened_twice: int = 0
+    comments_added_twice: int = 0
     lost_events_on_kafka: int = 0
     kafka_redeliveries: int = 0
     emails_missing: int = 0
     emails_duplicated: int = 0
+    comment_notices_missing: int = 0
     identical_resends: int = 0
     drain_seconds: float = 0.0
     total_seconds: float = 0.0
@@ -136,39 +142,55 @@ class Accepted:
     number: str
     subject: str
     email: str
+    comment_id: str | None = None  # the customer's comment on it, once accepted
 
 
-async def open_cases(cases: str, client: Account, tag: str, done: asyncio.Event, figures: Figures) -> list[Accepted]:
-    """Open cases until done; each command retried with its Idempotency-Key until it is answered."""
+async def open_and_comment(cases: str, client: Account, tag: str, done: asyncio.Event, figures: Figures
+                           ) -> list[Accepted]:  # fmt: skip
+    """Open cases until done, and comment on each one opened."""
     accepted: list[Accepted] = []
     async with httpx.AsyncClient(base_url=cases, timeout=10, headers=client.auth) as http:
         while not done.is_set():
             subject = f"chaos {tag} {uuid.uuid4().hex[:12]}"
             body = {"product": "casefold-cloud", "subject": subject, "description": "Opened under chaos.",
                     "severity": 3}  # fmt: skip
-            key = str(uuid.uuid4())
-            give_up = time.monotonic() + 180
-            response: httpx.Response | None = None
-            while True:
-                try:
-                    response = await http.post("/api/cases", json=body, headers={"Idempotency-Key": key})
-                    if response.status_code not in RETRYABLE_STATUS:
-                        break
-                except httpx.HTTPError:
-                    pass
-                figures.client_retries += 1
-                if time.monotonic() > give_up:
-                    response = None
-                    break
-                await asyncio.sleep(0.5)
-            if response is not None and response.status_code == 201:
-                data = response.json()
-                accepted.append(Accepted(data["id"], data["number"], subject, client.email))
-            else:
-                figures.commands_rejected += 1
-                figures.notes.append(f"rejected: {response.status_code if response else 'no answer'} "
-                                     f"{(response.text if response else '')[:200]}")  # fmt: skip
+            opened = await _command(http, "/api/cases", body, figures)
+            if opened is None:
+                continue
+            case = Accepted(opened["id"], opened["number"], subject, client.email)
+            accepted.append(case)
+            commented = await _command(http, f"/api/cases/{case.case_id}/comments", {"body": "Any news?"}, figures)
+            if commented is not None:
+                case.comment_id = commented["id"]
     return accepted
+
+
+async def _command(http: httpx.AsyncClient, path: str, body: dict[str, Any], figures: Figures
+                   ) -> dict[str, Any] | None:  # fmt: skip
+    """POST a command with one Idempotency-Key, retried with it until answered (up to 180 s): its 201 body, or None
+    (counted and noted as rejected)."""
+    key = str(uuid.uuid4())
+    give_up = time.monotonic() + 180
+    response: httpx.Response | None = None
+    while True:
+        try:
+            response = await http.post(path, json=body, headers={"Idempotency-Key": key})
+            if response.status_code not in RETRYABLE_STATUS:
+                break
+        except httpx.HTTPError:
+            pass
+        figures.client_retries += 1
+        if time.monotonic() > give_up:
+            response = None
+            break
+        await asyncio.sleep(0.5)
+    if response is not None and response.status_code == 201:
+        answer: dict[str, Any] = response.json()
+        return answer
+    figures.commands_rejected += 1
+    figures.notes.append(f"rejected {path}: {response.status_code if response else 'no answer'} "
+                         f"{(response.text if response else '')[:200]}")  # fmt: skip
+    return None
 
 
 async def chaos_monkey(
@@ -213,21 +235,29 @@ async def chaos_monkey(
         await asyncio.sleep(rng.uniform(4, 8))
 
 
-async def case_events(layout: Layout, tag: str) -> tuple[dict[str, list[str]], int]:
-    """The CaseOpened event ids of this run's cases, by case id, from the cases database; and all cases' events."""
+async def case_events(layout: Layout, tag: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """From the cases database, this run's event ids: the CaseOpened ones by case id, the CommentAdded ones by
+    comment id."""
     conn = await asyncpg.connect(layout.database_url(layout.service("cases")), timeout=10)
     try:
         rows = await conn.fetch(
             "SELECT stream_id, event_id FROM events WHERE event_type = 'CaseOpened' AND payload->>'subject' LIKE $1",
             f"chaos {tag} %",
         )
-        total = await conn.fetchval("SELECT count(*) FROM events")
+        comment_rows = await conn.fetch(
+            "SELECT payload->>'comment_id' AS comment_id, event_id FROM events "
+            "WHERE event_type = 'CommentAdded' AND stream_id = ANY($1::text[])",
+            sorted({str(r["stream_id"]) for r in rows}),
+        )
     finally:
         await conn.close()
     opened: dict[str, list[str]] = {}
     for row in rows:
         opened.setdefault(str(row["stream_id"]), []).append(str(row["event_id"]))
-    return opened, int(total)
+    commented: dict[str, list[str]] = {}
+    for row in comment_rows:
+        commented.setdefault(row["comment_id"], []).append(str(row["event_id"]))
+    return opened, commented
 
 
 async def kafka_event_ids(bootstrap: str, topic: str, expected: set[str], within: float) -> Counter[str]:
@@ -272,6 +302,22 @@ async def acknowledgements(mail_url: str, accepted: list[Accepted], within: floa
             await asyncio.sleep(2)
 
 
+async def comment_notices(mail_url: str, event_ids: set[str], within: float) -> Counter[str]:
+    """How often each comment's notice to the support address is in the inbox (its Message-ID is <event id>.customer-
+    comment@domain), by event id, waiting up to within seconds for them all."""
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(base_url=mail_url, timeout=30) as inbox:
+        while True:
+            found: Counter[str] = Counter()
+            for message in (await inbox.get("/api/messages", params={"to": SUPPORT_ADDRESS})).json():
+                event_id, _, kind = message["message_id"].strip("<>").split("@")[0].partition(".")
+                if kind == "customer-comment" and event_id in event_ids:
+                    found[event_id] += 1
+            if set(found) >= event_ids or time.monotonic() > deadline:
+                return found
+            await asyncio.sleep(2)
+
+
 async def run(args: argparse.Namespace) -> Figures:
     began = time.monotonic()
     rng = random.Random(args.seed)
@@ -303,28 +349,40 @@ async def run(args: argparse.Namespace) -> Figures:
             done = asyncio.Event()
             monkey = asyncio.create_task(chaos_monkey(system, infra, until, rng, figures, args.smtp_outage))
             monkey.add_done_callback(lambda _: done.set())
-            batches = await asyncio.gather(*(open_cases(cases, c, tag, done, figures) for c in clients))
+            batches = await asyncio.gather(*(open_and_comment(cases, c, tag, done, figures) for c in clients))
             await monkey
             figures.duration_seconds = round(time.monotonic() - until + args.duration, 1)
             accepted = [a for batch in batches for a in batch]
             figures.commands_accepted = len(accepted)
-            log(f"{len(accepted)} cases accepted; waiting for everything to settle")
+            comments = {a.comment_id for a in accepted if a.comment_id is not None}
+            figures.comments_accepted = len(comments)
+            log(f"{len(accepted)} cases and {len(comments)} comments accepted; waiting for everything to settle")
             drain_began = time.monotonic()
-            opened, _ = await case_events(layout, tag)
+            opened, commented = await case_events(layout, tag)
             figures.cases_in_database = len(opened)
             figures.cases_opened_twice = sum(1 for ids in opened.values() if len(ids) > 1)
+            figures.comments_added_twice = sum(1 for ids in commented.values() if len(ids) > 1)
             unknown = {a.case_id for a in accepted} ^ set(opened)
             if unknown:
                 figures.notes.append(f"accepted and stored cases differ: {sorted(unknown)[:5]}")
-            expected = {i for ids in opened.values() for i in ids}
+            unknown_comments = comments ^ set(commented)
+            if unknown_comments:
+                figures.notes.append(f"accepted and stored comments differ: {sorted(unknown_comments)[:5]}")
+            comment_events = {i for ids in commented.values() for i in ids}
+            expected = {i for ids in opened.values() for i in ids} | comment_events
             seen = await kafka_event_ids(layout.kafka_bootstrap, layout.topic("cases.events.v1"), expected, 300)
             figures.lost_events_on_kafka = len(expected - set(seen))
             figures.kafka_redeliveries = sum(seen[i] - 1 for i in expected if seen[i] > 1)
             mails = await acknowledgements(layout.mail_url, accepted, 300)
-            figures.drain_seconds = round(time.monotonic() - drain_began, 1)
             figures.emails_missing = sum(1 for a in accepted if a.case_id not in mails)
             figures.emails_duplicated = sum(1 for ids in mails.values() if len(set(ids)) > 1)
             figures.identical_resends = sum(len(ids) - len(set(ids)) for ids in mails.values())
+            notices = await comment_notices(layout.mail_url, comment_events, 300)
+            figures.comment_notices_missing = len(comment_events - set(notices))
+            # The same Message-ID twice is an identical resend (counted apart, as for the acknowledgements); a
+            # comment's second notice would need a second event, which comments_added_twice counts.
+            figures.identical_resends += sum(n - 1 for n in notices.values())
+            figures.drain_seconds = round(time.monotonic() - drain_began, 1)
             figures.restarts_by_runner = dict(system.restarter.restarts)
         figures.passed = (
             figures.commands_accepted > 0
@@ -333,6 +391,9 @@ async def run(args: argparse.Namespace) -> Figures:
             and figures.lost_events_on_kafka == 0
             and figures.emails_missing == 0
             and figures.emails_duplicated == 0
+            and not unknown_comments
+            and figures.comments_added_twice == 0
+            and figures.comment_notices_missing == 0
         )
     finally:
         figures.total_seconds = round(time.monotonic() - began, 1)
