@@ -296,9 +296,13 @@ async def candidates_estimate(conn: asyncpg.Connection, q: str) -> float:
     return float(plan[0]["Plan"]["Plan Rows"])
 
 
-async def _search(conn: asyncpg.Connection, viewer: Caller, filters: str, q: str, search: SubjectSearch,
-                  args: list[object], limit: int) -> list[asyncpg.Record]:  # fmt: skip
-    """Up to limit + 1 matching summaries, newest activity first (see RECENT_WINDOW and INDEX_FIRST_MAX)."""
+async def _search(conn: asyncpg.Connection, viewer: Caller, where: _Where, q: str, limit: int
+                  ) -> list[asyncpg.Record]:  # fmt: skip
+    """Up to limit + 1 summaries the filters of where allow and q matches, newest activity first (see RECENT_WINDOW
+    and INDEX_FIRST_MAX)."""
+    filters = where.sql
+    search = where.search(q)
+    args = where.args
     if not viewer.is_agent or await candidates_estimate(conn, q) > INDEX_FIRST_MAX:
         rows = await _recent_matches(conn, filters, search, args, limit)
         if rows is not None:
@@ -306,8 +310,8 @@ async def _search(conn: asyncpg.Connection, viewer: Caller, filters: str, q: str
     # The indexes give the candidates; the exact test runs above the OFFSET 0 fence, on them alone (left beside
     # the candidates' condition, the planner may also bitmap-scan the subject's text index for it, which is the
     # prefix cost the candidates avoid).
-    where = f"{filters} AND {search.candidates}" if filters else f"WHERE {search.candidates}"
-    candidates = f"SELECT {_SUMMARY_COLUMNS}, subject_tsv FROM case_summaries {where} OFFSET 0"
+    condition = f"{filters} AND {search.candidates}" if filters else f"WHERE {search.candidates}"
+    candidates = f"SELECT {_SUMMARY_COLUMNS}, subject_tsv FROM case_summaries {condition} OFFSET 0"
     page = f"SELECT {_SUMMARY_COLUMNS} FROM ({candidates}) AS c WHERE {search.exact} {_ORDER} LIMIT {limit + 1}"
     async with conn.transaction(readonly=True):
         await conn.execute(FORCE_TEXT_INDEXES)
@@ -399,8 +403,7 @@ async def list_cases(
         at, last_id = decode_cursor(cursor)
         where.conditions.append(f"(last_activity_at, id) < ({where.arg(at)}, {where.arg(last_id)})")
     if (words := _searching(q)) is not None:
-        search = where.search(words)
-        rows = await _search(conn, viewer, where.sql, words, search, where.args, limit)
+        rows = await _search(conn, viewer, where, words, limit)
     else:
         page = f"SELECT {_SUMMARY_COLUMNS} FROM case_summaries {where.sql} {_ORDER} LIMIT {limit + 1}"
         rows = await conn.fetch(_named(page), *where.args)
